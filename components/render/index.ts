@@ -1,0 +1,2 @@
+// Pure renderers: plain values in, file contents out. No Pulumi imports.
+export {};
