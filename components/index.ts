@@ -1,2 +1,7 @@
 export * from "./spec";
 export * from "./render";
+export * from "./image";
+export * from "./swarm";
+export * from "./credentials";
+export * from "./tls";
+export * from "./aks";

@@ -1,2 +1,8 @@
 // Pure renderers: plain values in, file contents out. No Pulumi imports.
 export {};
+export * from "./modelContainer";
+export * from "./swarmStack";
+export * from "./htpasswd";
+export * from "./kubernetes";
+export * from "./gateway";
+export * from "./landingPage";

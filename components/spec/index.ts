@@ -1,1 +1,5 @@
 export * from "./model";
+export * from "./validateModel";
+export * from "./credentials";
+export * from "./tls";
+export * from "./aks";

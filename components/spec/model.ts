@@ -5,9 +5,15 @@
 
 /** A Kubernetes-style resource range, e.g. `{ request: "250m", limit: "500m" }`. */
 export interface ResourceRange {
-    /** Guaranteed amount (Kubernetes quantity, e.g. `250m` cpu or `512Mi` memory). */
+    /**
+     * Guaranteed amount (Kubernetes quantity, e.g. `250m` cpu or `512Mi` memory). When only `limit`
+     * is given, the default request is used unless it exceeds the limit; then it equals the limit.
+     */
     request?: string;
-    /** Hard cap (Kubernetes quantity); must not be below `request`. */
+    /**
+     * Hard cap (Kubernetes quantity); must not be below `request`. When only `request` is given,
+     * the default limit is used unless it is below the request; then it equals the request.
+     */
     limit?: string;
 }
 
@@ -32,19 +38,25 @@ export interface ModelSpec {
     path?: string;
     /** A prebuilt image (`registry/repo:tag` or `…@sha256:…`) instead of building from `path`. */
     image?: string;
-    /** Extra CRAN packages the model needs (plumber is always installed). Default none. */
+    /**
+     * Extra CRAN packages the model needs. Default none. plumber is always installed: listing it is
+     * harmless (it is dropped). Only with `path` (a prebuilt `image` brings its own packages).
+     */
     packages?: string[];
     /** Number of containers (R is single-threaded: replicas are the way to scale). Default 1. */
     replicas?: number;
-    /** CPU per replica. Default `{ request: "250m", limit: "500m" }`. */
+    /** CPU per replica, in cores (whole millicores, ≥ `1m`). Default `{ request: "250m", limit: "500m" }`. */
     cpu?: ResourceRange;
-    /** Memory per replica. Default `{ request: "512Mi", limit: "1Gi" }`. */
+    /** Memory per replica, in bytes (≥ `6Mi`, Docker's minimum). Default `{ request: "512Mi", limit: "1Gi" }`. */
     memory?: ResourceRange;
-    /** Port plumber listens on inside the container. Default 8000. */
+    /** Port plumber listens on inside the container, 1024–65535 (the model runs as non-root). Default 8000. */
     port?: number;
     /** Extra environment variables for the model's process. Default none. */
     env?: Record<string, string>;
-    /** Users allowed to call this model through the gateway. Default: every gateway user. */
+    /**
+     * Users allowed to call this model through the gateway (1–64 of `[A-Za-z0-9._@-]`, starting with
+     * a letter or digit; non-empty list). Default: every gateway user.
+     */
     users?: string[];
     /** Optional CPU autoscaling (AKS only). Default off. */
     autoscaling?: AutoscalingSpec;

@@ -13,7 +13,10 @@ export function freePort(): Promise<number> {
     });
 }
 
-/** Runs a command to completion; rejects with its stderr when it exits non-zero. */
+/** What `run` rejects with: the message has stderr; the full `stdout` and `stderr` ride along. */
+export type RunError = Error & { stdout: string; stderr: string };
+
+/** Runs a command to completion; rejects with its stderr (a {@link RunError}) when it exits non-zero. */
 export function run(
     command: string,
     args: string[],
@@ -25,7 +28,7 @@ export function run(
             args,
             { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 },
             (error, stdout, stderr) => {
-                if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+                if (error) reject(Object.assign(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`), { stdout, stderr }));
                 else resolve({ stdout, stderr });
             },
         );
@@ -51,7 +54,7 @@ export function startService(command: string, args: string[], options: SpawnOpti
         output: () => output,
         stop: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
             if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
         },
     };
@@ -81,4 +84,16 @@ export function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
         await fetch(url, { signal: AbortSignal.timeout(2000) });
         return true;
     }, timeoutMs);
+}
+
+/**
+ * Fails loudly unless every `tools` binary is on PATH (real tests never skip). `tools` maps the
+ * binary to the Debian package that provides it, for the message.
+ */
+export async function requireTools(tools: Record<string, string>): Promise<void> {
+    const missing: string[] = [];
+    for (const [binary, pkg] of Object.entries(tools)) {
+        await run("sh", ["-c", 'command -v "$1"', "sh", binary]).catch(() => missing.push(`${binary} (apt package ${pkg})`));
+    }
+    if (missing.length > 0) throw new Error(`required tools are not installed: ${missing.join(", ")}`);
 }

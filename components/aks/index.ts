@@ -1,0 +1,4 @@
+export * from "./acrRegistry";
+export * from "./aksCluster";
+export * from "./kubernetesModel";
+export * from "./kubernetesGateway";

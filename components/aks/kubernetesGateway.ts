@@ -1,0 +1,147 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GatewayLimits } from "../render/gateway";
+import {
+    DEFAULT_NAMESPACE,
+    GatewayObjects,
+    GatewayObjectsOptions,
+    gatewayObjectList,
+    renderGatewayObjects,
+    renderKubernetesGatewayFiles,
+} from "../render/kubernetes";
+import { validateKubernetesGatewaySettings } from "../spec/aks";
+import { Model } from "../spec/model";
+import { asResourceError } from "../util/errors";
+import { childName, createKubernetesResource, KubernetesObjectInput } from "./kubernetesResources";
+
+export interface KubernetesGatewayArgs {
+    /** Models listed on the landing page, with their user lists. Any model Service in the namespace is routed (DNS). */
+    models: Model[];
+    /** Namespace of the gateway and the models. Default `plumberhub`. */
+    namespace?: string;
+    /** Kubernetes provider of the cluster (`AksCluster.provider`). Default: the ambient provider. */
+    provider?: k8s.Provider;
+    /** PEM certificate chain, server certificate first (`GatewayTls.certChainPem`). */
+    tlsCertificate: pulumi.Input<string>;
+    /** PEM private key (`GatewayTls.privateKeyPem`); stored in a Secret. */
+    tlsKey: pulumi.Input<string>;
+    /** htpasswd lines of the gateway users (`Credentials.htpasswd`); stored in a Secret. */
+    htpasswd: pulumi.Input<string>;
+    /** nginx image, pinned. Default `DEFAULT_GATEWAY_IMAGE`. */
+    image?: string;
+    /** Gateway pods. Default 2. */
+    replicas?: number;
+    /** kube-dns address for nginx's per-request resolving. Default `AKS_DNS_SERVICE_IP` (what `AksCluster` sets up). */
+    resolver?: string;
+    /** Azure DNS label of the LoadBalancer IP: `{label}.{location}.cloudapp.azure.com`. Default none. */
+    dnsLabel?: string;
+    /** Azure region, to spell the `dnsLabel` host in `url`. Default none (then `url` uses the IP). */
+    location?: string;
+    /** Host name clients use (your own DNS record); wins over `dnsLabel` in `url`. Default none. */
+    hostname?: string;
+    /** Existing static public IP for the LoadBalancer. Default: Azure assigns one. */
+    staticIp?: string;
+    /** Resource group of `staticIp` when it is not the cluster's node resource group. Default none. */
+    staticIpResourceGroup?: string;
+    /** Do not wait for the LoadBalancer's address (`pulumi.com/skipAwait`); `url` may then be unknown. Default false. */
+    skipLoadBalancerAwait?: boolean;
+    /** Request limits and timeouts. Default: the gateway renderer's. */
+    limits?: GatewayLimits;
+    /** Landing page title. Default `plumberhub models`. */
+    title?: string;
+    /** Resources the pods must wait for, e.g. `AksCluster.workloadDependencies`. Default none. */
+    dependsOn?: pulumi.Resource[];
+}
+
+/** Checks the plain fields of `KubernetesGatewayArgs` and renders nginx.conf (pure; throws naming the field). */
+export function validateKubernetesGatewayArgs(args: KubernetesGatewayArgs): { nginxConf: string; siteFiles: Record<string, string> } {
+    validateKubernetesGatewaySettings(args);
+    if (args.dnsLabel === undefined && args.location !== undefined && args.hostname === undefined) {
+        throw new Error("`location` only spells the `dnsLabel` host: give `dnsLabel` too, or leave `location` out");
+    }
+    return renderKubernetesGatewayFiles({
+        namespace: args.namespace ?? DEFAULT_NAMESPACE,
+        models: args.models,
+        resolver: args.resolver,
+        limits: args.limits,
+        title: args.title,
+    });
+}
+
+/**
+ * The environment's nginx gateway on Kubernetes: 2 pinned nginx pods with nginx.conf and the landing page from a
+ * ConfigMap, TLS and htpasswd from Secrets (a checksum of all of them rolls the pods on change), a PDB, and a
+ * `LoadBalancer` Service on 80/443 with an optional static IP and Azure DNS label. `/{model}/…` goes to the
+ * Service `{model}` of the namespace, resolved per request through kube-dns.
+ */
+export class KubernetesGateway extends pulumi.ComponentResource {
+    /** `https://{host}` of the gateway (undefined until the LoadBalancer has an address, unless a host is known). */
+    public readonly url: pulumi.Output<string | undefined>;
+    /** Public IP or host name the LoadBalancer got (undefined until assigned). */
+    public readonly loadBalancerAddress: pulumi.Output<string | undefined>;
+    /** The gateway Service's name. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** The rendered nginx.conf (no secrets in it), for review. */
+    public readonly nginxConf: pulumi.Output<string>;
+
+    constructor(name: string, args: KubernetesGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:aks:KubernetesGateway", name, {}, opts);
+        const files = asResourceError(this, () => validateKubernetesGatewayArgs(args));
+        const options: Omit<GatewayObjectsOptions, "tlsCert" | "tlsKey" | "htpasswd"> = {
+            ...files,
+            namespace: args.namespace ?? DEFAULT_NAMESPACE,
+            image: args.image,
+            replicas: args.replicas,
+            dnsLabel: args.dnsLabel,
+            staticIp: args.staticIp,
+            staticIpResourceGroup: args.staticIpResourceGroup,
+            skipLoadBalancerAwait: args.skipLoadBalancerAwait,
+        };
+        // Objects without secrets are rendered now (known in previews); the Secrets and the Deployment (whose
+        // checksum covers the secret files) once the certificate, key and htpasswd are known.
+        const plain = renderGatewayObjects({ ...options, tlsCert: "", tlsKey: "", htpasswd: "" });
+        const rendered = pulumi
+            .all([args.tlsCertificate, args.tlsKey, args.htpasswd])
+            .apply(([tlsCert, tlsKey, htpasswd]) => renderGatewayObjects({ ...options, tlsCert, tlsKey, htpasswd }));
+        const fromSecrets = (pick: (o: GatewayObjects) => KubernetesObjectInput, field: string, secret: boolean) => {
+            const value = rendered.apply((o) => pick(o)[field]);
+            // A SHA-256 of the files reveals nothing of them, so the Deployment spec stays readable in diffs.
+            return secret ? pulumi.secret(value) : pulumi.unsecret(value);
+        };
+        const inputs = new Map<object, KubernetesObjectInput>([
+            [plain.tlsSecret, { ...plain.tlsSecret, stringData: fromSecrets((o) => o.tlsSecret, "stringData", true) }],
+            [plain.htpasswdSecret, { ...plain.htpasswdSecret, stringData: fromSecrets((o) => o.htpasswdSecret, "stringData", true) }],
+            [plain.deployment, { ...plain.deployment, spec: fromSecrets((o) => o.deployment, "spec", false) }],
+        ]);
+        const childOpts = { parent: this, provider: args.provider };
+        const created = new Map<object, pulumi.CustomResource>();
+        for (const object of gatewayObjectList(plain)) {
+            const isDeployment = object === plain.deployment;
+            const suffix = object === plain.tlsSecret ? "tls" : object === plain.htpasswdSecret ? "htpasswd" : undefined;
+            created.set(
+                object,
+                createKubernetesResource(
+                    childName(name, object, suffix),
+                    inputs.get(object) ?? object,
+                    isDeployment ? { ...childOpts, dependsOn: args.dependsOn } : childOpts,
+                ),
+            );
+        }
+
+        const service = created.get(plain.service) as k8s.core.v1.Service;
+        this.serviceName = service.metadata.name;
+        this.loadBalancerAddress = service.status.apply((status) => {
+            const ingress = status?.loadBalancer?.ingress?.[0];
+            return ingress?.ip ?? ingress?.hostname ?? undefined;
+        });
+        const knownHost = args.hostname ?? (args.dnsLabel && args.location ? `${args.dnsLabel}.${args.location}.cloudapp.azure.com` : undefined);
+        this.url = knownHost ? pulumi.output(`https://${knownHost}`) : this.loadBalancerAddress.apply((a) => (a ? `https://${a}` : undefined));
+        this.nginxConf = pulumi.output(files.nginxConf);
+        this.registerOutputs({
+            url: this.url,
+            loadBalancerAddress: this.loadBalancerAddress,
+            serviceName: this.serviceName,
+            nginxConf: this.nginxConf,
+        });
+    }
+}

@@ -1,0 +1,2 @@
+export * from "./buildContext";
+export * from "./modelImage";

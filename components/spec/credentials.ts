@@ -1,0 +1,100 @@
+/**
+ * Gateway and registry users: names, password policy, hash costs. Plain data, no Pulumi.
+ *
+ * Generated passwords are drawn from the 62 letters and digits (no symbols: they survive shells,
+ * URLs and `docker login` unquoted). Entropy = length × log2(62) = length × 5.954 bits, so 22
+ * characters give 131 bits (the floor for ≥ 128) and the default 32 give 190.5 bits.
+ */
+
+/** Size of the generated-password alphabet: A–Z, a–z, 0–9. */
+export const PASSWORD_ALPHABET_SIZE = 62;
+/** Entropy a generated password must reach, in bits. */
+export const MIN_PASSWORD_BITS = 128;
+/** Shortest generated password that reaches MIN_PASSWORD_BITS: ceil(128 / log2 62) = 22. */
+export const MIN_GENERATED_PASSWORD_LENGTH = Math.ceil(MIN_PASSWORD_BITS / Math.log2(PASSWORD_ALPHABET_SIZE));
+/** Shortest password a person may supply (they are not random, so length is a weak stand-in). */
+export const MIN_SUPPLIED_PASSWORD_LENGTH = 12;
+/** bcrypt costs accepted: 4 is bcrypt's floor; 17 is the ceiling of Apache `htpasswd -C`. */
+export const BCRYPT_COST_RANGE = { min: 4, max: 17 } as const;
+
+/** Bits of entropy of a generated password of `length` characters. */
+export function passwordEntropyBits(length: number): number {
+    return length * Math.log2(PASSWORD_ALPHABET_SIZE);
+}
+
+/** The choices a Credentials component makes, with defaults filled in. */
+export interface CredentialsPolicy {
+    /** Generated password length in characters. Default 32 (190 bits). */
+    passwordLength: number;
+    /**
+     * bcrypt cost for supplied passwords, in the gateway and registry files. Default 10: the usual
+     * floor for human-chosen passwords (≈ 50 ms per check here, so ≈ 20 req/s per nginx worker for
+     * such a user — humans opening docs, not machine clients, which should use generated passwords).
+     */
+    suppliedBcryptCost: number;
+    /**
+     * bcrypt cost for generated passwords in the registry file. Default 5 (Apache htpasswd's own
+     * default): the registry checks bcrypt on every API call and a push makes dozens, while 128+
+     * bits of entropy already make guessing infeasible at any cost.
+     */
+    registryBcryptCost: number;
+}
+
+/** A user as validation sees it: the password itself may be a secret still to come. */
+export interface UserShape {
+    name: string;
+    /** Whether a password is supplied (else one is generated). */
+    supplied: boolean;
+}
+
+/** Throws unless `user` can stand left of the `:` in an htpasswd line and in a URL. */
+export function validateUserName(user: string, field = "user"): void {
+    if (typeof user !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(user)) {
+        throw new Error(
+            `\`${field}\` must be 1–64 characters of letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, starting with a letter or digit, got ${JSON.stringify(user)}`,
+        );
+    }
+}
+
+/** Throws unless `cost` is an integer bcrypt cost in range. */
+export function validateBcryptCost(cost: unknown, field: string): void {
+    if (!Number.isInteger(cost) || (cost as number) < BCRYPT_COST_RANGE.min || (cost as number) > BCRYPT_COST_RANGE.max) {
+        throw new Error(`\`${field}\` must be an integer from ${BCRYPT_COST_RANGE.min} to ${BCRYPT_COST_RANGE.max}, got ${JSON.stringify(cost)}`);
+    }
+}
+
+/** Validates the users and options of a Credentials component; returns the policy with defaults. */
+export function validateCredentials(
+    users: UserShape[],
+    options: Partial<CredentialsPolicy> = {},
+): CredentialsPolicy {
+    if (!Array.isArray(users) || users.length === 0) {
+        throw new Error(`\`users\` must list at least one user, got ${JSON.stringify(users)}`);
+    }
+    const seen = new Set<string>();
+    users.forEach((user, i) => {
+        validateUserName(user.name, `users[${i}].name`);
+        if (seen.has(user.name)) throw new Error(`\`users[${i}].name\` ${JSON.stringify(user.name)} appears twice; user names must be unique`);
+        seen.add(user.name);
+    });
+    const policy: CredentialsPolicy = { passwordLength: 32, suppliedBcryptCost: 10, registryBcryptCost: 5, ...options };
+    if (!Number.isInteger(policy.passwordLength) || policy.passwordLength < MIN_GENERATED_PASSWORD_LENGTH || policy.passwordLength > 72) {
+        throw new Error(
+            `\`passwordLength\` must be an integer from ${MIN_GENERATED_PASSWORD_LENGTH} (${MIN_PASSWORD_BITS} bits) to 72 (bcrypt's limit), got ${JSON.stringify(policy.passwordLength)}`,
+        );
+    }
+    validateBcryptCost(policy.suppliedBcryptCost, "suppliedBcryptCost");
+    validateBcryptCost(policy.registryBcryptCost, "registryBcryptCost");
+    return policy;
+}
+
+/**
+ * Checks a supplied password once its secret value is known (at preview, config secrets are).
+ * The message names the user and the length, never the password.
+ */
+export function checkSuppliedPassword(user: string, password: string): void {
+    if (typeof password !== "string" || password.length < MIN_SUPPLIED_PASSWORD_LENGTH) {
+        const length = typeof password === "string" ? password.length : 0;
+        throw new Error(`supplied password of user \`${user}\` must have at least ${MIN_SUPPLIED_PASSWORD_LENGTH} characters, got ${length}`);
+    }
+}

@@ -1,0 +1,511 @@
+/**
+ * Validation of the model spec: `ModelSpec` (what the user wrote, untrusted) in, `Model` (every
+ * default filled in) out. Pure and synchronous; the only I/O is checking that the R folder exists.
+ * Every problem names the field path in backticks, the bad value and what is valid; all problems of
+ * a spec (or of a whole list of specs) are reported together, one per line, so a user fixes
+ * everything in one go.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { AutoscalingSpec, Model, ResourceRange } from "./model";
+
+/**
+ * Model-name pattern as a regex source without anchors or flags: valid in JavaScript and in nginx
+ * PCRE, so the gateway builds its `location ~ ^/(NAME)/` from this one definition.
+ * It is a DNS-1035 label (a DNS-1123 label that starts with a letter), which a Kubernetes Service
+ * name must be; the length limit is checked separately (`MAX_MODEL_NAME_LENGTH`).
+ */
+export const MODEL_NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
+
+/**
+ * Longest model name. Why 40:
+ * - Kubernetes: the Deployment is named after the model and its pods are named
+ *   `{deployment}-{10-char template hash}-{5-char suffix}`, i.e. 17 more characters; the pod's
+ *   hostname must stay a DNS label (≤ 63), so the Deployment name is ≤ 46.
+ * - Swarm: a stack's services are `{stack}_{name}` and a service name is ≤ 63, so 40 leaves 22
+ *   characters for the stack name and `_`.
+ * - The remaining 6 characters let a component add a short suffix (e.g. `-model`) to a name that
+ *   must still fit the limits above.
+ */
+export const MAX_MODEL_NAME_LENGTH = 40;
+
+/**
+ * Names a model cannot take because the gateway or the platform owns them: `/healthz` and the probe
+ * paths are gateway routes; `gateway` and `registry` are the platform's own service names (routing
+ * goes by DNS, `{model}` → service `{model}`); `kubernetes` is the API server's Service in every
+ * namespace and `localhost` resolves to the gateway itself, so routing to them would open a proxy.
+ */
+export const RESERVED_MODEL_NAMES: readonly string[] = Object.freeze([
+    "healthz",
+    "livez",
+    "readyz",
+    "metrics",
+    "static",
+    "gateway",
+    "registry",
+    "kubernetes",
+    "localhost",
+]);
+
+/** Most replicas (and autoscaling `maxReplicas`) a model may ask for. */
+export const MAX_REPLICAS = 100;
+
+/** Environment variables the platform sets in every model container; users may not set them. */
+export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR"]);
+
+/** Defaults filled in by `validateModel` (documented on `ModelSpec`). */
+export const MODEL_DEFAULTS = Object.freeze({
+    replicas: 1,
+    cpu: Object.freeze({ request: "250m", limit: "500m" }),
+    memory: Object.freeze({ request: "512Mi", limit: "1Gi" }),
+    port: 8000,
+    targetCpuUtilization: 70,
+});
+
+/** Smallest memory request/limit: Docker refuses memory limits below 6 MiB. */
+const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
+
+/** Gateway user names: they end up in htpasswd files (no `:`) and in nginx `map`s, so keep them plain. */
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
+const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;
+const NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
+
+const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling"];
+const RANGE_KEYS = ["request", "limit"];
+const AUTOSCALING_KEYS = ["minReplicas", "maxReplicas", "targetCpuUtilization"];
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes quantities
+
+/*
+ * The grammar of k8s.io/apimachinery/pkg/api/resource (quantity.go):
+ *   quantity ::= signedNumber suffix;  suffix ::= binarySI | decimalExponent | decimalSI
+ *   binarySI ::= Ki | Mi | Gi | Ti | Pi | Ei;  decimalSI ::= n | u | m | "" | k | M | G | T | P | E
+ *   decimalExponent ::= (e | E) signedNumber;  number ::= digits | digits.digits | digits. | .digits
+ * `1E` is exa; `1E3` is an exponent.
+ */
+const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
+const MULTIPLIERS: Record<string, number> = {
+    n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/**
+ * Parses a Kubernetes quantity (`250m`, `0.5`, `2`, `512Mi`, `1G`, `1e3`) to a plain number:
+ * cores for CPU, bytes for memory. Throws on anything that is not a quantity.
+ * Used for Docker's NanoCPUs (`cores × 1e9`) and memory bytes.
+ */
+export function parseQuantity(q: string): number {
+    const m = typeof q === "string" ? QUANTITY.exec(q) : null;
+    if (!m) {
+        throw new Error(`${show(q)} is not a Kubernetes quantity (e.g. "250m", "0.5", "512Mi", "1G", "1e3")`);
+    }
+    const [, sign, digits, suffix, exponent] = m;
+    const magnitude = exponent !== undefined ? Number(`${digits}e${exponent}`) : Number(digits) * MULTIPLIERS[suffix ?? ""];
+    return sign === "-" ? -magnitude : magnitude;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Thrown by `validateModel(s)`: `problems` holds one line per problem, `message` all of them. */
+export class ModelSpecError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(problems.length === 1 ? problems[0] : `${problems.length} problems in the model spec:\n- ${problems.join("\n- ")}`);
+        this.name = "ModelSpecError";
+    }
+}
+
+/** Options of `validateModel(s)`. */
+export interface ValidateModelOptions {
+    /** Folder relative `path`s are resolved against. Default `process.cwd()`. */
+    baseDir?: string;
+    /** Field path used in messages. Default `model` for one spec, `models` for a list. */
+    field?: string;
+}
+
+/**
+ * Validates one model spec and fills in its defaults. Throws a `ModelSpecError` listing every
+ * problem (field path in backticks, the bad value, what is valid).
+ */
+export function validateModel(spec: unknown, options: ValidateModelOptions = {}): Model {
+    const problems: string[] = [];
+    const model = checkModel(spec, options.field ?? "model", options.baseDir ?? process.cwd(), problems);
+    if (problems.length > 0 || !model) throw new ModelSpecError(problems);
+    return model;
+}
+
+/**
+ * Validates a list of model specs (names must be unique) and fills in their defaults. Throws one
+ * `ModelSpecError` listing the problems of all models together.
+ */
+export function validateModels(specs: unknown, options: ValidateModelOptions = {}): Model[] {
+    const field = options.field ?? "models";
+    if (!Array.isArray(specs)) {
+        throw new ModelSpecError([`\`${field}\` must be a list of models, got ${show(specs)}`]);
+    }
+    const problems: string[] = [];
+    const models: Model[] = [];
+    const firstByName = new Map<string, string>();
+    specs.forEach((spec, i) => {
+        const at = `${field}[${i}]`;
+        const model = checkModel(spec, at, options.baseDir ?? process.cwd(), problems);
+        if (model) models.push(model);
+        const name = isObject(spec) ? spec.name : undefined;
+        if (typeof name !== "string" || !NAME.test(name)) return; // a bad name is reported already
+        const first = firstByName.get(name);
+        if (first) {
+            problems.push(`\`${at}.name\` ${show(name)} is already used by \`${first}\`; model names must be unique`);
+        } else {
+            firstByName.set(name, `${at}.name`);
+        }
+    });
+    if (problems.length > 0) throw new ModelSpecError(problems);
+    return models;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field checks: each pushes its problems and returns the cleaned value (or undefined)
+
+function checkModel(spec: unknown, at: string, baseDir: string, problems: string[]): Model | undefined {
+    if (!isObject(spec)) {
+        problems.push(`\`${at}\` must be an object with at least \`name\` and \`path\` or \`image\`, got ${show(spec)}`);
+        return undefined;
+    }
+    const before = problems.length;
+    checkKeys(spec, MODEL_KEYS, at, problems);
+    const name = checkName(spec.name, `${at}.name`, problems);
+    const source = checkSource(spec, at, baseDir, problems);
+    const packages = checkPackages(spec.packages, spec.image !== undefined, `${at}.packages`, problems);
+    const replicas = checkInteger(spec.replicas, `${at}.replicas`, 1, MAX_REPLICAS, MODEL_DEFAULTS.replicas, problems);
+    const cpu = checkRange(spec.cpu, `${at}.cpu`, "cpu", problems);
+    const memory = checkRange(spec.memory, `${at}.memory`, "memory", problems);
+    // The model runs as a non-root user, which Kubernetes does not let bind ports below 1024.
+    const port = checkInteger(spec.port, `${at}.port`, 1024, 65535, MODEL_DEFAULTS.port, problems);
+    const env = checkEnv(spec.env, `${at}.env`, problems);
+    const users = checkUsers(spec.users, `${at}.users`, problems);
+    const autoscaling = checkAutoscaling(spec.autoscaling, replicas, `${at}.autoscaling`, problems);
+    if (problems.length > before) return undefined;
+    return {
+        name: name!,
+        ...source,
+        packages,
+        replicas,
+        cpu: cpu!,
+        memory: memory!,
+        port,
+        env,
+        ...(users ? { users } : {}),
+        ...(autoscaling ? { autoscaling } : {}),
+    };
+}
+
+function checkKeys(obj: Record<string, unknown>, known: string[], at: string, problems: string[]): void {
+    for (const key of Object.keys(obj)) {
+        if (known.includes(key)) continue;
+        const near = closest(key, known);
+        const hint = near ? `did you mean \`${near}\`?` : `known keys: ${known.join(", ")}`;
+        problems.push(`\`${at}.${key}\` is not a known key; ${hint}`);
+    }
+}
+
+function checkName(name: unknown, at: string, problems: string[]): string | undefined {
+    const valid = `a DNS-1035 label: lower-case letters, digits and \`-\`, starting with a letter and ending with a letter or digit`;
+    if (name === undefined) {
+        problems.push(`\`${at}\` is required: ${valid}`);
+    } else if (typeof name !== "string") {
+        problems.push(`\`${at}\` must be a string, ${valid}, got ${show(name)}`);
+    } else if (!NAME.test(name)) {
+        const suggestion = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+        const hint = NAME.test(suggestion) && suggestion.length <= MAX_MODEL_NAME_LENGTH ? `; try ${show(suggestion)}` : "";
+        problems.push(`\`${at}\` must be ${valid}, got ${show(name)}${hint}`);
+    } else if (name.length > MAX_MODEL_NAME_LENGTH) {
+        problems.push(
+            `\`${at}\` must be at most ${MAX_MODEL_NAME_LENGTH} characters (Kubernetes pod and swarm service names ` +
+                `add suffixes to it and must stay within 63), got ${show(name)} (${name.length} characters)`,
+        );
+    } else if (RESERVED_MODEL_NAMES.includes(name)) {
+        problems.push(`\`${at}\` ${show(name)} is reserved by the gateway (reserved: ${RESERVED_MODEL_NAMES.join(", ")}); choose another name`);
+    } else {
+        return name;
+    }
+    return undefined;
+}
+
+/** `path` (resolved, checked on disk) xor `image` (reference syntax). */
+function checkSource(spec: Record<string, unknown>, at: string, baseDir: string, problems: string[]): { path: string } | { image: string } | {} {
+    const hasPath = spec.path !== undefined;
+    const hasImage = spec.image !== undefined;
+    if (hasPath === hasImage) {
+        problems.push(
+            `\`${at}\` must have exactly one of \`path\` (a folder with plumber.R) and \`image\` (a prebuilt image), ` +
+                `got ${hasPath ? "both" : "neither"}`,
+        );
+        return {};
+    }
+    if (hasImage) {
+        const image = spec.image;
+        if (typeof image !== "string" || !isImageReference(image)) {
+            problems.push(
+                `\`${at}.image\` must be an image reference such as "myregistry.azurecr.io/team/model:1.0" or ` +
+                    `"repo/model@sha256:<64 hex>" (lower-case repository, tag of letters, digits, \`_\`, \`.\`, \`-\`), got ${show(image)}`,
+            );
+            return {};
+        }
+        return { image };
+    }
+    const rel = spec.path;
+    if (typeof rel !== "string" || rel.trim() === "") {
+        problems.push(`\`${at}.path\` must be a folder path (relative to ${show(baseDir)}) containing plumber.R, got ${show(rel)}`);
+        return {};
+    }
+    const dir = path.resolve(baseDir, rel);
+    const stat = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!stat) {
+        problems.push(`\`${at}.path\` ${show(rel)} does not exist (looked for ${show(dir)})`);
+    } else if (!stat.isDirectory()) {
+        problems.push(`\`${at}.path\` ${show(rel)} is not a folder (${show(dir)}); give the folder that contains plumber.R`);
+    } else if (!fs.statSync(path.join(dir, "plumber.R"), { throwIfNoEntry: false })?.isFile()) {
+        problems.push(`\`${at}.path\` ${show(rel)} has no plumber.R (looked for ${show(path.join(dir, "plumber.R"))})`);
+    } else {
+        return { path: dir };
+    }
+    return {};
+}
+
+/*
+ * Docker image reference grammar (github.com/distribution/reference, regexp.go):
+ *   reference := name [ ":" tag ] [ "@" digest ];  name := [domain "/"] path-component ["/" path-component]*
+ *   domain := host [":" port];  path-component := [a-z0-9]+ (([._]|__|[-]+) [a-z0-9]+)*
+ *   tag := [\w][\w.-]{0,127};  digest := algorithm ":" hex{32,}
+ * (IPv6 hosts in brackets are left out: nobody names a model registry that way.)
+ */
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+const IMAGE_REFERENCE = new RegExp(
+    `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?` +
+        `(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+function isImageReference(image: string): boolean {
+    const m = IMAGE_REFERENCE.exec(image);
+    return m !== null && m[1].length <= 255; // the name part is limited to 255 characters
+}
+
+function checkPackages(packages: unknown, hasImage: boolean, at: string, problems: string[]): string[] {
+    if (packages === undefined) return [];
+    if (hasImage) {
+        problems.push(`\`${at}\` only applies when building from \`path\`; a prebuilt \`image\` must already contain its packages`);
+        return [];
+    }
+    if (!Array.isArray(packages)) {
+        problems.push(`\`${at}\` must be a list of R package names, got ${show(packages)}`);
+        return [];
+    }
+    const seen = new Set<string>();
+    const result: string[] = [];
+    packages.forEach((pkg, i) => {
+        if (typeof pkg !== "string" || !R_PACKAGE_NAME.test(pkg)) {
+            problems.push(
+                `\`${at}[${i}]\` must be an R package name (letters, digits and \`.\`, starting with a letter, ` +
+                    `at least 2 characters, not ending in \`.\`), got ${show(pkg)}`,
+            );
+        } else if (seen.has(pkg)) {
+            problems.push(`\`${at}[${i}]\` ${show(pkg)} is listed twice`);
+        } else {
+            seen.add(pkg);
+            // plumber is always installed (the entrypoint needs it): listing it is harmless, drop it.
+            if (pkg !== "plumber") result.push(pkg);
+        }
+    });
+    return result;
+}
+
+function checkInteger(value: unknown, at: string, min: number, max: number, fallback: number, problems: string[]): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+        problems.push(`\`${at}\` must be an integer from ${min} to ${max}, got ${show(value)}`);
+        return fallback;
+    }
+    return value;
+}
+
+/** cpu / memory `{ request, limit }`: quantities, positive, sane minimums, limit ≥ request. */
+function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems: string[]): Required<ResourceRange> | undefined {
+    const defaults = MODEL_DEFAULTS[kind];
+    if (range === undefined) return { ...defaults };
+    if (!isObject(range)) {
+        const hint = typeof range === "string" ? `; write { request: ${show(range)}, limit: ${show(range)} }` : "";
+        problems.push(`\`${at}\` must be an object { request, limit }, got ${show(range)}${hint}`);
+        return undefined;
+    }
+    const before = problems.length;
+    checkKeys(range, RANGE_KEYS, at, problems);
+    const request = checkQuantity(range.request, `${at}.request`, kind, problems);
+    const limit = checkQuantity(range.limit, `${at}.limit`, kind, problems);
+    if (problems.length > before) return undefined;
+    const req = range.request as string | undefined;
+    const lim = range.limit as string | undefined;
+    if (req !== undefined && lim !== undefined) {
+        if (limit! < request!) {
+            problems.push(`\`${at}.limit\` ${show(lim)} is below \`${at}.request\` ${show(req)}; the limit must be at least the request`);
+            return undefined;
+        }
+        return { request: req, limit: lim };
+    }
+    // Only one side given: keep the other at its default unless that would invert the range.
+    if (req !== undefined) {
+        return { request: req, limit: request! > parseQuantity(defaults.limit) ? req : defaults.limit };
+    }
+    if (lim !== undefined) {
+        return { request: limit! < parseQuantity(defaults.request) ? lim : defaults.request, limit: lim };
+    }
+    return { ...defaults };
+}
+
+function checkQuantity(value: unknown, at: string, kind: "cpu" | "memory", problems: string[]): number | undefined {
+    if (value === undefined) return undefined;
+    const examples = kind === "cpu" ? `"250m", "0.5" or "2"` : `"512Mi", "1Gi" or "1G"`;
+    if (typeof value !== "string" || !QUANTITY.test(value)) {
+        const unit = typeof value === "string" ? /^[\d.]+(([kKMGTPE])i?B)$/.exec(value) : null;
+        const [, written, letter] = unit ?? [];
+        const hint = unit ? `; "${written}" is not a unit: use "${letter.toUpperCase()}" (powers of 10) or "${letter.toUpperCase()}i" (powers of 2)` : "";
+        problems.push(`\`${at}\` must be a Kubernetes quantity such as ${examples}, got ${show(value)}${hint}`);
+        return undefined;
+    }
+    const n = parseQuantity(value);
+    if (n <= 0) {
+        problems.push(`\`${at}\` must be greater than zero, got ${show(value)}`);
+    } else if (kind === "cpu" && (n < 0.001 || Math.abs(n * 1000 - Math.round(n * 1000)) > 1e-6)) {
+        problems.push(`\`${at}\` must be a whole number of millicores (1m = 0.001 cores), got ${show(value)}`);
+    } else if (kind === "memory" && n < MIN_MEMORY_BYTES) {
+        problems.push(`\`${at}\` must be at least "6Mi" (Docker's minimum), got ${show(value)} (${n} bytes); did you forget a unit such as "Mi"?`);
+    } else {
+        return n;
+    }
+    return undefined;
+}
+
+function checkEnv(env: unknown, at: string, problems: string[]): Record<string, string> {
+    if (env === undefined) return {};
+    if (!isObject(env)) {
+        problems.push(`\`${at}\` must be an object of NAME: "value" strings, got ${show(env)}`);
+        return {};
+    }
+    const result: Record<string, string> = {};
+    for (const [key, value] of Object.entries(env)) {
+        if (!ENV_NAME.test(key)) {
+            problems.push(`\`${at}\` key ${show(key)} is not a valid environment variable name (letters, digits and \`_\`, not starting with a digit)`);
+        } else if (RESERVED_ENV_NAMES.includes(key)) {
+            problems.push(`\`${at}.${key}\` is set by the platform and cannot be overridden (reserved: ${RESERVED_ENV_NAMES.join(", ")})`);
+        } else if (typeof value !== "string") {
+            const hint = typeof value === "number" || typeof value === "boolean" ? `; quote it: "${value}"` : "";
+            problems.push(`\`${at}.${key}\` must be a string, got ${show(value)}${hint}`);
+        } else {
+            result[key] = value;
+        }
+    }
+    return result;
+}
+
+function checkUsers(users: unknown, at: string, problems: string[]): string[] | undefined {
+    if (users === undefined) return undefined;
+    if (!Array.isArray(users)) {
+        problems.push(`\`${at}\` must be a list of user names, got ${show(users)}`);
+        return undefined;
+    }
+    if (users.length === 0) {
+        problems.push(`\`${at}\` is empty, so nobody could call the model; leave \`users\` out to allow every gateway user`);
+        return undefined;
+    }
+    const seen = new Set<string>();
+    users.forEach((user, i) => {
+        if (typeof user !== "string" || !USER_NAME.test(user)) {
+            problems.push(
+                `\`${at}[${i}]\` must be a user name of 1 to 64 letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, ` +
+                    `starting with a letter or digit, got ${show(user)}`,
+            );
+        } else if (seen.has(user)) {
+            problems.push(`\`${at}[${i}]\` ${show(user)} is listed twice`);
+        } else {
+            seen.add(user);
+        }
+    });
+    return [...seen];
+}
+
+function checkAutoscaling(spec: unknown, replicas: number, at: string, problems: string[]): Required<AutoscalingSpec> | undefined {
+    if (spec === undefined) return undefined;
+    if (!isObject(spec)) {
+        problems.push(`\`${at}\` must be an object { maxReplicas, minReplicas?, targetCpuUtilization? }, got ${show(spec)}`);
+        return undefined;
+    }
+    const before = problems.length;
+    checkKeys(spec, AUTOSCALING_KEYS, at, problems);
+    const minReplicas = checkInteger(spec.minReplicas, `${at}.minReplicas`, 1, MAX_REPLICAS, replicas, problems);
+    const targetCpuUtilization = checkInteger(
+        spec.targetCpuUtilization, `${at}.targetCpuUtilization`, 1, 100, MODEL_DEFAULTS.targetCpuUtilization, problems,
+    );
+    if (spec.maxReplicas === undefined) {
+        problems.push(`\`${at}.maxReplicas\` is required: an integer from ${minReplicas} to ${MAX_REPLICAS}`);
+    } else {
+        checkInteger(spec.maxReplicas, `${at}.maxReplicas`, 1, MAX_REPLICAS, 0, problems);
+    }
+    if (problems.length > before) return undefined;
+    const maxReplicas = spec.maxReplicas as number;
+    if (maxReplicas < minReplicas) {
+        const source = spec.minReplicas === undefined ? ` (the model's \`replicas\`)` : "";
+        problems.push(`\`${at}.maxReplicas\` ${maxReplicas} is below \`${at}.minReplicas\` ${minReplicas}${source}; it must be at least the minimum`);
+        return undefined;
+    }
+    return { minReplicas, maxReplicas, targetCpuUtilization };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A bad value as the user would write it, shortened so messages stay one line. */
+function show(v: unknown): string {
+    if (v === undefined) return "undefined";
+    if (typeof v === "number" && !Number.isFinite(v)) return String(v);
+    let text: string;
+    try {
+        text = JSON.stringify(v) ?? String(v);
+    } catch {
+        text = String(v);
+    }
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The known key nearest to a typo (edit distance ≤ 2, or a prefix of ≥ 3 characters), if any. */
+function closest(key: string, known: string[]): string | undefined {
+    const typo = key.toLowerCase();
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const k of known) {
+        const candidate = k.toLowerCase();
+        const prefix = typo.length >= 3 && (candidate.startsWith(typo) || typo.startsWith(candidate));
+        const d = prefix ? 1 : editDistance(typo, candidate);
+        if (d < bestDistance) [best, bestDistance] = [k, d];
+    }
+    return bestDistance <= 2 ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= b.length; j++) {
+            row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        prev = row;
+    }
+    return prev[b.length];
+}

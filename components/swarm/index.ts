@@ -1,0 +1,5 @@
+export * from "./swarmProvider";
+export * from "./swarmNetwork";
+export * from "./swarmRegistry";
+export * from "./swarmModel";
+export * from "./swarmGateway";

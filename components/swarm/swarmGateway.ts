@@ -1,0 +1,121 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    EndpointMode,
+    planGatewayConfigs,
+    planGatewaySecrets,
+    planGatewayService,
+    PublishMode,
+    renderSwarmGatewayConfigs,
+    ROLE_LABEL,
+    staticFileKey,
+    SwarmGatewaySettings,
+    validateGatewayServiceOptions,
+    validateSwarmName,
+} from "../render/swarmStack";
+import { asResourceError } from "../util/errors";
+import { createSwarmFiles, fileRefs, serviceArgsFromPlan } from "./serviceArgs";
+
+export interface SwarmGatewayArgs {
+    /** Id of the hub's overlay network (`SwarmNetwork.networkId`). */
+    networkId: pulumi.Input<string>;
+    /**
+     * What the gateway serves: the models listed on the landing page (others are routed by DNS too), user
+     * ACLs, limits, title … (the gateway renderer's `GatewayConfig` minus routing, paths and ports, which the
+     * swarm target sets).
+     */
+    settings: SwarmGatewaySettings;
+    /** PEM certificate chain (`GatewayTls`). */
+    tlsCertificate: pulumi.Input<string>;
+    /** PEM private key (`GatewayTls`); stored as a swarm secret. */
+    tlsKey: pulumi.Input<string>;
+    /** htpasswd lines of the gateway users (`Credentials`); stored as a swarm secret. */
+    htpasswd: pulumi.Input<string>;
+    /** nginx image. Default `DEFAULT_GATEWAY_IMAGE` (a pinned public nginx tag). */
+    image?: pulumi.Input<string>;
+    /** Gateway replicas. Default 1. */
+    replicas?: number;
+    /** Published HTTPS port on the swarm nodes. Default 443. */
+    httpsPort?: number;
+    /** Published HTTP port (redirects to HTTPS). Default 80. */
+    httpPort?: number;
+    /** `ingress` (routing mesh, default) or `host` (only on nodes that run a gateway task; required with `dnsrr`). */
+    publishMode?: PublishMode;
+    /** `vip` (default) or `dnsrr`. */
+    endpointMode?: EndpointMode;
+    /** Placement constraints. Default none. */
+    constraints?: string[];
+    /** Extra service labels. Default none. */
+    labels?: Record<string, string>;
+    /** Prefix of the swarm config and secret names (`{prefix}-{file}-{hash}`). Default: the component's name. */
+    filePrefix?: string;
+}
+
+/** Checks `SwarmGatewayArgs` before anything is created; throws naming the field. */
+export function validateSwarmGatewayArgs(name: string, args: SwarmGatewayArgs): void {
+    validateGatewayServiceOptions({ ...args, image: undefined }, "args");
+    validateSwarmName(args.filePrefix ?? name, "filePrefix");
+}
+
+/**
+ * The nginx gateway as a swarm service. nginx.conf and static files are swarm configs, certificate, key and
+ * htpasswd are swarm secrets, all named by content hash: a change creates new objects and rolls the
+ * gateway instead of failing on an immutable object.
+ */
+export class SwarmGateway extends pulumi.ComponentResource {
+    /** The gateway's service name. */
+    public readonly serviceName: pulumi.Output<string>;
+    /** The gateway's service id. */
+    public readonly serviceId: pulumi.Output<string>;
+    /** Swarm names of the configs (content-hashed), by file key. */
+    public readonly configNames: pulumi.Output<Record<string, string>>;
+    /** Published HTTPS port. */
+    public readonly httpsPort: pulumi.Output<number>;
+
+    constructor(name: string, args: SwarmGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:swarm:SwarmGateway", name, {}, opts);
+        const prefix = args.filePrefix ?? name;
+        // Rendered now, from plain values, so the renderer's validation errors surface at construction.
+        const rendered = asResourceError(this, () => {
+            validateSwarmGatewayArgs(name, args);
+            return renderSwarmGatewayConfigs(args.settings, args.httpsPort);
+        });
+        const configs = pulumi.output(asResourceError(this, () => planGatewayConfigs(prefix, rendered)));
+        const secrets = pulumi
+            .all([args.tlsCertificate, args.tlsKey, args.htpasswd])
+            .apply(([tlsCertificate, tlsKey, htpasswd]) => planGatewaySecrets(prefix, { tlsCertificate, tlsKey, htpasswd }));
+        const labels = { [ROLE_LABEL]: "gateway" };
+        const configKeys = ["nginx.conf", ...Object.keys(rendered.staticFiles).map(staticFileKey)];
+        const fileIds = {
+            ...createSwarmFiles(name, "config", configs, configKeys, labels, this),
+            ...createSwarmFiles(name, "secret", secrets, ["tls.crt", "tls.key", "htpasswd"], labels, this),
+        };
+        const plan = pulumi.all([configs, fileRefs(secrets), args.image]).apply(([configList, secretList, image]) =>
+            planGatewayService(
+                { configs: configList, secrets: secretList },
+                {
+                    image,
+                    replicas: args.replicas,
+                    httpsPort: args.httpsPort,
+                    httpPort: args.httpPort,
+                    publishMode: args.publishMode,
+                    endpointMode: args.endpointMode,
+                    constraints: args.constraints,
+                    labels: args.labels,
+                },
+            ),
+        );
+        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId, fileIds), { parent: this });
+
+        this.serviceName = service.name;
+        this.serviceId = service.id;
+        this.configNames = configs.apply((list) => Object.fromEntries(list.map((f) => [f.key, f.name])));
+        this.httpsPort = pulumi.output(args.httpsPort ?? 443);
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            serviceId: this.serviceId,
+            configNames: this.configNames,
+            httpsPort: this.httpsPort,
+        });
+    }
+}

@@ -1,0 +1,108 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    EndpointMode,
+    planRegistryFiles,
+    planRegistryService,
+    PublishMode,
+    ROLE_LABEL,
+    validateRegistryServiceOptions,
+    validateSwarmName,
+} from "../render/swarmStack";
+import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
+import { asResourceError } from "../util/errors";
+
+export interface SwarmRegistryArgs {
+    /** Host name or IP that Docker engines (yours and the swarm nodes) use to reach the registry, e.g. a manager's DNS name. */
+    host: pulumi.Input<string>;
+    /** Published port. Default 5000. */
+    port?: number;
+    /** PEM certificate for `host` (`GatewayTls`-style); engines must trust its CA (`/etc/docker/certs.d/HOST:PORT/ca.crt`). */
+    tlsCertificate: pulumi.Input<string>;
+    /** PEM private key of that certificate; stored as a swarm secret. */
+    tlsKey: pulumi.Input<string>;
+    /** htpasswd lines with bcrypt hashes (`user:$2y$…`, what the registry accepts); stored as a swarm secret. */
+    htpasswd: pulumi.Input<string>;
+    /** User that pushes images (one of the htpasswd users). */
+    username: pulumi.Input<string>;
+    /** That user's password; output as a secret. */
+    password: pulumi.Input<string>;
+    /** Id of an overlay network to join (optional: engines reach the registry through the published port). */
+    networkId?: pulumi.Input<string>;
+    /** Registry image (distribution 2.x). Default `DEFAULT_REGISTRY_IMAGE` (a pinned public tag). */
+    image?: pulumi.Input<string>;
+    /** `ingress` (default) or `host`. */
+    publishMode?: PublishMode;
+    /** `vip` (default) or `dnsrr`. */
+    endpointMode?: EndpointMode;
+    /** Placement constraints. Default `["node.role == manager"]`: the data volume is local to one node. */
+    constraints?: string[];
+    /** Docker name of the data volume. Default `{name}-data`. */
+    volumeName?: string;
+}
+
+/** Checks `SwarmRegistryArgs` before anything is created; throws naming the field. */
+export function validateSwarmRegistryArgs(name: string, args: SwarmRegistryArgs): void {
+    validateRegistryServiceOptions({ ...args, image: undefined, volume: args.volumeName ?? `${name}-data` }, "args");
+    validateSwarmName(name, "name");
+    if (typeof args.htpasswd === "string") checkBcryptHtpasswd(args.htpasswd);
+}
+
+/** The registry only understands bcrypt htpasswd entries; anything else fails every login at push time, so fail early. */
+export function checkBcryptHtpasswd(htpasswd: string): void {
+    const lines = htpasswd.split("\n").filter((line) => line.trim() !== "");
+    if (lines.length === 0) throw new Error("`htpasswd` must hold at least one `user:$2y$…` line, got an empty value");
+    lines.forEach((line, i) => {
+        if (!/^[^:\s]+:\$2[aby]\$\d\d\$/.test(line)) {
+            throw new Error(`\`htpasswd\` line ${i + 1} must be a bcrypt entry \`user:$2y$…\` (the registry accepts only bcrypt), got user \`${line.split(":")[0]}\` with another hash`);
+        }
+    });
+}
+
+/**
+ * A private registry as a swarm service: TLS and bcrypt htpasswd from swarm secrets, data on a named
+ * volume, one replica pinned to a manager. Outputs the login that `ModelImage` pushes with.
+ */
+export class SwarmRegistry extends pulumi.ComponentResource {
+    /** `host:port` to push to and pull from. */
+    public readonly server: pulumi.Output<string>;
+    /** The pushing user. */
+    public readonly username: pulumi.Output<string>;
+    /** That user's password (secret). */
+    public readonly password: pulumi.Output<string>;
+    /** The registry's service id. */
+    public readonly serviceId: pulumi.Output<string>;
+
+    constructor(name: string, args: SwarmRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:swarm:SwarmRegistry", name, {}, opts);
+        asResourceError(this, () => validateSwarmRegistryArgs(name, args));
+        const port = args.port ?? 5000;
+        const labels = { [ROLE_LABEL]: "registry" };
+        const volume = new docker.Volume(`${name}-data`, { name: args.volumeName ?? `${name}-data`, labels: toLabels(labels) }, { parent: this });
+        const secrets = pulumi.all([args.tlsCertificate, args.tlsKey, args.htpasswd]).apply(([tlsCertificate, tlsKey, htpasswd]) => {
+            checkBcryptHtpasswd(htpasswd);
+            return planRegistryFiles(name, { tlsCertificate, tlsKey, htpasswd });
+        });
+        const keys = ["registry.crt", "registry.key", "registry.htpasswd"];
+        const fileIds = createSwarmFiles(name, "secret", secrets, keys, labels, this);
+        const plan = pulumi.all([fileRefs(secrets), args.image, volume.name]).apply(([refs, image, volumeName]) =>
+            planRegistryService(refs, {
+                image,
+                port,
+                volume: volumeName,
+                publishMode: args.publishMode,
+                endpointMode: args.endpointMode,
+                constraints: args.constraints,
+            }),
+        );
+        // Without a network of its own choosing the registry joins a private one: engines reach it by the published port.
+        const networkId = args.networkId ?? new docker.Network(`${name}-network`, { driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
+        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, networkId, fileIds), { parent: this });
+
+        this.server = pulumi.interpolate`${args.host}:${port}`;
+        this.username = pulumi.output(args.username);
+        this.password = pulumi.secret(args.password);
+        this.serviceId = service.id;
+        this.registerOutputs({ server: this.server, username: this.username, password: this.password, serviceId: this.serviceId });
+    }
+}

@@ -1,0 +1,207 @@
+import { parse, parseAllDocuments } from "yaml";
+import {
+    AZURE_DNS_LABEL_ANNOTATION,
+    CONFIG_CHECKSUM_ANNOTATION,
+    KubernetesObject,
+    REDACTED,
+    renderKubernetesManifests,
+    renderModelObjects,
+    SKIP_AWAIT_ANNOTATION,
+    toKubernetesYaml,
+} from "../../components/render/kubernetes";
+import { Model } from "../../components/spec/model";
+import { testModel } from "../helpers/models";
+import { findObject, kubernetesSchemaErrors, validateKubernetesObjects } from "../helpers/kubernetesSchema";
+
+const digest = (name: string) => `plumberhubab12cd34.azurecr.io/${name}@sha256:${"b".repeat(64)}`;
+
+const model = testModel;
+
+const models = [
+    model("hello"),
+    model("bos-rf", { replicas: 3, env: { MODEL_SEED: "42" }, users: ["alice"] }),
+    model("iris", { autoscaling: { minReplicas: 2, maxReplicas: 6, targetCpuUtilization: 60 }, port: 8123 }),
+];
+
+const gateway = {
+    tlsCert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    tlsKey: "-----BEGIN PRIVATE KEY-----\nsecret-key\n-----END PRIVATE KEY-----\n",
+    htpasswd: "alice:{SSHA}c2VjcmV0LWhhc2g=\n",
+    dnsLabel: "plumberhub-prod",
+    skipLoadBalancerAwait: true,
+};
+
+function manifests(): KubernetesObject[] {
+    return renderKubernetesManifests({
+        namespace: "models",
+        models,
+        images: Object.fromEntries(models.map((m) => [m.name, digest(m.name)])),
+        loadBalancedModels: ["hello"],
+        gateway,
+    });
+}
+
+const find = findObject;
+
+describe("Kubernetes objects of an AKS environment", () => {
+    test("every object of a 3-model environment validates against the Kubernetes OpenAPI schema", async () => {
+        const objects = manifests();
+        expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+            "Namespace/models",
+            "Deployment/hello",
+            "Service/hello",
+            "Service/hello-public",
+            "Deployment/bos-rf",
+            "Service/bos-rf",
+            "PodDisruptionBudget/bos-rf",
+            "Deployment/iris",
+            "Service/iris",
+            "HorizontalPodAutoscaler/iris",
+            "PodDisruptionBudget/iris",
+            "ConfigMap/gateway-config",
+            "Secret/gateway-tls",
+            "Secret/gateway-htpasswd",
+            "Deployment/gateway",
+            "Service/gateway",
+            "PodDisruptionBudget/gateway",
+        ]);
+        expect(await kubernetesSchemaErrors(objects)).toEqual([]);
+    });
+
+    test("the rendered YAML parses back to the same objects, secrets redacted, and passes the same schema check", async () => {
+        const objects = manifests();
+        const yamlText = toKubernetesYaml(objects);
+        const parsed = parseAllDocuments(yamlText).map((d) => d.toJSON() as KubernetesObject);
+        expect(parsed).toHaveLength(objects.length);
+        expect(find(parsed, "Deployment", "bos-rf")).toEqual(find(objects, "Deployment", "bos-rf"));
+        expect(find(parsed, "Secret", "gateway-tls").stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
+        expect(yamlText).not.toContain("secret-key");
+        expect(yamlText).not.toContain("c2VjcmV0LWhhc2g=");
+        expect(await kubernetesSchemaErrors(parsed)).toEqual([]);
+    });
+
+    test("a broken object fails the schema check with the field named", async () => {
+        const deployment = structuredClone(find(manifests(), "Deployment", "hello"));
+        deployment.spec.template.spec.containers[0].ports[0].containerPort = "http";
+        const service = structuredClone(find(manifests(), "Service", "hello"));
+        service.spec.type = "Public";
+        const results = await validateKubernetesObjects([deployment, service]);
+        expect(results).toEqual([
+            { kind: "Deployment", name: "hello", errors: ["/spec/template/spec/containers/0/ports/0/containerPort must be integer"] },
+            {
+                kind: "Service",
+                name: "hello",
+                errors: ['/spec/type must be equal to one of the allowed values ["ClusterIP","ExternalName","LoadBalancer","NodePort"]'],
+            },
+        ]);
+    });
+
+    test("a YAML document with a wrong field type fails the schema check", async () => {
+        const yamlText = toKubernetesYaml([find(manifests(), "HorizontalPodAutoscaler", "iris")]).replace("maxReplicas: 6", "maxReplicas: six");
+        expect(await kubernetesSchemaErrors([parse(yamlText)])).toEqual(["HorizontalPodAutoscaler/iris: /spec/maxReplicas must be integer"]);
+    });
+
+    test("a model's Deployment runs the image by digest, non-root, read-only, with a writable /tmp and no pull secret", () => {
+        const { deployment } = renderModelObjects(models[0], { namespace: "models", image: digest("hello") });
+        const pod = deployment.spec.template.spec;
+        const container = pod.containers[0];
+        expect(container.image).toBe(digest("hello"));
+        expect(pod.imagePullSecrets).toBeUndefined();
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } });
+        expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        expect(container.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+        expect(pod.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
+        expect(container.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } });
+    });
+
+    test("probes hit /healthz and give a slow model five minutes to start", () => {
+        const container = renderModelObjects(models[0], { namespace: "models", image: digest("hello") }).deployment.spec.template.spec.containers[0];
+        const httpGet = { path: "/healthz", port: "http" };
+        expect(container.startupProbe).toEqual({ httpGet, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 });
+        expect(container.readinessProbe.httpGet).toEqual(httpGet);
+        expect(container.livenessProbe.httpGet).toEqual(httpGet);
+    });
+
+    test("rolling updates never take a pod away before its replacement is ready", () => {
+        const { deployment } = renderModelObjects(models[1], { namespace: "models", image: digest("bos-rf") });
+        expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+        expect(deployment.spec.replicas).toBe(3);
+        expect(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe("kubernetes.io/hostname");
+    });
+
+    test("the Service is named like the model and maps port 8000 to the container's port", () => {
+        const { service } = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
+        expect(service.metadata.name).toBe("iris");
+        expect(service.spec.type).toBe("ClusterIP");
+        expect(service.spec.ports).toEqual([{ name: "http", port: 8000, targetPort: "http", protocol: "TCP" }]);
+        const { deployment } = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
+        expect(deployment.spec.template.spec.containers[0].ports).toEqual([{ name: "http", containerPort: 8123, protocol: "TCP" }]);
+    });
+
+    test("an autoscaled model gets an HPA on CPU and no fixed replica count", () => {
+        const objects = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
+        expect(objects.deployment.spec.replicas).toBeUndefined();
+        expect(objects.autoscaler?.spec).toEqual({
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "iris" },
+            minReplicas: 2,
+            maxReplicas: 6,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }],
+        });
+    });
+
+    test("a single-replica model gets no PDB, HPA or public Service", () => {
+        const objects = renderModelObjects(models[0], { namespace: "models", image: digest("hello") });
+        expect(objects.disruptionBudget).toBeUndefined();
+        expect(objects.autoscaler).toBeUndefined();
+        expect(objects.loadBalancer).toBeUndefined();
+    });
+
+    test("changing a model's environment changes the pod template's checksum", () => {
+        const checksum = (m: Model) =>
+            renderModelObjects(m, { namespace: "models", image: digest(m.name) }).deployment.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+        expect(checksum(models[1])).toBe(checksum(model("bos-rf", { replicas: 3, env: { MODEL_SEED: "42" } })));
+        expect(checksum(models[1])).not.toBe(checksum(model("bos-rf", { replicas: 3, env: { MODEL_SEED: "43" } })));
+    });
+
+    test("the model container gets its port and public prefix like on swarm", () => {
+        const container = renderModelObjects(models[1], { namespace: "models", image: digest("bos-rf") }).deployment.spec.template.spec.containers[0];
+        expect(container.env).toEqual([
+            { name: "MODEL_SEED", value: "42" },
+            { name: "PORT", value: "8000" },
+            { name: "PUBLIC_PATH_PREFIX", value: "/bos-rf" },
+        ]);
+    });
+
+    test("the gateway routes by DNS to the namespace's Services through kube-dns", () => {
+        const config = find(manifests(), "ConfigMap", "gateway-config");
+        const conf: string = config.data["nginx.conf"];
+        expect(conf).toContain("resolver 10.0.0.10");
+        expect(conf).toContain('set $plumberhub_upstream_host "${plumberhub_model}.models.svc.cluster.local";');
+        expect(conf).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
+        expect(config.data["site-index.html"]).toContain("bos-rf");
+    });
+
+    test("the gateway's LoadBalancer carries the DNS label and skip-await annotations and keeps client addresses", () => {
+        const service = find(manifests(), "Service", "gateway");
+        expect(service.metadata.annotations).toEqual({ [AZURE_DNS_LABEL_ANNOTATION]: "plumberhub-prod", [SKIP_AWAIT_ANNOTATION]: "true" });
+        expect(service.spec.type).toBe("LoadBalancer");
+        expect(service.spec.externalTrafficPolicy).toBe("Local");
+        expect(service.spec.ports.map((p: { port: number }) => p.port)).toEqual([80, 443]);
+    });
+
+    test("a new gateway certificate changes the gateway pods' checksum", () => {
+        const checksum = (tlsCert: string) =>
+            find(
+                renderKubernetesManifests({ namespace: "models", models, images: Object.fromEntries(models.map((m) => [m.name, digest(m.name)])), gateway: { ...gateway, tlsCert } }),
+                "Deployment",
+                "gateway",
+            ).spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+        expect(checksum("cert-1")).not.toBe(checksum("cert-2"));
+    });
+
+    test("a model without an image is refused with its name", () => {
+        expect(() => renderKubernetesManifests({ models, images: {} })).toThrow(
+            "`images` has no image for model `hello`; give one per model (by digest)",
+        );
+    });
+});

@@ -1,0 +1,165 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { installRecordingMocks, isSecretInput, parentRecorder, promiseOf, settle } from "../helpers/pulumiMocks";
+
+const recorded = installRecordingMocks({
+    "docker:index/image:Image": (args) => ({
+        repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"a".repeat(64)}`,
+    }),
+});
+
+import { ModelImage, stageBuildContext } from "../../components/image";
+import { renderModelContainerFiles } from "../../components/render/modelContainer";
+import { Model, validateModel } from "../../components/spec";
+
+const registry = { server: "registry.example.test:5000", username: "pusher", password: "s3cret-push" };
+
+function modelFolder(files: Record<string, string> = { "plumber.R": "#* @get /echo\nfunction(msg = '') list(msg = msg)\n" }): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-model-"));
+    for (const [file, contents] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), contents);
+    return dir;
+}
+
+function model(dir: string, overrides: Partial<Model> = {}): Model {
+    return { ...validateModel({ name: "hello", path: dir }), ...overrides };
+}
+
+let contextRoot: string;
+beforeEach(() => {
+    recorded.length = 0;
+    contextRoot = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-contexts-"));
+});
+
+function imageInputs(name: string) {
+    const found = recorded.find((r) => r.type === "docker:index/image:Image" && r.name === `${name}-image`);
+    if (!found) throw new Error(`no docker image ${name}-image among ${recorded.map((r) => r.name).join(", ")}`);
+    return found.inputs;
+}
+
+describe("ModelImage", () => {
+    test("tags the image with the content hash of the staged build context", async () => {
+        const dir = modelFolder();
+        const image = new ModelImage("hello", { model: model(dir), registry, contextRoot });
+        const imageName = await promiseOf(image.imageName);
+        const tag = await promiseOf(image.tag);
+        const staged = stageBuildContext({
+            name: "check",
+            sourceDir: dir,
+            files: renderModelContainerFiles({ packages: [], port: 8000 }),
+            outRoot: contextRoot,
+            hashExtras: { BASE_IMAGE: imageInputs("hello").build.args.BASE_IMAGE, platform: "linux/amd64" },
+        });
+        expect(tag).toBe(staged.contentHash.slice(0, 16));
+        expect(imageName).toBe(`registry.example.test:5000/hello:${tag}`);
+    });
+
+    test("gives the same tag when nothing changed", async () => {
+        const dir = modelFolder();
+        const first = await promiseOf(new ModelImage("first", { model: model(dir), registry, contextRoot }).tag);
+        const second = await promiseOf(new ModelImage("second", { model: model(dir), registry, contextRoot }).tag);
+        expect(second).toBe(first);
+    });
+
+    test("gives a new tag when a file in the model folder changes", async () => {
+        const dir = modelFolder();
+        const before = await promiseOf(new ModelImage("before", { model: model(dir), registry, contextRoot }).tag);
+        fs.writeFileSync(path.join(dir, "plumber.R"), "#* @get /echo\nfunction(msg = '') list(echo = msg)\n");
+        const after = await promiseOf(new ModelImage("after", { model: model(dir), registry, contextRoot }).tag);
+        expect(after).not.toBe(before);
+    });
+
+    test("gives a new tag when a file is added to the model folder", async () => {
+        const dir = modelFolder();
+        const before = await promiseOf(new ModelImage("before-add", { model: model(dir), registry, contextRoot }).tag);
+        fs.writeFileSync(path.join(dir, "helpers.R"), "square <- function(x) x^2\n");
+        const after = await promiseOf(new ModelImage("after-add", { model: model(dir), registry, contextRoot }).tag);
+        expect(after).not.toBe(before);
+    });
+
+    test("gives a new tag when the base image changes", async () => {
+        const dir = modelFolder();
+        const before = await promiseOf(new ModelImage("base-a", { model: model(dir), registry, contextRoot }).tag);
+        const after = await promiseOf(
+            new ModelImage("base-b", { model: model(dir), registry, contextRoot, baseImage: "local/r-plumber:bookworm" }).tag,
+        );
+        expect(after).not.toBe(before);
+    });
+
+    test("stages the model code under model/ next to the rendered Dockerfile", async () => {
+        const dir = modelFolder({ "plumber.R": "# api\n", "data.csv": "x\n1\n" });
+        new ModelImage("layout", { model: model(dir), registry, contextRoot });
+        await settle();
+        const staged = path.join(contextRoot, "hello");
+        expect(fs.readdirSync(staged).sort()).toEqual(expect.arrayContaining(["Dockerfile", "entrypoint.R", "model"]));
+        expect(fs.readdirSync(path.join(staged, "model")).sort()).toEqual(["data.csv", "plumber.R"]);
+    });
+
+    test("leaves version-control and R session files out of the context", async () => {
+        const dir = modelFolder({ "plumber.R": "# api\n", ".Rhistory": "q()\n" });
+        fs.mkdirSync(path.join(dir, ".git"));
+        fs.writeFileSync(path.join(dir, ".git", "HEAD"), "ref: refs/heads/main\n");
+        new ModelImage("ignored", { model: model(dir), registry, contextRoot });
+        await settle();
+        expect(fs.readdirSync(path.join(contextRoot, "hello", "model"))).toEqual(["plumber.R"]);
+    });
+
+    test("passes a project-relative build context so state is the same on every machine", async () => {
+        new ModelImage("relative", { model: model(modelFolder()), registry, contextRoot: path.relative(process.cwd(), contextRoot) });
+        await settle();
+        const build = imageInputs("relative").build;
+        expect(path.isAbsolute(build.context)).toBe(false);
+        expect(build.dockerfile).toBe(path.join(build.context, "Dockerfile"));
+    });
+
+    test("builds for linux/amd64 from the default base image unless told otherwise", async () => {
+        new ModelImage("defaults", { model: model(modelFolder()), registry, contextRoot });
+        await settle();
+        const { build, buildOnPreview } = imageInputs("defaults");
+        expect(build.platform).toBe("linux/amd64");
+        expect(build.args.BASE_IMAGE).toMatch(/^[a-z0-9./-]+:[0-9][\w.-]*$/); // a pinned tag, not `latest`
+        expect(buildOnPreview).toBe(false);
+    });
+
+    test("pushes to the given repository", async () => {
+        const image = new ModelImage("repo", { model: model(modelFolder()), registry, contextRoot, repository: "models/hello" });
+        expect(await promiseOf(image.imageName)).toMatch(/^registry\.example\.test:5000\/models\/hello:[0-9a-f]{16}$/);
+    });
+
+    test("sends the registry login, password included, to the engine as a secret", async () => {
+        new ModelImage("secret", { model: model(modelFolder()), registry, contextRoot });
+        await settle();
+        // the runtime lifts a nested secret to the top-level property: the whole `registry` is secret
+        const { registry: sent } = imageInputs("secret");
+        expect(isSecretInput(sent)).toBe(true);
+        expect(sent.value).toEqual(registry);
+    });
+
+    test("outputs the pushed digest", async () => {
+        const image = new ModelImage("digest", { model: model(modelFolder()), registry, contextRoot });
+        expect(await promiseOf(image.repoDigest)).toBe(`registry.example.test:5000/hello@sha256:${"a".repeat(64)}`);
+    });
+
+    test("creates the docker image as its own child", async () => {
+        const { transformation, links } = parentRecorder();
+        const image = new ModelImage("parented", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
+        await settle();
+        const child = links.find((link) => link.type === "docker:index/image:Image");
+        expect(child?.name).toBe("parented-image");
+        expect(child?.parent).toBe(image);
+    });
+
+    test("refuses a model that has a prebuilt image instead of a folder", () => {
+        const prebuilt = validateModel({ name: "hello", image: "ghcr.io/acme/scorer:1.0" });
+        expect(() => new ModelImage("prebuilt", { model: prebuilt, registry, contextRoot })).toThrow(
+            "`model.path` is required to build an image, but model `hello` has none (it uses the prebuilt image " +
+                "`ghcr.io/acme/scorer:1.0`; deploy that image directly instead of building it)",
+        );
+    });
+
+    test("refuses a repository that Docker would reject", () => {
+        expect(() => new ModelImage("bad-repo", { model: model(modelFolder()), registry, contextRoot, repository: "Models/Hello" })).toThrow(
+            "`repository` must be a lower-case Docker repository path such as `models/hello`, got `Models/Hello`",
+        );
+    });
+});

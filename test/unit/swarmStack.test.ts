@@ -1,0 +1,303 @@
+import { parse } from "yaml";
+import {
+    contentName,
+    planGatewayFiles,
+    planGatewayService,
+    planModelService,
+    planRegistryFiles,
+    planRegistryService,
+    planSwarmStack,
+    renderSwarmGatewayConfigs,
+    renderComposeStack,
+    renderSwarmStackFiles,
+    STACK_FILE_NAME,
+    SwarmStackInput,
+} from "../../components/render/swarmStack";
+import { Model, validateModel } from "../../components/spec";
+
+const hello: Model = validateModel({ name: "hello", image: "registry.test:5000/hello:1", env: { GREETING: "hi" } });
+const rf: Model = validateModel({ name: "bos-rf", image: "registry.test:5000/bos-rf:1", replicas: 2, cpu: { request: "500m", limit: "1" }, memory: { request: "1Gi", limit: "2Gi" } });
+const configs = { nginxConf: "events {}\nhttp { server { listen 443 ssl; } }\n", staticFiles: { "index.html": "<h1>models</h1>\n" } };
+const secrets = {
+    tlsCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    tlsKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+    htpasswd: "alice:{SSHA}abc\n",
+};
+const settings = { models: [{ name: "hello" }, { name: "bos-rf" }] };
+
+function stackInput(overrides: Partial<SwarmStackInput> = {}): SwarmStackInput {
+    return {
+        prefix: "dev",
+        networkName: "dev-hub",
+        models: [
+            { model: hello, image: "registry.test:5000/hello@sha256:" + "1".repeat(64) },
+            { model: rf, image: "registry.test:5000/bos-rf@sha256:" + "2".repeat(64) },
+        ],
+        gateway: { settings, secrets, options: { httpsPort: 8443, httpPort: 8080 } },
+        ...overrides,
+    };
+}
+
+describe("planModelService", () => {
+    const service = planModelService(rf, { image: "img@sha256:" + "3".repeat(64) });
+
+    test("names the service and its network alias after the model", () => {
+        expect(service.name).toBe("bos-rf");
+        expect(service.aliases).toEqual(["bos-rf"]);
+    });
+
+    test("sets PUBLIC_PATH_PREFIX and PORT beside the model's own env", () => {
+        expect(planModelService(hello, { image: "x" }).env).toEqual({ GREETING: "hi", PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
+    });
+
+    test("turns cpu and memory quantities into nano-cpus and bytes", () => {
+        expect(service.resources).toEqual({
+            limits: { nanoCpus: 1e9, memoryBytes: 2 * 2 ** 30 },
+            reservations: { nanoCpus: 5e8, memoryBytes: 2 ** 30 },
+        });
+    });
+
+    test("keeps the image's /healthz probe and checks it every 5 s", () => {
+        expect(service.healthcheck).toEqual({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+    });
+
+    test("rolls start-first and rolls back when a new task fails", () => {
+        expect(service.update).toMatchObject({ order: "start-first", failureAction: "rollback", parallelism: 1 });
+    });
+
+    test("drains on stop: SIGTERM (ignored by R) and a 10 s grace period, not the image's SIGINT", () => {
+        expect(service).toMatchObject({ stopSignal: "SIGTERM", stopGracePeriod: "10s" });
+    });
+
+    test("uses the model's replicas and vip unless told otherwise", () => {
+        expect(service.replicas).toBe(2);
+        expect(service.endpointMode).toBe("vip");
+        expect(planModelService(rf, { image: "x", replicas: 4, endpointMode: "dnsrr" })).toMatchObject({ replicas: 4, endpointMode: "dnsrr" });
+    });
+
+    test("labels the service with its role and model", () => {
+        expect(service.labels).toEqual({ "org.plumberhub.role": "model", "org.plumberhub.model": "bos-rf" });
+    });
+
+    test("rejects an unknown endpoint mode", () => {
+        expect(() => planModelService(rf, { image: "x", endpointMode: "rr" as never })).toThrow(
+            '`models.bos-rf.endpointMode` must be "vip" or "dnsrr", got "rr"',
+        );
+    });
+
+    test("rejects a malformed placement constraint", () => {
+        expect(() => planModelService(rf, { image: "x", constraints: ["node.role manager"] })).toThrow(
+            '`models.bos-rf.constraints[0]` must look like "node.role == manager" (attribute, == or !=, value), got "node.role manager"',
+        );
+    });
+
+    test("rejects zero replicas", () => {
+        expect(() => planModelService(rf, { image: "x", replicas: 0 })).toThrow("`models.bos-rf.replicas` must be an integer ≥ 1, got 0");
+    });
+});
+
+describe("gateway plan", () => {
+    test("names every file by the hash of its contents", () => {
+        const files = planGatewayFiles("dev", configs, secrets);
+        expect(files.configs.map((f) => f.name)).toEqual([
+            contentName("dev", "nginx.conf", configs.nginxConf),
+            contentName("dev", "static-index.html", configs.staticFiles["index.html"]),
+        ]);
+        expect(files.configs[0].name).toMatch(/^dev-nginx\.conf-[0-9a-f]{12}$/);
+        expect(files.secrets.map((f) => f.key)).toEqual(["tls.crt", "tls.key", "htpasswd"]);
+    });
+
+    test("a new nginx.conf changes only the nginx.conf config name", () => {
+        const before = planGatewayFiles("dev", configs, secrets);
+        const after = planGatewayFiles("dev", { ...configs, nginxConf: configs.nginxConf + "# changed\n" }, secrets);
+        expect(after.configs[0].name).not.toBe(before.configs[0].name);
+        expect(after.configs.slice(1)).toEqual(before.configs.slice(1));
+        expect(after.secrets).toEqual(before.secrets);
+    });
+
+    test("mounts nginx.conf, static files and secrets where nginx.conf expects them", () => {
+        const service = planGatewayService(planGatewayFiles("dev", configs, secrets));
+        expect(service.configs.map((m) => [m.source, m.target])).toEqual([
+            ["nginx.conf", "/etc/nginx/nginx.conf"],
+            ["static-index.html", "/usr/share/nginx/html/index.html"],
+        ]);
+        expect(service.secrets.map((m) => [m.source, m.target, m.mode])).toEqual([
+            ["tls.crt", "/run/secrets/tls.crt", 0o444],
+            ["tls.key", "/run/secrets/tls.key", 0o400],
+            ["htpasswd", "/run/secrets/htpasswd", 0o444],
+        ]);
+    });
+
+    test("publishes 443 and 80 through the routing mesh by default", () => {
+        const service = planGatewayService(planGatewayFiles("dev", configs, secrets));
+        expect(service.ports).toEqual([
+            { target: 443, published: 443, mode: "ingress" },
+            { target: 80, published: 80, mode: "ingress" },
+        ]);
+        expect(service.update.order).toBe("start-first");
+    });
+
+    test("stops the old task first when ports are published in host mode", () => {
+        const service = planGatewayService(planGatewayFiles("dev", configs, secrets), { publishMode: "host", endpointMode: "dnsrr" });
+        expect(service.update.order).toBe("stop-first");
+        expect(service.ports.map((p) => p.mode)).toEqual(["host", "host"]);
+    });
+
+    test("refuses dnsrr with ingress-published ports", () => {
+        expect(() => planGatewayService(planGatewayFiles("dev", configs, secrets), { endpointMode: "dnsrr" })).toThrow(
+            '`args.publishMode` must be "host" when `args.endpointMode` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service',
+        );
+    });
+
+    test("refuses a static file in a folder", () => {
+        expect(() => planGatewayFiles("dev", { ...configs, staticFiles: { "css/site.css": "" } }, secrets)).toThrow(
+            '`staticFiles` keys must be plain file names (letters, digits, "_", ".", "-"; no folders), got "css/site.css"',
+        );
+    });
+
+    test("refuses the same port for HTTPS and HTTP", () => {
+        expect(() => planGatewayService(planGatewayFiles("dev", configs, secrets), { httpsPort: 80 })).toThrow(
+            "`args.httpsPort` and `args.httpPort` must differ, both are 80",
+        );
+    });
+});
+
+describe("swarm gateway config", () => {
+    const nginxConf = renderSwarmGatewayConfigs(settings, 8443).nginxConf;
+
+    test("routes models by service name through Docker's DNS", () => {
+        expect(nginxConf).toContain("resolver 127.0.0.11 valid=1s ipv6=off;");
+        expect(nginxConf).toContain('set $plumberhub_upstream_host "${plumberhub_model}";');
+        expect(nginxConf).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
+    });
+
+    test("reads certificate, key and htpasswd where the service mounts them", () => {
+        expect(nginxConf).toContain("ssl_certificate /run/secrets/tls.crt;");
+        expect(nginxConf).toContain("ssl_certificate_key /run/secrets/tls.key;");
+        expect(nginxConf).toContain("auth_basic_user_file /run/secrets/htpasswd;");
+        expect(nginxConf).toContain("root /usr/share/nginx/html;");
+    });
+
+    test("redirects HTTP to the published HTTPS port", () => {
+        expect(nginxConf).toContain("return 301 https://$host:8443$request_uri;");
+    });
+
+    test("passes the renderer's validation errors through", () => {
+        expect(() => renderSwarmGatewayConfigs({ models: [{ name: "Bad_Name" }] })).toThrow("`models[0].name` must be");
+    });
+});
+
+describe("registry plan", () => {
+    const secrets = planRegistryFiles("dev", { tlsCertificate: "cert", tlsKey: "key", htpasswd: "pusher:$2y$05$abc" });
+    const service = planRegistryService(secrets, { volume: "dev-registry-data", port: 5443 });
+
+    test("serves TLS with htpasswd auth from the mounted secrets", () => {
+        expect(service.env).toMatchObject({
+            REGISTRY_HTTP_TLS_CERTIFICATE: "/run/secrets/registry.crt",
+            REGISTRY_HTTP_TLS_KEY: "/run/secrets/registry.key",
+            REGISTRY_AUTH: "htpasswd",
+            REGISTRY_AUTH_HTPASSWD_PATH: "/run/secrets/registry.htpasswd",
+        });
+        expect(service.secrets.map((s) => s.target)).toEqual(["/run/secrets/registry.crt", "/run/secrets/registry.key", "/run/secrets/registry.htpasswd"]);
+    });
+
+    test("keeps its data on the named volume and stays on a manager", () => {
+        expect(service.volumes).toEqual([{ source: "dev-registry-data", target: "/var/lib/registry" }]);
+        expect(service.constraints).toEqual(["node.role == manager"]);
+        expect(service.ports).toEqual([{ target: 5000, published: 5443, mode: "ingress" }]);
+    });
+});
+
+describe("compose export", () => {
+    const plan = planSwarmStack(stackInput());
+    const compose = renderComposeStack(plan) as any;
+
+    test("is a v3.8 stack with one service per model plus the gateway", () => {
+        expect(compose.version).toBe("3.8");
+        expect(Object.keys(compose.services)).toEqual(["hello", "bos-rf", "gateway"]);
+    });
+
+    test("creates the attachable overlay network under its exported name", () => {
+        expect(compose.networks).toEqual({ hub: { name: "dev-hub", driver: "overlay", attachable: true } });
+    });
+
+    test("joins an existing network when asked", () => {
+        const external = renderComposeStack(planSwarmStack(stackInput({ externalNetwork: true, gateway: undefined }))) as any;
+        expect(external.networks).toEqual({ hub: { name: "dev-hub", external: true } });
+        expect(Object.keys(external.services)).toEqual(["hello", "bos-rf"]);
+    });
+
+    test("writes the model's deploy section from the plan", () => {
+        expect(compose.services["bos-rf"].deploy).toEqual({
+            mode: "replicated",
+            replicas: 2,
+            endpoint_mode: "vip",
+            labels: { "org.plumberhub.role": "model", "org.plumberhub.model": "bos-rf" },
+            resources: { limits: { cpus: "1", memory: String(2 * 2 ** 30) }, reservations: { cpus: "0.5", memory: String(2 ** 30) } },
+            restart_policy: { condition: "any", delay: "5s", max_attempts: 0, window: "0s" },
+            update_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "rollback", monitor: "30s" },
+            rollback_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "pause", monitor: "30s" },
+        });
+        expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf"] } });
+        expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "10s" });
+        expect(compose.services["bos-rf"].healthcheck).toEqual({ interval: "5s", timeout: "5s", retries: 3, start_period: "60s" });
+    });
+
+    test("points configs and secrets at their files under their content-hashed names", () => {
+        expect(compose.configs["nginx.conf"]).toEqual({ name: plan.configs[0].name, file: "./configs/nginx.conf" });
+        expect(compose.secrets["tls.key"]).toEqual({ name: plan.secrets[1].name, file: "./secrets/tls.key" });
+        expect(compose.services.gateway.ports).toEqual([
+            { target: 443, published: 8443, protocol: "tcp", mode: "ingress" },
+            { target: 80, published: 8080, protocol: "tcp", mode: "ingress" },
+        ]);
+    });
+
+    test("renders the stack file and every config and secret file", () => {
+        const files = renderSwarmStackFiles(plan);
+        expect(Object.keys(files).sort()).toEqual(
+            [STACK_FILE_NAME, "configs/nginx.conf", "configs/static-index.html", "secrets/htpasswd", "secrets/tls.crt", "secrets/tls.key"].sort(),
+        );
+        expect(parse(files[STACK_FILE_NAME])).toEqual(compose);
+        expect(files["secrets/tls.key"]).toBe(secrets.tlsKey);
+        expect(files["configs/nginx.conf"]).toBe(renderSwarmGatewayConfigs(settings, 8443).nginxConf);
+    });
+
+    test("keeps secret contents out of the stack file", () => {
+        const stackFile = renderSwarmStackFiles(plan)[STACK_FILE_NAME];
+        expect(stackFile).not.toContain("PRIVATE KEY");
+        expect(stackFile).not.toContain("{SSHA}");
+    });
+
+    test("exports a registry-only stack with its secrets and data volume", () => {
+        const registryPlan = planSwarmStack({
+            prefix: "dev",
+            models: [],
+            registry: { secrets: { tlsCertificate: "c", tlsKey: "k", htpasswd: "pusher:$2y$05$x" }, options: { volume: "dev-registry-data" } },
+        });
+        const doc = renderComposeStack(registryPlan) as any;
+        expect(Object.keys(doc.services)).toEqual(["registry"]);
+        expect(Object.keys(doc.secrets)).toEqual(["registry.crt", "registry.key", "registry.htpasswd"]);
+        expect(doc.volumes).toEqual({ "dev-registry-data": { name: "dev-registry-data" } });
+        expect(doc.services.registry.volumes).toEqual([{ type: "volume", source: "dev-registry-data", target: "/var/lib/registry" }]);
+    });
+
+    test("refuses a model named like the gateway", () => {
+        const clash = validateModel({ name: "gw", image: "registry.test:5000/gw:1" });
+        expect(() =>
+            planSwarmStack(stackInput({ models: [{ model: clash, image: "x" }], gateway: { settings, secrets, options: { name: "gw" } } })),
+        ).toThrow("`models` has two services named `gw`; service names must be unique in a stack");
+    });
+
+    test("refuses a prefix that makes config names longer than Docker allows", () => {
+        const prefix = "p".repeat(45);
+        expect(() => planSwarmStack(stackInput({ prefix }))).toThrow(
+            new RegExp(`^\`prefix\` "${prefix}" is too long: the swarm object name \`${prefix}-nginx\\.conf-[0-9a-f]{12}\` has 69 characters, Docker allows 64$`),
+        );
+    });
+
+    test("refuses a network name Docker would reject", () => {
+        expect(() => planSwarmStack(stackInput({ networkName: "dev hub" }))).toThrow(
+            '`networkName` must be 1–63 letters, digits, "_", "." or "-" starting with a letter or digit, got "dev hub"',
+        );
+    });
+});

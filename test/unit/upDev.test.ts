@@ -1,0 +1,252 @@
+// scripts/up-dev.sh (`npm run up:dev`) against fake `pulumi`, `docker` and `npm` on PATH. The fakes keep their
+// state in files (logged in? stack exists? swarm active?), record every call, and answer like the real tools;
+// PATH holds only the fakes and the few system tools the script uses, so the real docker on this machine is
+// never reached.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const SCRIPT = path.resolve(__dirname, "../../scripts/up-dev.sh");
+const BASH = ["/bin/bash", "/usr/bin/bash"].find((p) => fs.existsSync(p))!;
+/** System tools the script and the fakes need (everything else in it is a bash builtin). */
+const SYSTEM_TOOLS = ["head", "base64", "mkdir", "cat"];
+const SWARM_FORMAT = "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}";
+
+const FAKES: Record<string, string[]> = {
+    pulumi: [
+        'echo "pulumi $*" >> "$FAKE_STATE/calls"',
+        'S="$FAKE_STATE"',
+        'case "$1" in',
+        "  whoami)",
+        '    if [ -f "$S/backend" ]; then echo "User: dev"; echo "Organizations: dev"; echo "Backend URL: $(cat "$S/backend")";',
+        '    else echo "error: could not determine current cloud: no credentials" >&2; exit 255; fi ;;',
+        '  login) [ "$2" = --local ] && echo "file://~" > "$S/backend"; echo "Logged in to host as dev (file://~)" ;;',
+        "  stack)",
+        '    case "$2" in',
+        '      select) [ -f "$S/stack-$3" ] || { echo "error: no stack named \'$3\' found" >&2; exit 255; } ;;',
+        '      init) : > "$S/stack-$3"; echo "Created stack \'$3\'" ;;',
+        "    esac ;;",
+        '  up) echo "${PULUMI_CONFIG_PASSPHRASE_FILE:-unset}" > "$S/up-passphrase-file"; exit "$(cat "$S/up-exit" 2>/dev/null || echo 0)" ;;',
+        '  *) echo "fake pulumi: unexpected $*" >&2; exit 99 ;;',
+        "esac",
+    ],
+    docker: [
+        'echo "docker $*" >> "$FAKE_STATE/calls"',
+        'S="$FAKE_STATE"',
+        'if [ -f "$S/engine-down" ]; then echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1; fi',
+        'case "$1" in',
+        '  info) echo "$(cat "$S/swarm")" ;;',
+        '  swarm) [ "$2" = init ] && echo "active true" > "$S/swarm"; echo "Swarm initialized: current node (abc) is now a manager." ;;',
+        '  *) echo "fake docker: unexpected $*" >&2; exit 99 ;;',
+        "esac",
+    ],
+    npm: [
+        'echo "npm $*" >> "$FAKE_STATE/calls"',
+        '[ "$1" = ci ] && mkdir -p node_modules && : > node_modules/.package-lock.json',
+        "exit 0",
+    ],
+};
+
+interface Scenario {
+    /** Tools absent from PATH. */
+    missing?: string[];
+    /** `pulumi whoami` answers with this backend (logged in). */
+    backend?: string;
+    stackExists?: boolean;
+    /** What `docker info` reports: `inactive false`, `active true`, … */
+    swarm?: string;
+    engineDown?: boolean;
+    /** node_modules installed and newer than package-lock.json. */
+    installed?: boolean;
+    upExit?: number;
+    env?: Record<string, string>;
+    args?: string[];
+}
+
+interface Result {
+    status: number | null;
+    stderr: string[];
+    calls: string[];
+    home: string;
+    passphraseFileSeenByUp?: string;
+}
+
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function runUpDev(scenario: Scenario = {}): Result {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "updev-"));
+    tmpDirs.push(dir);
+    const [project, bin, sys, state, home] = ["project", "bin", "sys", "state", "home"].map((d) => path.join(dir, d));
+    [path.join(project, "scripts"), bin, sys, state, home].forEach((d) => fs.mkdirSync(d, { recursive: true }));
+    // A copy of the script in a throwaway project: it works on the folder above its own.
+    fs.copyFileSync(SCRIPT, path.join(project, "scripts/up-dev.sh"));
+    fs.writeFileSync(path.join(project, "package-lock.json"), "{}\n");
+    if (scenario.installed) {
+        fs.mkdirSync(path.join(project, "node_modules"));
+        fs.writeFileSync(path.join(project, "node_modules/.package-lock.json"), "{}\n");
+        const later = new Date(Date.now() + 60_000);
+        fs.utimesSync(path.join(project, "node_modules/.package-lock.json"), later, later);
+    }
+    for (const [tool, lines] of Object.entries(FAKES)) {
+        if (scenario.missing?.includes(tool)) continue;
+        fs.writeFileSync(path.join(bin, tool), [`#!${BASH}`, ...lines, ""].join("\n"), { mode: 0o755 });
+    }
+    for (const tool of SYSTEM_TOOLS) {
+        const real = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
+        if (!real) throw new Error(`system tool ${tool} not found`);
+        fs.symlinkSync(real, path.join(sys, tool));
+    }
+    if (scenario.backend) fs.writeFileSync(path.join(state, "backend"), `${scenario.backend}\n`);
+    if (scenario.stackExists) fs.writeFileSync(path.join(state, "stack-dev"), "");
+    fs.writeFileSync(path.join(state, "swarm"), `${scenario.swarm ?? "inactive false"}\n`);
+    if (scenario.engineDown) fs.writeFileSync(path.join(state, "engine-down"), "");
+    if (scenario.upExit !== undefined) fs.writeFileSync(path.join(state, "up-exit"), `${scenario.upExit}\n`);
+
+    const result = spawnSync(BASH, [path.join(project, "scripts/up-dev.sh"), ...(scenario.args ?? [])], {
+        cwd: project,
+        env: { PATH: `${bin}:${sys}`, HOME: home, FAKE_STATE: state, ...scenario.env },
+        encoding: "utf8",
+        timeout: 20_000,
+    });
+    const read = (file: string) => (fs.existsSync(path.join(state, file)) ? fs.readFileSync(path.join(state, file), "utf8") : "");
+    return {
+        status: result.status,
+        stderr: result.stderr.split("\n").filter((line) => line.startsWith("up-dev:")),
+        calls: read("calls").split("\n").filter(Boolean),
+        home,
+        passphraseFileSeenByUp: read("up-passphrase-file").trim() || undefined,
+    };
+}
+
+const INFO = `docker info --format ${SWARM_FORMAT}`;
+const UP = "pulumi up --yes --stack dev";
+
+describe("a fresh machine", () => {
+    let result: Result;
+    beforeAll(() => {
+        result = runUpDev();
+    });
+
+    test("installs, logs in locally, creates the stack, starts a swarm and deploys, in that order", () => {
+        expect(result.calls).toEqual([
+            INFO,
+            "npm ci",
+            "pulumi whoami --verbose",
+            "pulumi login --local",
+            "pulumi stack select dev",
+            "pulumi stack init dev",
+            "docker swarm init --advertise-addr 127.0.0.1",
+            UP,
+        ]);
+        expect(result.status).toBe(0);
+    });
+
+    test("says what it does", () => {
+        const passphraseFile = path.join(result.home, ".config/plumberhub/dev-passphrase");
+        expect(result.stderr).toEqual([
+            "up-dev: installing dependencies (npm ci)",
+            "up-dev: no Pulumi backend is set: logging in to the local file backend in ~/.pulumi (pulumi login --local)",
+            `up-dev: creating a random secrets passphrase in ${passphraseFile} (keep it: it decrypts the dev stack's secrets)`,
+            "up-dev: creating the dev stack",
+            "up-dev: the Docker engine is not in a swarm: initialising a single-node swarm (docker swarm init --advertise-addr 127.0.0.1)",
+            "up-dev: pulumi up --yes --stack dev ",
+        ]);
+    });
+
+    test("keeps the generated passphrase in a private file outside the project and hands it to pulumi", () => {
+        const passphraseFile = path.join(result.home, ".config/plumberhub/dev-passphrase");
+        expect(result.passphraseFileSeenByUp).toBe(passphraseFile);
+        expect(fs.statSync(passphraseFile).mode & 0o777).toBe(0o600);
+        expect(fs.readFileSync(passphraseFile, "utf8")).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+    });
+});
+
+describe("what is already there is kept", () => {
+    test("an existing backend is used as it is: no login, no passphrase file for a cloud backend", () => {
+        const result = runUpDev({ backend: "https://api.pulumi.com", stackExists: true, swarm: "active true", installed: true });
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", UP]);
+        expect(result.passphraseFileSeenByUp).toBe("unset");
+        expect(fs.existsSync(path.join(result.home, ".config"))).toBe(false);
+    });
+
+    test("PULUMI_BACKEND_URL counts as a backend without asking pulumi", () => {
+        const result = runUpDev({ stackExists: true, swarm: "active true", installed: true, env: { PULUMI_BACKEND_URL: "azblob://state" } });
+        expect(result.calls).toEqual([INFO, "pulumi stack select dev", UP]);
+    });
+
+    test("an existing stack is selected, not created", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, installed: true });
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "docker swarm init --advertise-addr 127.0.0.1", UP]);
+    });
+
+    test("an active swarm is left alone", () => {
+        const result = runUpDev({ backend: "file://~", swarm: "active true", installed: true });
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "pulumi stack init dev", UP]);
+        expect(result.status).toBe(0);
+    });
+
+    test("a passphrase the user set is used instead of a generated one", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, env: { PULUMI_CONFIG_PASSPHRASE_FILE: "/secure/pass" } });
+        expect(result.passphraseFileSeenByUp).toBe("/secure/pass");
+        expect(fs.existsSync(path.join(result.home, ".config"))).toBe(false);
+    });
+
+    test("node_modules older than package-lock.json is reinstalled", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true });
+        expect(result.calls).not.toContain("npm ci");
+        const stale = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true" });
+        expect(stale.calls).toContain("npm ci");
+    });
+
+    test("extra arguments go to pulumi up", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, args: ["--diff", "--target", "urn:x"] });
+        expect(result.calls[result.calls.length - 1]).toBe(`${UP} --diff --target urn:x`);
+    });
+});
+
+describe("what is missing is named with what to do", () => {
+    test.each([
+        [
+            "pulumi",
+            "up-dev: the Pulumi CLI (pulumi) is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again",
+        ],
+        [
+            "docker",
+            "up-dev: Docker (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, then run this again",
+        ],
+        ["npm", "up-dev: npm not found: install Node.js 22 or 24 LTS with npm (https://nodejs.org/en/download), then run this again"],
+    ])("no %s: what to install, and nothing run", (tool, message) => {
+        const result = runUpDev({ missing: [tool] });
+        expect(result.status).toBe(1);
+        expect(result.calls).toEqual([]);
+        expect(result.stderr).toEqual([message]);
+    });
+
+    test.each<[string, Scenario, string]>([
+        [
+            "engine not running: how to start it",
+            { engineDown: true },
+            "up-dev: the Docker engine does not answer (`docker info` failed): start it (`sudo systemctl start docker`, or open Docker Desktop) and make sure your user may use it (`sudo usermod -aG docker $USER`, then log in again)",
+        ],
+        [
+            "a swarm worker cannot deploy: run against a manager",
+            { swarm: "active false" },
+            "up-dev: this Docker engine is a swarm worker: deploy from a manager node (`docker node ls` works there), e.g. DOCKER_HOST=ssh://user@manager npm run up:dev",
+        ],
+        ["a locked swarm: how to unlock it", { swarm: "locked false" }, "up-dev: the swarm is locked: unlock it with `docker swarm unlock`, then run this again"],
+    ])("%s, after one docker info and before anything is changed", (_, scenario, message) => {
+        const result = runUpDev(scenario);
+        expect(result.status).toBe(1);
+        expect(result.calls).toEqual([INFO]);
+        expect(result.stderr).toEqual([message]);
+    });
+});
+
+test("a failing pulumi up fails the command with pulumi's exit status", () => {
+    const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, upExit: 3 });
+    expect(result.status).toBe(3);
+    expect(result.calls[result.calls.length - 1]).toBe(UP);
+    expect(result.stderr[result.stderr.length - 1]).toBe("up-dev: pulumi up failed (exit 3): see the errors above; fix them and run `npm run up:dev` again");
+});
