@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-    gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, twoPorts, writeGateway, writeHtpasswd,
+    basicAuth, gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, twoPorts, writeGateway, writeHtpasswd,
 } from "../test/helpers/gateway";
 import { freePort, run, Service } from "../test/helpers/processes";
 
@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CEILING_CONNECTIONS = Number(process.env.BENCH_CEILING_CONNECTIONS ?? 32);
 const USER = "bench";
 const PASSWORD = "bench-password-0123456789abcdef";
-const AUTH = `Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`;
+const AUTH = `Authorization: ${basicAuth(USER, PASSWORD)}`;
 
 interface WrkResult {
     requests: number;

@@ -10,7 +10,7 @@
  * replica count, the median and spread, and last `replica_scaling_ratio=<2 replicas / 1 replica>`
  * (median of per-round ratios). Exits 1 below the 1.8 target.
  *
- * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per wrk run (default 10).
+ * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per wrk run (default 15).
  * Needs docker (swarm mode allowed), wrk, openssl, debootstrap (first run builds the local base images).
  */
 import * as crypto from "crypto";
@@ -25,7 +25,7 @@ import { BASE_IMAGES, buildModelImage, deployStack, docker, ensureLocalImages, e
 import { wrk } from "../test/helpers/wrk";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const TARGET = 1.8;
 const STACK = "swarm-bench";
 const USER = "bench";
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
                 await waitForService(`${STACK}_gateway`, 1);
                 await waitUntil("hello through the gateway", async () => (await request(url, { ca: tls.ca, user: USER, password: PASSWORD })).status === 200, 60_000);
                 await new Promise((resolve) => setTimeout(resolve, 2000)); // gateway DNS cache (1 s) sees every replica
-                await wrk(url, { threads: 2, connections: 8, seconds: 3, headers: auth }); // warm-up
+                await wrk(url, { threads: 2, connections: 8, seconds: 5, headers: auth }); // warm-up: R compiles on first calls
                 const result = await wrk(url, { threads: 2, connections: 8, seconds: SECONDS, headers: auth });
                 results[replicas].push(result.requestsPerSecond);
                 console.log(`round ${round} replicas=${replicas} requests_per_second=${result.requestsPerSecond.toFixed(1)} ${result.latency}`);

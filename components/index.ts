@@ -5,3 +5,4 @@ export * from "./swarm";
 export * from "./credentials";
 export * from "./tls";
 export * from "./aks";
+export * from "./hub";

@@ -127,7 +127,12 @@ export interface GatewayConfig {
     title?: string;
 }
 
-/** The gateway's files, by file name: `nginx.conf` (the whole config) and `index.html` (put it in `paths.landingDir`). */
+/**
+ * The gateway's files, by file name. `nginx.conf` is a whole main config (`events` + `http`), not a
+ * `conf.d` snippet: mount it over `/etc/nginx/nginx.conf` (or run `nginx -c <file>`). `index.html`
+ * goes into `paths.landingDir`. The target also provides `paths.htpasswd` (readable by the worker
+ * user, e.g. mode 0444) and, with TLS, the certificate and key files (read by the master at start).
+ */
 export interface GatewayFiles {
     "nginx.conf": string;
     "index.html": string;
@@ -406,7 +411,8 @@ function aclMap(model: GatewayModel & { users: string[] }): string[] {
     return [
         `map $remote_user $plumberhub_acl_${model.name.replace(/-/g, "_")} {`,
         `    default 0;`,
-        ...model.users.map((user) => `    "${user}" 1;`),
+        // Regex keys: plain map keys match case-insensitively, and "ALICE" must not pass for "alice".
+        ...model.users.map((user) => `    "~^${user.replace(/\./g, "\\.")}$" 1;`),
         `}`,
     ];
 }
@@ -427,6 +433,8 @@ function httpBlock(config: GatewayConfig): string[] {
         // Relative Location headers: correct behind any port mapping or load balancer.
         `absolute_redirect off;`,
         `client_max_body_size ${limits.maxBodyBytes};`,
+        // Scoring requests of a few hundred KiB stay in memory instead of a temp file per request.
+        `client_body_buffer_size 256k;`,
         `log_not_found off;`,
         // Room for a 40-character model name in $plumberhub_acl_<name> and 64-character user names in maps.
         `variables_hash_bucket_size 128;`,
@@ -472,6 +480,8 @@ function httpBlock(config: GatewayConfig): string[] {
         `proxy_send_timeout ${limits.sendTimeoutSeconds}s;`,
         `proxy_set_header Host $host;`,
         `proxy_set_header X-Request-ID $plumberhub_request_id;`,
+        `# The gateway's X-Request-ID is the one clients see, even if a model echoes its own.`,
+        `proxy_hide_header X-Request-ID;`,
         `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`,
         `proxy_set_header X-Forwarded-Proto $scheme;`,
         `proxy_set_header X-Forwarded-Host $host;`,

@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { Model } from "../spec/model";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
+import { renderModelContainerFiles } from "./modelContainer";
 import { parseQuantity } from "../spec/validateModel";
 
 /** How a service is reached inside the swarm: one virtual IP (IPVS) or DNS round robin over task IPs. */
@@ -61,8 +62,8 @@ export interface SwarmServicePlan {
     env: Record<string, string>;
     /** Service labels (`deploy.labels`). */
     labels: Record<string, string>;
-    /** Healthcheck timings; `test` absent = the image's HEALTHCHECK command with these timings. */
-    healthcheck?: { test?: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
+    /** Healthcheck; absent = the image's own HEALTHCHECK, if any. */
+    healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
     /** CPU in nano-cores (1e9 = one core), memory in bytes. */
     resources?: {
         limits: { nanoCpus: number; memoryBytes: number };
@@ -157,7 +158,7 @@ export function validateSwarmName(value: unknown, field: string): void {
 }
 
 /** Checks a TCP port number. */
-export function validatePort(value: unknown, field: string): void {
+function validatePort(value: unknown, field: string): void {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
         throw new Error(`\`${field}\` must be an integer port from 1 to 65535, got ${JSON.stringify(value)}`);
     }
@@ -211,17 +212,21 @@ const MODEL_UPDATE: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "sta
 const MODEL_ROLLBACK: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "pause", monitor: "30s" };
 const RESTART: SwarmServicePlan["restart"] = { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" };
 
+/** Healthcheck timings of model services: 5 s instead of the image's 30 s, so a rolling update's new task turns healthy within seconds. */
+export const MODEL_HEALTHCHECK_TIMINGS = Object.freeze({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+
 /**
- * Healthcheck of a model container: the image's own HEALTHCHECK command (the rendered Dockerfile probes
- * `GET /healthz` from R) on a 5 s interval instead of 30 s, so a rolling update's new task turns healthy
- * within seconds of plumber listening. Docker keeps the image's command when the service gives none.
+ * The `GET /healthz` probe of images built from the rendered Dockerfile: the Dockerfile's own HEALTHCHECK
+ * command (one definition, in the model container renderer), read back from the rendered file. The docker
+ * provider requires a command when a service sets healthcheck timings, so it is spelled out here.
  */
-export const MODEL_HEALTHCHECK: Readonly<NonNullable<SwarmServicePlan["healthcheck"]>> = Object.freeze({
-    interval: "5s",
-    timeout: "5s",
-    retries: 3,
-    startPeriod: "60s",
-});
+export function modelImageHealthcheck(port: number): NonNullable<SwarmServicePlan["healthcheck"]> {
+    const dockerfile = renderModelContainerFiles({ packages: [], port }).Dockerfile;
+    const line = dockerfile.split("\n").find((l) => l.startsWith("HEALTHCHECK "));
+    const command = line && /\sCMD (\[.*\])$/.exec(line)?.[1];
+    if (!command) throw new Error("the rendered Dockerfile has no `HEALTHCHECK … CMD [\"…\"]` line to take the probe from");
+    return { test: ["CMD", ...(JSON.parse(command) as string[])], ...MODEL_HEALTHCHECK_TIMINGS };
+}
 
 /** NanoCPUs and bytes from the model's Kubernetes quantities. */
 function modelResources(model: Model): NonNullable<SwarmServicePlan["resources"]> {
@@ -254,7 +259,8 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         replicas: options.replicas ?? model.replicas,
         env: { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` },
         labels: { ...options.labels, [ROLE_LABEL]: "model", [MODEL_LABEL]: model.name },
-        healthcheck: { ...MODEL_HEALTHCHECK },
+        // Images plumberhub builds have the /healthz probe; a prebuilt `image` keeps its own healthcheck, if any.
+        healthcheck: model.path !== undefined ? modelImageHealthcheck(model.port) : undefined,
         resources: modelResources(model),
         endpointMode: options.endpointMode ?? "vip",
         ports: [],
@@ -266,10 +272,9 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         configs: [],
         secrets: [],
         volumes: [],
-        // Drain instead of abort: swarm takes a stopping task out of DNS 2 s before signalling it. The
-        // image's SIGINT would interrupt R mid-request (httpuv answers 500 "An exception occurred.");
-        // R as PID 1 ignores SIGTERM, so the task keeps serving what the gateway still sends it (its DNS
-        // cache is 1 s) for the grace period, then SIGKILL ends it with nothing in flight.
+        // Swarm takes a stopping task out of DNS 2 s before signalling it and the gateway caches DNS for 1 s,
+        // so by the signal the task gets no new requests. SIGTERM, not SIGINT: R's interrupt aborts a request
+        // in progress with httpuv's 500 "An exception occurred." (the gateway does not retry a 500).
         stopSignal: "SIGTERM",
         stopGracePeriod: "10s",
     };
@@ -620,7 +625,7 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
     if (Object.keys(service.env).length > 0) out.environment = service.env;
     if (service.healthcheck) {
         const h = service.healthcheck;
-        out.healthcheck = { ...(h.test ? { test: h.test } : {}), interval: h.interval, timeout: h.timeout, retries: h.retries, start_period: h.startPeriod };
+        out.healthcheck = { test: h.test, interval: h.interval, timeout: h.timeout, retries: h.retries, start_period: h.startPeriod };
     }
     out.networks = { [NETWORK_KEY]: service.aliases.length > 0 ? { aliases: service.aliases } : {} };
     if (service.ports.length > 0) {
@@ -661,7 +666,21 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
     return out;
 }
 
-/** The compose v3.8 document (as an object) that `docker stack deploy -c` reads. */
+/**
+ * `docker stack deploy` substitutes `$VAR` / `${VAR}` in every string of a stack file from the deploying
+ * shell; `$$` is a literal `$`. The plan's strings are literal (e.g. `$status` in the healthcheck's shell),
+ * so every `$` is doubled.
+ */
+function escapeInterpolation<T>(value: T): T {
+    if (typeof value === "string") return value.replace(/\$/g, "$$$$") as T;
+    if (Array.isArray(value)) return value.map(escapeInterpolation) as T;
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeInterpolation(v)])) as T;
+    }
+    return value;
+}
+
+/** The compose v3.8 document (as an object) that `docker stack deploy -c` reads; `$` escaped as `$$`. */
 export function renderComposeStack(plan: SwarmStackPlan): Record<string, unknown> {
     const fileEntries = (files: SwarmFile[]) =>
         Object.fromEntries(files.map((f) => [f.key, { name: f.name, file: `./${f.fileName}` }]));
@@ -677,7 +696,7 @@ export function renderComposeStack(plan: SwarmStackPlan): Record<string, unknown
     if (plan.configs.length > 0) doc.configs = fileEntries(plan.configs);
     if (plan.secrets.length > 0) doc.secrets = fileEntries(plan.secrets);
     if (plan.volumes.length > 0) doc.volumes = Object.fromEntries(plan.volumes.map((v) => [v, { name: v }]));
-    return doc;
+    return escapeInterpolation(doc);
 }
 
 /** Name of the stack file in the exported folder. */

@@ -3,3 +3,4 @@ export * from "./validateModel";
 export * from "./credentials";
 export * from "./tls";
 export * from "./aks";
+export * from "./environment";

@@ -131,7 +131,8 @@ export interface RecordingUpstream {
 /**
  * An HTTP server on loopback that records every request. With `forwardTo` (a port on 127.0.0.1,
  * e.g. a plumber process) it relays the request and the response unchanged; otherwise it answers
- * 200 JSON `{ method, url, headers }`, and for a path starting `/slow` only after `slowMs`.
+ * 200 JSON `{ method, url, headers }` with `X-Request-ID: set-by-upstream`, and for a path starting
+ * `/slow` only after `slowMs`.
  * An `Upgrade` request (WebSocket handshake) gets 101 and its bytes echoed back.
  */
 export async function startRecordingUpstream(options: { host?: string; port?: number; forwardTo?: number; slowMs?: number } = {}): Promise<RecordingUpstream> {
@@ -155,7 +156,8 @@ export async function startRecordingUpstream(options: { host?: string; port?: nu
             return;
         }
         const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers });
-        const answer = () => res.writeHead(200, { "content-type": "application/json" }).end(body);
+        // Its own X-Request-ID, which a gateway must not pass on next to its own.
+        const answer = () => res.writeHead(200, { "content-type": "application/json", "x-request-id": "set-by-upstream" }).end(body);
         req.resume();
         if (req.url!.startsWith("/slow")) setTimeout(answer, options.slowMs ?? 5000).unref();
         else req.on("end", answer);
@@ -276,6 +278,11 @@ export function rawRequest(port: number, head: string, ca?: string, timeoutMs = 
     });
 }
 
+/** An `Authorization: Basic …` header value. */
+export function basicAuth(user: string, password: string): string {
+    return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+
 export interface Reply {
     status: number;
     headers: http.IncomingHttpHeaders;
@@ -288,7 +295,7 @@ export function request(
     options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca?: string; user?: string; password?: string } = {},
 ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.user !== undefined) headers.authorization = `Basic ${Buffer.from(`${options.user}:${options.password}`).toString("base64")}`;
+    if (options.user !== undefined) headers.authorization = basicAuth(options.user, options.password ?? "");
     const client = url.startsWith("https:") ? https : http;
     return new Promise((resolve, reject) => {
         const req = client.request(url, { method: options.method ?? "GET", headers, ca: options.ca, servername: "localhost", agent: false, timeout: 30_000 }, (res) => {

@@ -9,14 +9,14 @@ import * as path from "path";
 import * as tls from "tls";
 import { GatewayConfig } from "../../components/render/gateway";
 import {
-    gatewayPaths, HOSTILE, HOSTILE_TRACES, makeTls, PlumberModel, rawRequest, RecordingUpstream, request, startExampleModel, startNginx,
+    basicAuth, gatewayPaths, HOSTILE, HOSTILE_TRACES, makeTls, PlumberModel, rawRequest, RecordingUpstream, request, startExampleModel, startNginx,
     startRecordingUpstream, tempDir, TestTls, twoPorts, writeGateway, writeHtpasswd,
 } from "../helpers/gateway";
 import { freePort, Service, waitUntil } from "../helpers/processes";
 
 jest.setTimeout(300_000);
 
-const USERS = { alice: "alice-password-0123456789", bob: "bob-password-0123456789" };
+const USERS = { alice: "alice-password-0123456789", bob: "bob-password-0123456789", ALICE: "another-password-0123456789" };
 const SAMPLE = fs.readFileSync(path.join(__dirname, "../../examples/models/bos-rf/sample-request.json"), "utf8");
 
 const dir = tempDir("plumberhub-gateway-");
@@ -35,7 +35,7 @@ const upstreams = () => [helloRelay, bosRelay, echo];
 const seenCount = () => upstreams().reduce((n, u) => n + u.seen.length, 0);
 const url = (p: string) => `https://127.0.0.1:${httpsPort}${p}`;
 const as = (user: keyof typeof USERS) => ({ ca: certs.ca, user, password: USERS[user] });
-const basic = (user: keyof typeof USERS) => `Basic ${Buffer.from(`${user}:${USERS[user]}`).toString("base64")}`;
+const basic = (user: keyof typeof USERS) => basicAuth(user, USERS[user]);
 const accessLog = () => fs.readFileSync(paths.accessLog!, "utf8").trim().split("\n").map((line) => JSON.parse(line));
 
 beforeAll(async () => {
@@ -122,6 +122,12 @@ describe("basic auth and per-model users", () => {
         expect(reply.status).toBe(403);
         expect(JSON.parse(reply.body)).toMatchObject({ error: "forbidden", status: 403 });
         expect(bosRelay.seen.length).toBe(before);
+    });
+
+    test("user names on the list match exactly: ALICE is not alice", async () => {
+        const reply = await request(url("/bos-rf/score"), { ...as("ALICE"), method: "POST", body: SAMPLE });
+        expect(reply.status).toBe(403);
+        expect((await request(url("/hello/echo"), as("ALICE"))).status).toBe(200);
     });
 
     test("the same user may call a model without a user list", async () => {
@@ -274,7 +280,7 @@ describe("request ids and the access log", () => {
         for (const reply of replies) expect(reply.headers["x-request-id"]).toMatch(/^[0-9a-f]{32}$/);
     });
 
-    test("a generated request id is forwarded to the model", async () => {
+    test("a generated request id is forwarded to the model and is the only one the client sees", async () => {
         const reply = await request(url("/echo/id"), as("alice"));
         expect(echo.seen.at(-1)!.headers["x-request-id"]).toBe(reply.headers["x-request-id"]);
     });

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { GatewayConfig } from "../../components/render/gateway";
 import {
-    gatewayPaths, HOSTILE, HOSTILE_TRACES, PlumberModel, rawRequest, RecordingUpstream, request, startDnsmasq, startExampleModel,
+    basicAuth, gatewayPaths, HOSTILE, HOSTILE_TRACES, PlumberModel, rawRequest, RecordingUpstream, request, startDnsmasq, startExampleModel,
     startNginx, startRecordingUpstream, tempDir, twoPorts, writeGateway, writeHtpasswd,
 } from "../helpers/gateway";
 import { freePort, Service } from "../helpers/processes";
@@ -36,7 +36,7 @@ const upstreams = () => [helloRelay, bosRelay, extra];
 const seenCount = () => upstreams().reduce((n, u) => n + u.seen.length, 0);
 const url = (p: string) => `http://127.0.0.1:${port}${p}`;
 const as = (user: keyof typeof USERS) => ({ user, password: USERS[user] });
-const basic = (user: keyof typeof USERS) => `Basic ${Buffer.from(`${user}:${USERS[user]}`).toString("base64")}`;
+const basic = (user: keyof typeof USERS) => basicAuth(user, USERS[user]);
 
 beforeAll(async () => {
     let dnsPort: number;

@@ -139,8 +139,13 @@ describe("renderNginxConf, static routing with TLS", () => {
         expect(https.match(/auth_basic off;/g)).toHaveLength(1 + 1 + 13); // healthz, one ACL location, 13 error pages
     });
 
+    test("user names are matched exactly: dots are escaped in the map's regex keys", () => {
+        const custom = renderNginxConf(staticConfig({ models: [{ name: "a", upstream: "h:1", users: ["j.doe@example.org"] }] }));
+        expect(custom).toContain('"~^j\\.doe@example\\.org$" 1;');
+    });
+
     test("per-model users: a map of allowed names and an auth_request only where a list is given", () => {
-        expect(conf).toContain('map $remote_user $plumberhub_acl_bos_rf {\n        default 0;\n        "alice" 1;\n        "bob" 1;\n    }');
+        expect(conf).toContain('map $remote_user $plumberhub_acl_bos_rf {\n        default 0;\n        "~^alice$" 1;\n        "~^bob$" 1;\n    }');
         expect(conf).toContain("auth_request /_plumberhub_acl/bos-rf;");
         expect(conf.match(/auth_request /g)).toHaveLength(1);
         expect(conf).toContain("location = /_plumberhub_acl/bos-rf {\n            internal;");

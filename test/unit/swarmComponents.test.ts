@@ -132,7 +132,8 @@ describe("swarm hub graph for 3 models", () => {
             limits: { nanoCpus: 5e8, memoryBytes: 2 ** 30 },
             reservation: { nanoCpus: 2.5e8, memoryBytes: 512 * 2 ** 20 },
         });
-        expect(rf.taskSpec.containerSpec.healthcheck).toEqual({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+        expect(rf.taskSpec.containerSpec.healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+        expect(rf.taskSpec.containerSpec.healthcheck.tests.join(" ")).toContain("GET /healthz");
         expect(rf.updateConfig).toMatchObject({ order: "start-first", failureAction: "rollback" });
         expect(rf.endpointSpec).toEqual({ mode: "vip", ports: [] });
     });

@@ -1,4 +1,6 @@
+import * as path from "path";
 import { parse } from "yaml";
+import { renderModelContainerFiles } from "../../components/render/modelContainer";
 import {
     contentName,
     planGatewayFiles,
@@ -57,15 +59,24 @@ describe("planModelService", () => {
         });
     });
 
-    test("keeps the image's /healthz probe and checks it every 5 s", () => {
-        expect(service.healthcheck).toEqual({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+    test("probes /healthz with the built image's own command every 5 s", () => {
+        const built = validateModel({ name: "hello", path: "examples/models/hello" }, { baseDir: path.resolve(__dirname, "../..") });
+        const healthcheck = planModelService(built, { image: "x" }).healthcheck!;
+        expect(healthcheck.test[0]).toBe("CMD");
+        expect(healthcheck.test.join(" ")).toContain("GET /healthz");
+        expect(renderModelContainerFiles({ packages: [], port: 8000 }).Dockerfile).toContain(`CMD ${JSON.stringify(healthcheck.test.slice(1))}`);
+        expect(healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+    });
+
+    test("leaves a prebuilt image's healthcheck alone", () => {
+        expect(service.healthcheck).toBeUndefined();
     });
 
     test("rolls start-first and rolls back when a new task fails", () => {
         expect(service.update).toMatchObject({ order: "start-first", failureAction: "rollback", parallelism: 1 });
     });
 
-    test("drains on stop: SIGTERM (ignored by R) and a 10 s grace period, not the image's SIGINT", () => {
+    test("stops tasks with SIGTERM and a 10 s grace period", () => {
         expect(service).toMatchObject({ stopSignal: "SIGTERM", stopGracePeriod: "10s" });
     });
 
@@ -240,7 +251,7 @@ describe("compose export", () => {
         });
         expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf"] } });
         expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "10s" });
-        expect(compose.services["bos-rf"].healthcheck).toEqual({ interval: "5s", timeout: "5s", retries: 3, start_period: "60s" });
+        expect(compose.services["bos-rf"].healthcheck).toBeUndefined();
     });
 
     test("points configs and secrets at their files under their content-hashed names", () => {
@@ -260,6 +271,15 @@ describe("compose export", () => {
         expect(parse(files[STACK_FILE_NAME])).toEqual(compose);
         expect(files["secrets/tls.key"]).toBe(secrets.tlsKey);
         expect(files["configs/nginx.conf"]).toBe(renderSwarmGatewayConfigs(settings, 8443).nginxConf);
+    });
+
+    test("escapes $ so docker stack deploy does not substitute the deploying shell's variables", () => {
+        const withDollar = validateModel({ name: "hello", path: "examples/models/hello", env: { PRICE: "$5", HOME_DIR: "${HOME}" } }, { baseDir: path.resolve(__dirname, "../..") });
+        const doc = renderComposeStack(planSwarmStack(stackInput({ models: [{ model: withDollar, image: "x" }], gateway: undefined }))) as any;
+        expect(doc.services.hello.environment).toMatchObject({ PRICE: "$$5", HOME_DIR: "$${HOME}" });
+        const probe = planModelService(withDollar, { image: "x" }).healthcheck!.test;
+        expect(doc.services.hello.healthcheck.test).toEqual(probe.map((arg) => arg.split("$").join("$$")));
+        expect(probe.join(" ")).toContain("$");
     });
 
     test("keeps secret contents out of the stack file", () => {

@@ -1,0 +1,94 @@
+import * as resources from "@pulumi/azure-native/resources";
+import * as pulumi from "@pulumi/pulumi";
+import { AcrRegistry } from "../aks/acrRegistry";
+import { AksCluster } from "../aks/aksCluster";
+import { KubernetesGateway } from "../aks/kubernetesGateway";
+import { KubernetesModel } from "../aks/kubernetesModel";
+import { RegistryLogin } from "../image/modelImage";
+import { gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+
+/**
+ * The AKS side of a ModelHub: a resource group (or the configured one), ACR (or an external registry), the cluster
+ * with AcrPull for its kubelet identity (or an existing cluster from the kubeconfig secret), one Deployment +
+ * Service per model and the gateway behind a LoadBalancer.
+ */
+export function deployOnAks(parts: HubParts): TargetDeployment {
+    const { name, parent, config, secrets } = parts;
+    const { aks, gateway, registry } = config;
+
+    const resourceGroupName: pulumi.Input<string> | undefined = aks.existingCluster
+        ? aks.resourceGroupName
+        : aks.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { location: aks.location }, { parent }).name;
+
+    let login: RegistryLogin;
+    let registryId: pulumi.Output<string> | undefined;
+    if (registry.kind === "acr") {
+        if (resourceGroupName === undefined) {
+            throw new pulumi.ResourceError("`plumberhub:aks.resourceGroupName` is required to create an ACR next to an existing cluster", parent);
+        }
+        const acr = new AcrRegistry(`${name}-acr`, { resourceGroupName, location: aks.location, sku: registry.sku, namePrefix: registry.namePrefix }, { parent });
+        login = acr.login;
+        registryId = acr.registryId;
+    } else {
+        login = { server: registry.server!, username: registry.username!, password: secrets.registryPassword! };
+    }
+
+    const cluster = new AksCluster(
+        `${name}-aks`,
+        aks.existingCluster
+            ? { namespace: aks.namespace, registryId, existing: { kubeconfig: secrets.kubeconfig, kubeletObjectId: aks.kubeletObjectId } }
+            : {
+                  resourceGroupName,
+                  location: aks.location,
+                  kubernetesVersion: aks.kubernetesVersion,
+                  systemPool: aks.systemPool,
+                  userPool: aks.userPool,
+                  registryId,
+                  namespace: aks.namespace,
+              },
+        { parent },
+    );
+
+    for (const model of config.models) {
+        new KubernetesModel(
+            `${name}-${model.name}`,
+            {
+                model,
+                image: parts.imageFor(model, login, []),
+                namespace: aks.namespace,
+                provider: cluster.provider,
+                // Pods may only start once the kubelet can pull from the registry.
+                dependsOn: cluster.workloadDependencies,
+            },
+            { parent },
+        );
+    }
+
+    new KubernetesGateway(
+        `${name}-gateway`,
+        {
+            models: config.models,
+            namespace: aks.namespace,
+            provider: cluster.provider,
+            tlsCertificate: parts.tls.certChainPem,
+            tlsKey: parts.tls.privateKeyPem,
+            htpasswd: parts.users.htpasswd,
+            image: aks.gatewayImage,
+            replicas: gateway.replicas,
+            dnsLabel: gateway.dnsLabel,
+            location: aks.location,
+            hostname: gateway.host,
+            limits: { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds },
+            title: gateway.title,
+            dependsOn: cluster.workloadDependencies,
+        },
+        { parent },
+    );
+
+    return {
+        url: pulumi.output(gatewayUrl(gateway.host, 443)),
+        registryLogin: login,
+        kubeconfig: cluster.kubeconfig,
+        join: pulumi.output({ namespace: aks.namespace, gatewayNameTemplate: `{model}.${aks.namespace}.svc.cluster.local` }),
+    };
+}

@@ -1,0 +1,57 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "../credentials/credentials";
+import { RegistryLogin } from "../image/modelImage";
+import { HubConfig } from "../spec/environment";
+import { Model } from "../spec/model";
+import { GatewayTls } from "../tls/gatewayTls";
+import { HubSecrets } from "./readHubConfig";
+
+// Types shared by ModelHub and the per-target wiring (kept apart so neither imports the other).
+
+/** How one model is reached through the gateway. */
+export interface ModelEndpoint {
+    /** `https://host/{model}/` */
+    url: string;
+    /** `https://host/{model}/__docs__/` (Swagger UI) */
+    docsUrl: string;
+}
+
+/** What another stack needs to deploy a model next to this hub's gateway (read it with a StackReference). */
+export interface HubJoinInfo {
+    target: HubConfig["target"];
+    /** Swarm: the overlay network a model service must join. */
+    network?: string;
+    /** AKS: the namespace a model's Service must live in. */
+    namespace?: string;
+    /** Registry host to push images to (its login is the `registryLogin` secret output). */
+    registryServer: string;
+    /** Host name the gateway resolves for `{model}`: a model's service must be named so. */
+    gatewayNameTemplate: string;
+    /** Public base URL of the gateway. */
+    gatewayUrl: string;
+}
+
+/** What each target's wiring hands back to the hub. */
+export interface TargetDeployment {
+    url: pulumi.Output<string>;
+    registryLogin: RegistryLogin;
+    join: pulumi.Output<Omit<HubJoinInfo, "gatewayUrl" | "registryServer" | "target">>;
+    kubeconfig?: pulumi.Output<string | undefined>;
+}
+
+/** What the hub has built before the target's own resources: shared by both targets. */
+export interface HubParts {
+    name: string;
+    parent: pulumi.ComponentResource;
+    config: HubConfig;
+    secrets: HubSecrets;
+    users: Credentials;
+    tls: GatewayTls;
+    /** Image to run for each model: the pushed digest of a built model, or the model's own `image`. */
+    imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]) => pulumi.Output<string>;
+}
+
+/** The gateway's public base URL: the port is left out when it is the HTTPS default. */
+export function gatewayUrl(host: string, httpsPort: number): string {
+    return `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}/`;
+}

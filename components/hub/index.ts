@@ -1,0 +1,3 @@
+export * from "./hubParts";
+export * from "./modelHub";
+export * from "./readHubConfig";

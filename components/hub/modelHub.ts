@@ -1,0 +1,116 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "../credentials/credentials";
+import { ModelImage, RegistryLogin } from "../image/modelImage";
+import { HubJoinInfo, HubParts, ModelEndpoint } from "./hubParts";
+import { HubConfig } from "../spec/environment";
+import { Model } from "../spec/model";
+import { LETS_ENCRYPT_STAGING } from "../spec/tls";
+import { GatewayTls } from "../tls/gatewayTls";
+import { deployOnAks } from "./aksEnvironment";
+import { HubSecrets } from "./readHubConfig";
+import { deployOnSwarm } from "./swarmEnvironment";
+
+export interface ModelHubArgs {
+    /** The validated environment (`readHubConfig()` in a stack program, or `validateHubConfig`). */
+    config: HubConfig;
+    /** Secret config values, each a `pulumi.secret`. Default none (passwords generated, self-signed TLS). */
+    secrets?: HubSecrets;
+    /** Folder, relative to the Pulumi project, for the rendered image build contexts. Default `.plumberhub/build`. */
+    contextRoot?: string;
+}
+
+/**
+ * A whole environment in one call: registry, model images, model deployments and the gateway, on a Docker Swarm
+ * (`target: swarm`) or on AKS (`target: aks`). Outputs the gateway URL, each model's URL and docs, the user
+ * passwords and kubeconfig as secrets, and what other stacks need to add models of their own.
+ */
+export class ModelHub extends pulumi.ComponentResource {
+    /** Public base URL of the gateway, e.g. `https://localhost/`. */
+    public readonly url: pulumi.Output<string>;
+    /** Per model: `url` and `docsUrl`. */
+    public readonly models: pulumi.Output<Record<string, ModelEndpoint>>;
+    /** Gateway passwords by user (secret). */
+    public readonly passwords: pulumi.Output<Record<string, string>>;
+    /** CA certificate of the gateway's TLS (public): `curl --cacert`. */
+    public readonly caCertPem: pulumi.Output<string>;
+    /** Admin kubeconfig on AKS (secret); undefined on swarm. */
+    public readonly kubeconfig: pulumi.Output<string | undefined>;
+    /** Registry login for pushing more images (secret). */
+    public readonly registryLogin: pulumi.Output<{ server: string; username: string; password: string }>;
+    /** What another stack needs to join this hub. */
+    public readonly join: pulumi.Output<HubJoinInfo>;
+
+    constructor(name: string, args: ModelHubArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:hub:ModelHub", name, {}, opts);
+        const { config } = args;
+        const secrets = args.secrets ?? {};
+        const gateway = config.gateway;
+
+        const users = new Credentials(
+            `${name}-users`,
+            { users: gateway.users.map((user) => ({ name: user, ...(secrets.userPasswords?.[user] ? { password: secrets.userPasswords[user] } : {}) })) },
+            { parent: this },
+        );
+        const tls = new GatewayTls(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
+
+        const images = new Map<string, ModelImage>();
+        const imageFor = (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]): pulumi.Output<string> => {
+            if (model.image) return pulumi.output(model.image);
+            const image = new ModelImage(
+                `${name}-${model.name}`,
+                { model, registry, baseImage: config.baseImage, contextRoot: args.contextRoot },
+                { parent: this, dependsOn },
+            );
+            images.set(model.name, image);
+            return image.repoDigest;
+        };
+
+        const parts: HubParts = { name, parent: this, config, secrets, users, tls, imageFor };
+        const deployment = config.target === "swarm" ? deployOnSwarm(parts) : deployOnAks(parts);
+
+        this.url = deployment.url;
+        this.models = this.url.apply((base) =>
+            Object.fromEntries(config.models.map((model) => [model.name, { url: `${base}${model.name}/`, docsUrl: `${base}${model.name}/__docs__/` }])),
+        );
+        this.passwords = pulumi.secret(users.passwords);
+        this.caCertPem = tls.caCertPem;
+        this.kubeconfig = deployment.kubeconfig ? pulumi.secret(deployment.kubeconfig) : pulumi.output(undefined);
+        this.registryLogin = pulumi.secret(pulumi.output(deployment.registryLogin));
+        this.join = pulumi
+            .all([deployment.join, deployment.url, deployment.registryLogin.server])
+            .apply(([join, gatewayUrl, registryServer]): HubJoinInfo => ({ target: config.target, ...join, registryServer, gatewayUrl }));
+        this.registerOutputs({
+            url: this.url,
+            models: this.models,
+            passwords: this.passwords,
+            caCertPem: this.caCertPem,
+            kubeconfig: this.kubeconfig,
+            registryLogin: this.registryLogin,
+            join: this.join,
+        });
+    }
+}
+
+function gatewayTlsArgs(config: HubConfig, secrets: HubSecrets): ConstructorParameters<typeof GatewayTls>[1] {
+    const { gateway } = config;
+    const hosts = { dnsNames: [gateway.host], ipAddresses: gateway.ipAddresses };
+    switch (gateway.tls) {
+        case "provided":
+            return { mode: "provided", ...hosts, certificatePem: secrets.tlsCertificate, privateKeyPem: secrets.tlsKey };
+        case "acme": {
+            const acme = gateway.acme!;
+            return {
+                mode: "acme",
+                dnsNames: [gateway.host],
+                acme: {
+                    email: acme.email,
+                    zoneName: acme.zoneName,
+                    ...(acme.staging ? { serverUrl: LETS_ENCRYPT_STAGING } : {}),
+                    azureDns: { subscriptionId: acme.subscriptionId, resourceGroup: acme.resourceGroup, authMethod: "oidc" },
+                },
+            };
+        }
+        default:
+            return { mode: "selfSigned", ...hosts };
+    }
+}

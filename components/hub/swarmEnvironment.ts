@@ -1,0 +1,103 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Credentials } from "../credentials/credentials";
+import { RegistryLogin } from "../image/modelImage";
+import { SwarmGateway } from "../swarm/swarmGateway";
+import { SwarmModel } from "../swarm/swarmModel";
+import { SwarmNetwork } from "../swarm/swarmNetwork";
+import { swarmProvider } from "../swarm/swarmProvider";
+import { SwarmRegistry } from "../swarm/swarmRegistry";
+import { GatewayTls } from "../tls/gatewayTls";
+import { gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+
+/** The user the hub's own swarm registry lets push. */
+export const SWARM_REGISTRY_USER = "plumberhub";
+
+/**
+ * The swarm side of a ModelHub: a Docker provider for the manager, the overlay network, the registry (a service
+ * on the swarm with its own TLS and bcrypt htpasswd, or an external one), one service per model and the gateway.
+ */
+export function deployOnSwarm(parts: HubParts): TargetDeployment {
+    const { name, parent, config, secrets } = parts;
+    const { swarm, gateway, registry } = config;
+    const provider = swarmProvider(`${name}-docker`, { host: swarm.host }, { parent });
+    // Every child below inherits the provider through its parent.
+    const opts = (dependsOn: pulumi.Resource[] = []): pulumi.ComponentResourceOptions => ({ parent, providers: [provider], dependsOn });
+
+    const network = new SwarmNetwork(`${name}-network`, { networkName: swarm.network }, opts());
+
+    let login: RegistryLogin;
+    const registryDependencies: pulumi.Resource[] = [];
+    if (registry.kind === "swarm") {
+        const pushers = new Credentials(`${name}-registry-users`, { users: [{ name: SWARM_REGISTRY_USER }] }, { parent });
+        // Engines pull from the published port on loopback, which Docker treats as an insecure registry; the
+        // certificate still encrypts pushes and pulls.
+        const registryTls = new GatewayTls(`${name}-registry-tls`, { mode: "selfSigned", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }, { parent });
+        const service = new SwarmRegistry(
+            `${name}-registry`,
+            {
+                host: "127.0.0.1",
+                port: registry.port,
+                tlsCertificate: registryTls.certChainPem,
+                tlsKey: registryTls.privateKeyPem,
+                htpasswd: pushers.registryHtpasswd,
+                username: SWARM_REGISTRY_USER,
+                password: pushers.passwords.apply((passwords) => passwords[SWARM_REGISTRY_USER]),
+                networkId: network.networkId,
+                image: swarm.registryImage,
+                publishMode: swarm.publishMode,
+                endpointMode: swarm.endpointMode,
+                constraints: swarm.constraints,
+            },
+            opts(),
+        );
+        login = { server: service.server, username: service.username, password: service.password };
+        registryDependencies.push(service);
+    } else {
+        login = { server: registry.server!, username: registry.username!, password: secrets.registryPassword! };
+    }
+
+    const models = config.models.map(
+        (model) =>
+            new SwarmModel(
+                `${name}-${model.name}`,
+                {
+                    model,
+                    image: parts.imageFor(model, login, registryDependencies),
+                    networkId: network.networkId,
+                    endpointMode: swarm.endpointMode,
+                    constraints: swarm.constraints,
+                },
+                opts(),
+            ),
+    );
+
+    new SwarmGateway(
+        `${name}-gateway`,
+        {
+            networkId: network.networkId,
+            settings: {
+                models: config.models.map((model) => ({ name: model.name, ...(model.users ? { users: model.users } : {}) })),
+                limits: { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds },
+                title: gateway.title,
+            },
+            tlsCertificate: parts.tls.certChainPem,
+            tlsKey: parts.tls.privateKeyPem,
+            htpasswd: parts.users.htpasswd,
+            image: swarm.gatewayImage,
+            replicas: gateway.replicas,
+            httpsPort: gateway.httpsPort,
+            httpPort: gateway.httpPort,
+            publishMode: swarm.publishMode,
+            endpointMode: swarm.endpointMode,
+            constraints: swarm.constraints,
+        },
+        // The gateway resolves models by DNS when a request comes, but starting it after them avoids 404s on the first requests.
+        opts(models),
+    );
+
+    return {
+        url: pulumi.output(gatewayUrl(gateway.host, gateway.httpsPort)),
+        registryLogin: login,
+        join: network.networkName.apply((networkName) => ({ network: networkName, gatewayNameTemplate: "{model}" })),
+    };
+}
