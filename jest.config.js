@@ -1,6 +1,7 @@
 // Two projects: `unit` (pure functions and Pulumi mocks, seconds) and `real` (real Docker, nginx,
 // R/plumber, openssl, chromium; minutes). `npm test` runs both; each can run alone.
-const tsJest = ["ts-jest", { isolatedModules: true }]; // type-checking is `tsc --noEmit`, once
+// ts-jest transpiles each file alone (tsconfig `isolatedModules`); type-checking is `tsc --noEmit`, once
+const tsJest = ["ts-jest", { diagnostics: false }];
 const common = { preset: "ts-jest", testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
 
 module.exports = {

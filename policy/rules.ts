@@ -63,11 +63,21 @@ function podContainers(props: Record<string, any>): { name: string; container: R
     ];
 }
 
+/**
+ * The gateway and the registry are the platform's own services, pinned by tag to public images and sized by the
+ * platform team; the digest and limits rules are about model workloads (and anything else unlabelled).
+ */
+function isPlatformService(type: string, props: Record<string, any>): boolean {
+    const role = type === TYPES.deployment ? kubernetesLabels(props)[KUBERNETES_COMPONENT_LABEL] : swarmLabels(props)[SWARM_ROLE_LABEL];
+    return role === "gateway" || role === "registry";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Images by digest
 
-/** Every Deployment container and every swarm service runs an image pinned by digest (`…@sha256:<64 hex>`). */
+/** Every model Deployment container and swarm service runs an image pinned by digest (`…@sha256:<64 hex>`). */
 export function imagesByDigest({ type, name, props }: PolicyResource): string[] {
+    if (isPlatformService(type, props)) return [];
     const problem = (what: string, image: unknown) =>
         `${what} uses image ${JSON.stringify(image ?? null)}, which is not pinned by digest: use "registry/repository@sha256:<64 hex digits>" (ModelImage's \`repoDigest\`), so every replica and every rollback runs the same bytes`;
     if (type === TYPES.deployment) {
@@ -85,8 +95,9 @@ export function imagesByDigest({ type, name, props }: PolicyResource): string[] 
 // ---------------------------------------------------------------------------------------------
 // CPU and memory limits
 
-/** Every Deployment container sets `resources.limits.cpu` and `.memory`; every swarm service sets NanoCPUs and memory limits. */
+/** Every model Deployment container sets `resources.limits.cpu` and `.memory`; every model swarm service sets NanoCPUs and memory limits. */
 export function resourceLimitsSet({ type, name, props }: PolicyResource): string[] {
+    if (isPlatformService(type, props)) return [];
     if (type === TYPES.deployment) {
         return podContainers(props).flatMap(({ name: what, container }) => {
             const limits = container.resources?.limits ?? {};

@@ -87,10 +87,19 @@ describe("rule: images by digest", () => {
         expect(imagesByDigest(swarmService("model"))).toEqual([]);
     });
 
-    test("a swarm service with a tag is a violation", () => {
-        expect(imagesByDigest(swarmService("gateway", { image: "nginx:1.28.0-bookworm" }))).toEqual([
-            'swarm service "hub-gateway" uses image "nginx:1.28.0-bookworm", which is not pinned by digest: use "registry/repository@sha256:<64 hex digits>" (ModelImage\'s `repoDigest`), so every replica and every rollback runs the same bytes',
+    test("a model swarm service with a tag is a violation", () => {
+        expect(imagesByDigest(swarmService("model", { image: "r/iris:1.0" }))).toEqual([
+            'swarm service "hub-model" uses image "r/iris:1.0", which is not pinned by digest: use "registry/repository@sha256:<64 hex digits>" (ModelImage\'s `repoDigest`), so every replica and every rollback runs the same bytes',
         ]);
+    });
+
+    test("the platform's gateway and registry may use pinned tags", () => {
+        expect(imagesByDigest(swarmService("gateway", { image: "nginx:1.28.0-bookworm" }))).toEqual([]);
+        expect(imagesByDigest(swarmService("registry", { image: "registry:2.8.3" }))).toEqual([]);
+    });
+
+    test("an unlabelled swarm service with a tag is a violation", () => {
+        expect(imagesByDigest(swarmService("", { image: "r/iris:1.0" }))).toHaveLength(1);
     });
 
     test("a digest that is not 64 hex digits is a violation", () => {
@@ -119,13 +128,17 @@ describe("rule: cpu and memory limits", () => {
         ]);
     });
 
+    test("the platform's gateway is sized by the platform team, not by this rule", () => {
+        expect(resourceLimitsSet(swarmService("gateway", { limits: {} }))).toEqual([]);
+    });
+
     test("a swarm service with NanoCPUs and memory limits passes", () => {
         expect(resourceLimitsSet(swarmService("model"))).toEqual([]);
     });
 
-    test("a swarm service without a memory limit is a violation", () => {
-        expect(resourceLimitsSet(swarmService("gateway", { limits: { nanoCpus: 1e9 } }))).toEqual([
-            'swarm service "hub-gateway" sets no `taskSpec.resources.limits.memoryBytes`: one busy R process must not starve the node',
+    test("a model swarm service without a memory limit is a violation", () => {
+        expect(resourceLimitsSet(swarmService("model", { limits: { nanoCpus: 1e9 } }))).toEqual([
+            'swarm service "hub-model" sets no `taskSpec.resources.limits.memoryBytes`: one busy R process must not starve the node',
         ]);
     });
 });
