@@ -1,9 +1,10 @@
 // The stack program: one environment per stack (`dev`: swarm on the local Docker engine; `prod`: ACR + AKS).
 // Every `plumberhub:*` key is validated before anything is created; see README "Config reference".
-import { ModelHub, readHubConfig } from "./components";
+import { DEFAULT_HUB_NAME, ModelHub, readHubConfig } from "./components";
 
 const { config, secrets } = readHubConfig();
-const hub = new ModelHub("plumberhub", { config, secrets });
+// The name prefixes every resource; `npm run render` uses the same one so its files match what `up` creates.
+const hub = new ModelHub(DEFAULT_HUB_NAME, { config, secrets });
 
 export const url = hub.url;
 export const models = hub.models;

@@ -43,6 +43,7 @@ bash scripts/build-local-images.sh
 
 echo "==> type-check"
 npx tsc --noEmit
+npx tsc --noEmit -p examples/team-stack/tsconfig.check.json
 
 echo "==> tests"
 mkdir -p test-artifacts

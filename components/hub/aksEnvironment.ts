@@ -5,6 +5,7 @@ import { AksCluster } from "../aks/aksCluster";
 import { KubernetesGateway } from "../aks/kubernetesGateway";
 import { KubernetesModel } from "../aks/kubernetesModel";
 import { RegistryLogin } from "../image/modelImage";
+import { kubernetesGatewaySettings } from "../render/environmentPlan";
 import { gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
 
 /**
@@ -73,13 +74,10 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
             tlsCertificate: parts.tls.certChainPem,
             tlsKey: parts.tls.privateKeyPem,
             htpasswd: parts.users.htpasswd,
-            image: aks.gatewayImage,
-            replicas: gateway.replicas,
-            dnsLabel: gateway.dnsLabel,
+            // The same settings `npm run render` writes into the review YAML.
+            ...kubernetesGatewaySettings(config),
             location: aks.location,
             hostname: gateway.host,
-            limits: { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds },
-            title: gateway.title,
             dependsOn: cluster.workloadDependencies,
         },
         { parent },

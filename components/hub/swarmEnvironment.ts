@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { RegistryLogin } from "../image/modelImage";
+import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/environmentPlan";
 import { SwarmGateway } from "../swarm/swarmGateway";
 import { SwarmModel } from "../swarm/swarmModel";
 import { SwarmNetwork } from "../swarm/swarmNetwork";
@@ -64,8 +65,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                     model,
                     image: parts.imageFor(model, login, registryDependencies),
                     networkId: network.networkId,
-                    endpointMode: swarm.endpointMode,
-                    constraints: swarm.constraints,
+                    ...swarmModelOptions(config),
                 },
                 opts(),
             ),
@@ -75,21 +75,13 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
         `${name}-gateway`,
         {
             networkId: network.networkId,
-            settings: {
-                models: config.models.map((model) => ({ name: model.name, ...(model.users ? { users: model.users } : {}) })),
-                limits: { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds },
-                title: gateway.title,
-            },
+            // The same settings and options `npm run render` writes into the stack file.
+            settings: swarmGatewaySettings(config),
+            ...swarmGatewayOptions(config),
+            filePrefix: swarmGatewayFilePrefix(name),
             tlsCertificate: parts.tls.certChainPem,
             tlsKey: parts.tls.privateKeyPem,
             htpasswd: parts.users.htpasswd,
-            image: swarm.gatewayImage,
-            replicas: gateway.replicas,
-            httpsPort: gateway.httpsPort,
-            httpPort: gateway.httpPort,
-            publishMode: swarm.publishMode,
-            endpointMode: swarm.endpointMode,
-            constraints: swarm.constraints,
         },
         // The gateway resolves models by DNS when a request comes, but starting it after them avoids 404s on the first requests.
         opts(models),

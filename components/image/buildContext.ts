@@ -1,6 +1,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { DEFAULT_BASE_IMAGE, renderModelContainerFiles } from "../render/modelContainer";
+import { Model } from "../spec/model";
 
 /** Files and folders of a model's source that never belong in an image. */
 const IGNORED_NAMES = new Set([".git", ".Rproj.user", ".Rhistory", ".RData", ".DS_Store", "node_modules"]);
@@ -38,6 +40,51 @@ export function stageBuildContext(args: StageBuildContextArgs): BuildContext {
     }
     copyTree(path.resolve(args.sourceDir), path.join(dir, "model"));
     return { dir, contentHash: hashTree(dir, args.hashExtras ?? {}) };
+}
+
+/** Length of a model image's content-hash tag: 64 bits, enough that two contexts never share a tag by chance. */
+export const MODEL_IMAGE_TAG_LENGTH = 16;
+
+/** Default platform of model images: what AKS and most swarm nodes run. */
+export const DEFAULT_IMAGE_PLATFORM = "linux/amd64";
+
+/** Default folder, relative to the Pulumi project, of the staged model build contexts. */
+export const DEFAULT_CONTEXT_ROOT = path.join(".plumberhub", "build");
+
+export interface ModelImageContextOptions {
+    /** Base image with R (`BASE_IMAGE` build arg). Default `DEFAULT_BASE_IMAGE`. */
+    baseImage?: string;
+    /** Target platform. Default `DEFAULT_IMAGE_PLATFORM`. */
+    platform?: string;
+    /** Folder holding every model's context. Default `DEFAULT_CONTEXT_ROOT`. The tag does not depend on it. */
+    contextRoot?: string;
+}
+
+/** A staged model build context and the tag its image gets. */
+export interface ModelImageContext extends BuildContext {
+    /** Content-hash tag (`MODEL_IMAGE_TAG_LENGTH` hex characters): same model code, packages, base image and platform → same tag. */
+    tag: string;
+    baseImage: string;
+    platform: string;
+}
+
+/**
+ * Stages a model's build context (rendered Dockerfile + entrypoint, the model's folder under `model/`) and computes
+ * its image tag. `ModelImage` builds from it; `npm run render` uses it to name the image a change produces.
+ * Writes files (the context) but is otherwise a function of its inputs.
+ */
+export function stageModelImageContext(model: Pick<Model, "name" | "path" | "packages" | "port">, options: ModelImageContextOptions = {}): ModelImageContext {
+    if (!model.path) throw new Error(`\`model.path\` is required to stage a build context, but model \`${model.name}\` has none`);
+    const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
+    const platform = options.platform ?? DEFAULT_IMAGE_PLATFORM;
+    const context = stageBuildContext({
+        name: model.name,
+        sourceDir: model.path,
+        files: renderModelContainerFiles({ packages: model.packages, port: model.port }),
+        outRoot: options.contextRoot ?? DEFAULT_CONTEXT_ROOT,
+        hashExtras: { BASE_IMAGE: baseImage, platform },
+    });
+    return { ...context, tag: context.contentHash.slice(0, MODEL_IMAGE_TAG_LENGTH), baseImage, platform };
 }
 
 function copyTree(from: string, to: string): void {

@@ -1,10 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { DEFAULT_BASE_IMAGE, renderModelContainerFiles } from "../render/modelContainer";
 import { Model } from "../spec/model";
 import { asResourceError } from "../util/errors";
-import { stageBuildContext } from "./buildContext";
+import { stageModelImageContext } from "./buildContext";
 
 /** Where and as whom images are pushed. Every registry component outputs one of these. */
 export interface RegistryLogin {
@@ -35,9 +34,6 @@ export interface ModelImageArgs {
     /** Build during `pulumi preview` too, so a broken model fails the pull request. Default false. */
     buildOnPreview?: boolean;
 }
-
-/** Length of the content-hash tag: 64 bits, enough that two contexts never share a tag by chance. */
-const TAG_LENGTH = 16;
 
 /** Checks what must hold before anything is built; throws with the field named. */
 export function validateModelImageArgs(args: ModelImageArgs): void {
@@ -71,15 +67,8 @@ export class ModelImage extends pulumi.ComponentResource {
         super("plumberhub:image:ModelImage", name, {}, opts);
         asResourceError(this, () => validateModelImageArgs(args));
         const model = args.model;
-        const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
-        const context = stageBuildContext({
-            name: model.name,
-            sourceDir: model.path!,
-            files: renderModelContainerFiles({ packages: model.packages, port: model.port }),
-            outRoot: args.contextRoot ?? path.join(".plumberhub", "build"),
-            hashExtras: { BASE_IMAGE: baseImage, platform: args.platform ?? "linux/amd64" },
-        });
-        const tag = context.contentHash.slice(0, TAG_LENGTH);
+        const context = stageModelImageContext(model, { baseImage: args.baseImage, platform: args.platform, contextRoot: args.contextRoot });
+        const { tag, baseImage, platform } = context;
         // A project-relative context keeps state identical across machines and checkouts.
         const contextPath = path.relative(process.cwd(), context.dir) || ".";
         const imageName = pulumi.interpolate`${args.registry.server}/${args.repository ?? model.name}:${tag}`;
@@ -92,7 +81,7 @@ export class ModelImage extends pulumi.ComponentResource {
                     context: contextPath,
                     dockerfile: path.join(contextPath, "Dockerfile"),
                     args: { BASE_IMAGE: baseImage },
-                    platform: args.platform ?? "linux/amd64",
+                    platform,
                 },
                 registry: {
                     server: args.registry.server,

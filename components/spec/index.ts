@@ -4,3 +4,4 @@ export * from "./credentials";
 export * from "./tls";
 export * from "./aks";
 export * from "./environment";
+export * from "./stackConfig";

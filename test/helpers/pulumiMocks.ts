@@ -109,7 +109,7 @@ export function runMockedProgram(
     timeoutMs = 60_000,
 ): Promise<{ code: number | null; output: string }> {
     const helpers = path.join(__dirname);
-    const service = startService(process.execPath, ["-r", path.join(helpers, "register-ts.js"), path.join(helpers, "mockedProgram.ts")], {
+    const service = startService(process.execPath, ["-r", path.join(helpers, "..", "..", "scripts", "register-ts.js"), path.join(helpers, "mockedProgram.ts")], {
         env: { ...process.env, PLUMBERHUB_PROGRAM: JSON.stringify({ component, args, secrets }) },
     });
     return new Promise((resolve, reject) => {

@@ -45,10 +45,10 @@ export function configMap(values: Record<string, unknown>): Record<string, strin
     return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
-/** Installs the mocks once per test file; returns the recording. */
+/** Installs the mocks once per test file (`extraOutputs` adds or overrides provider outputs by type); returns the recording. */
 let recorded: RecordedResource[] = [];
-export function installProgramMocks(): RecordedResource[] {
-    recorded = installRecordingMocks(PROVIDER_OUTPUTS, PROVIDER_CALLS);
+export function installProgramMocks(extraOutputs: Parameters<typeof installRecordingMocks>[0] = {}): RecordedResource[] {
+    recorded = installRecordingMocks({ ...PROVIDER_OUTPUTS, ...extraOutputs }, PROVIDER_CALLS);
     return recorded;
 }
 

@@ -6,8 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { stageBuildContext } from "../../components/image/buildContext";
-import { renderModelContainerFiles } from "../../components/render/modelContainer";
+import { stageModelImageContext } from "../../components/image/buildContext";
 import { STACK_FILE_NAME } from "../../components/render/swarmStack";
 import { Model } from "../../components/spec/model";
 import { run, waitUntil } from "./processes";
@@ -60,14 +59,8 @@ export async function buildModelImage(
     outRoot: string,
     repository: string,
 ): Promise<string> {
-    const context = stageBuildContext({
-        name: model.name,
-        sourceDir,
-        files: renderModelContainerFiles({ packages: model.packages, port: model.port }),
-        outRoot,
-        hashExtras: { BASE_IMAGE: BASE_IMAGES.rPlumber },
-    });
-    const image = `${repository}:${context.contentHash.slice(0, 16)}`;
+    const context = stageModelImageContext({ ...model, path: sourceDir }, { baseImage: BASE_IMAGES.rPlumber, contextRoot: outRoot });
+    const image = `${repository}:${context.tag}`;
     await docker(["build", "--build-arg", `BASE_IMAGE=${BASE_IMAGES.rPlumber}`, "-t", image, context.dir], { timeoutMs: 15 * 60_000 });
     return image;
 }

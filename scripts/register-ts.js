@@ -1,5 +1,6 @@
 // Lets a plain `node` child process require .ts files: transpile only, like ts-jest with
-// isolatedModules (type-checking is `tsc --noEmit`). Used by runMockedProgram.
+// isolatedModules (type-checking is `tsc --noEmit`). Used by the npm scripts (render, bench:*) and by
+// runMockedProgram in the tests.
 const fs = require("fs");
 const ts = require("typescript");
 

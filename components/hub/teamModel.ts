@@ -1,0 +1,140 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { KubernetesModel } from "../aks/kubernetesModel";
+import { ModelImage } from "../image/modelImage";
+import { EndpointMode } from "../render/swarmStack";
+import { show } from "../spec/checks";
+import { Model, ModelSpec } from "../spec/model";
+import { validateModel } from "../spec/validateModel";
+import { SwarmModel } from "../swarm/swarmModel";
+import { swarmProvider } from "../swarm/swarmProvider";
+import { asResourceError } from "../util/errors";
+import { PlatformStack, validatePlatformJoin } from "./platformStack";
+
+export interface TeamModelArgs {
+    /** The platform stack's outputs (`readPlatformStack`): where the model joins, the registry login, the kubeconfig. */
+    platform: PlatformStack;
+    /** The model as its team writes it (`ModelSpec`); validated here. Its `name` is its URL prefix on the platform gateway. */
+    model: ModelSpec;
+    /** Folder the model's relative `path` is resolved against. Default the working directory (the Pulumi project). */
+    baseDir?: string;
+    /** Base image with R for the build (`BASE_IMAGE`). Default `DEFAULT_BASE_IMAGE`. */
+    baseImage?: string;
+    /** Folder, relative to the Pulumi project, for the rendered build context. Default `.plumberhub/build`. */
+    contextRoot?: string;
+    /** Swarm only: Docker endpoint of a swarm manager (`unix://`, `ssh://`, `tcp://`). Default the local engine. */
+    dockerHost?: string;
+    /** Swarm only: `vip` or `dnsrr` (use `dnsrr` where the kernel has no IPVS). Default `vip`. */
+    endpointMode?: EndpointMode;
+    /** Swarm only: placement constraints. Default none. */
+    constraints?: string[];
+}
+
+/** The host the platform gateway resolves for `model` on each target: what a team model's service must answer to. */
+export function serviceHost(platform: Pick<PlatformStack["join"], "target" | "namespace">, model: string): string {
+    return platform.target === "aks" ? `${model}.${platform.namespace}.svc.cluster.local` : model;
+}
+
+/**
+ * Checks `TeamModelArgs` before anything is created and returns the validated model. Pure (apart from checking that
+ * the model's folder exists); throws naming the field, the bad value and what is valid.
+ */
+export function validateTeamModelArgs(args: TeamModelArgs): Model {
+    const { platform } = args;
+    const join = validatePlatformJoin(platform.join, platform.stackName);
+    const model = validateModel(args.model, { baseDir: args.baseDir, field: "model" });
+    if (platform.modelNames.includes(model.name)) {
+        throw new Error(
+            `\`model.name\` ${show(model.name)} is already a model of platform stack \`${platform.stackName}\` ` +
+                `(its models: ${platform.modelNames.join(", ")}); choose another name`,
+        );
+    }
+    if (model.users !== undefined) {
+        throw new Error(
+            `\`model.users\` cannot be enforced from a team stack: per-model users live in the platform gateway's config ` +
+                `(\`plumberhub:models\` of \`${platform.stackName}\`); leave it out (every gateway user may call the model)`,
+        );
+    }
+    // The platform gateway sends `/{model}/…` to the template's host: this component can only create that host.
+    const expected = join.gatewayNameTemplate.split("{model}").join(model.name);
+    if (expected !== serviceHost(join, model.name)) {
+        throw new Error(
+            `\`join.gatewayNameTemplate\` of platform stack \`${platform.stackName}\` is ${show(join.gatewayNameTemplate)}, ` +
+                `but a ${join.target} model here answers to ${show(serviceHost(join, "{model}"))}; the platform's plumberhub version does not match this one`,
+        );
+    }
+    if (join.target === "aks" && platform.kubeconfig === undefined) {
+        throw new Error(`\`platform.kubeconfig\` is required on AKS (the platform stack's \`kubeconfig\` output)`);
+    }
+    const swarmOnly = (["dockerHost", "endpointMode", "constraints"] as const).filter((field) => args[field] !== undefined);
+    if (join.target !== "swarm" && swarmOnly.length > 0) {
+        throw new Error(`\`${swarmOnly[0]}\` only applies to a swarm platform, but platform stack \`${platform.stackName}\` is on ${join.target}`);
+    }
+    return model;
+}
+
+/**
+ * One team's model next to a platform's gateway, from another stack: builds the image and pushes it to the
+ * platform's registry with the platform's login, then runs it where the gateway's DNS routing finds it — a swarm
+ * service named `{model}` on the platform's overlay network, or a Deployment + Service `{model}` in the platform's
+ * namespace (through a Kubernetes provider from the platform's kubeconfig). The platform stack is not changed:
+ * the gateway routes any model name it can resolve.
+ */
+export class TeamModel extends pulumi.ComponentResource {
+    /** `https://host/{model}/` on the platform gateway. */
+    public readonly url: pulumi.Output<string>;
+    /** `https://host/{model}/__docs__/` (Swagger UI). */
+    public readonly docsUrl: pulumi.Output<string>;
+    /** The image the model runs (pushed digest, or the model's prebuilt `image`). */
+    public readonly image: pulumi.Output<string>;
+    /** The host the platform gateway resolves for this model (`{model}` on swarm, `{model}.{ns}.svc.cluster.local` on AKS). */
+    public readonly serviceHost: pulumi.Output<string>;
+
+    constructor(name: string, args: TeamModelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:hub:TeamModel", name, {}, opts);
+        const model = asResourceError(this, () => validateTeamModelArgs(args));
+        const { join, registryLogin } = args.platform;
+        const onSwarm = join.target === "swarm";
+        // On swarm the image is built by, and the service runs on, the manager's engine.
+        const docker = onSwarm ? swarmProvider(`${name}-docker`, { host: args.dockerHost }, { parent: this }) : undefined;
+        const childOpts: pulumi.ComponentResourceOptions = { parent: this, ...(docker ? { providers: [docker] } : {}) };
+
+        const image = model.image
+            ? pulumi.output(model.image)
+            : new ModelImage(
+                  name,
+                  {
+                      model,
+                      registry: {
+                          // From `join` (plain): the login output is secret as a whole, and a secret server would make the
+                          // image name and digest secret too.
+                          server: join.registryServer,
+                          username: registryLogin.apply((login) => login.username),
+                          password: pulumi.secret(registryLogin.apply((login) => login.password)),
+                      },
+                      baseImage: args.baseImage,
+                      contextRoot: args.contextRoot,
+                  },
+                  childOpts,
+              ).repoDigest;
+
+        if (onSwarm) {
+            new SwarmModel(
+                name,
+                // Docker resolves a network name as well as an id; the platform exports the name.
+                { model, image, networkId: join.network!, endpointMode: args.endpointMode, constraints: args.constraints },
+                childOpts,
+            );
+        } else {
+            const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.platform.kubeconfig! }, { parent: this });
+            new KubernetesModel(name, { model, image, namespace: join.namespace, provider }, { parent: this });
+        }
+
+        const base = join.gatewayUrl.endsWith("/") ? join.gatewayUrl : `${join.gatewayUrl}/`;
+        this.url = pulumi.output(`${base}${model.name}/`);
+        this.docsUrl = pulumi.output(`${base}${model.name}/__docs__/`);
+        this.image = image;
+        this.serviceHost = pulumi.output(serviceHost(join, model.name));
+        this.registerOutputs({ url: this.url, docsUrl: this.docsUrl, image: this.image, serviceHost: this.serviceHost });
+    }
+}

@@ -1,0 +1,102 @@
+/**
+ * From a validated environment (`HubConfig`) to the renderers' inputs: the one mapping that both the Pulumi wiring
+ * (`components/hub/swarmEnvironment.ts`, `aksEnvironment.ts`) and the file export (`npm run render`) use, so the
+ * exported files and the Pulumi resources come from the same plan. Pure: plain values in, plain values out.
+ */
+import { HubConfig } from "../spec/environment";
+import { GatewayLimits } from "./gateway";
+import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
+import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarmStack";
+
+/** Name the stack program (`index.ts`) gives its `ModelHub`: child names and swarm file names derive from it. */
+export const DEFAULT_HUB_NAME = "plumberhub";
+
+/** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
+export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
+    return { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds };
+}
+
+/** What the swarm gateway serves: the models (with their user lists), limits and title. */
+export function swarmGatewaySettings(config: HubConfig): SwarmGatewaySettings {
+    return {
+        models: config.models.map((model) => ({ name: model.name, ...(model.users ? { users: model.users } : {}) })),
+        limits: gatewayLimits(config.gateway),
+        title: config.gateway.title,
+    };
+}
+
+/** The swarm gateway service's options: image, replicas, published ports and swarm placement. */
+export function swarmGatewayOptions(config: HubConfig): GatewayServiceOptions {
+    const { swarm, gateway } = config;
+    return {
+        ...(swarm.gatewayImage ? { image: swarm.gatewayImage } : {}),
+        replicas: gateway.replicas,
+        httpsPort: gateway.httpsPort,
+        httpPort: gateway.httpPort,
+        publishMode: swarm.publishMode,
+        endpointMode: swarm.endpointMode,
+        constraints: swarm.constraints,
+    };
+}
+
+/** Options of every model service on the swarm. */
+export function swarmModelOptions(config: HubConfig): SwarmServiceOptions {
+    return { endpointMode: config.swarm.endpointMode, constraints: config.swarm.constraints };
+}
+
+/** Prefix of the gateway's swarm config and secret names: `SwarmGateway`'s component name, `{hub}-gateway`. */
+export function swarmGatewayFilePrefix(hubName: string): string {
+    return `${hubName}-gateway`;
+}
+
+/**
+ * The stack file's input for a swarm environment: the network, one service per model (with `images[model]`) and
+ * the gateway with its secret files. The registry service is not part of it (images must be pushed first).
+ */
+export function swarmStackInput(
+    config: HubConfig,
+    images: Record<string, string>,
+    secrets: GatewaySecretContents,
+    hubName: string = DEFAULT_HUB_NAME,
+): SwarmStackInput {
+    return {
+        prefix: swarmGatewayFilePrefix(hubName),
+        networkName: config.swarm.network,
+        models: config.models.map((model) => ({ model, image: imageOf(images, model.name) })),
+        modelOptions: swarmModelOptions(config),
+        gateway: { settings: swarmGatewaySettings(config), secrets, options: swarmGatewayOptions(config) },
+    };
+}
+
+/** The AKS gateway's plain settings from the config: image, replicas, DNS label, limits and title. */
+export function kubernetesGatewaySettings(config: HubConfig): Pick<KubernetesGatewayManifestInput, "image" | "replicas" | "dnsLabel" | "limits" | "title"> {
+    const { aks, gateway } = config;
+    return {
+        ...(aks.gatewayImage ? { image: aks.gatewayImage } : {}),
+        replicas: gateway.replicas,
+        ...(gateway.dnsLabel ? { dnsLabel: gateway.dnsLabel } : {}),
+        limits: gatewayLimits(gateway),
+        title: gateway.title,
+    };
+}
+
+/** Every Kubernetes object's input for an AKS environment: namespace, models (with `images[model]`) and gateway. */
+export function kubernetesManifestsInput(
+    config: HubConfig,
+    images: Record<string, string>,
+    secrets: { tlsCert: string; tlsKey: string; htpasswd: string },
+): KubernetesManifestsInput {
+    for (const model of config.models) imageOf(images, model.name);
+    return {
+        namespace: config.aks.namespace,
+        models: config.models,
+        images,
+        gateway: { ...kubernetesGatewaySettings(config), ...secrets },
+    };
+}
+
+function imageOf(images: Record<string, string>, model: string): string {
+    const image = images[model];
+    if (!image) throw new Error(`\`images\` has no image for model \`${model}\`; give one per model`);
+    return image;
+}

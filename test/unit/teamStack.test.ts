@@ -1,0 +1,224 @@
+// The team stack (examples/team-stack) evaluated under mocks against a mocked StackReference whose outputs are what
+// the platform program (index.ts) really exports under the same mocks, for the dev (swarm) and prod (AKS) stacks.
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret, isSecretInput, promiseOf, RecordedResource, secretInputOf, settle } from "../helpers/pulumiMocks";
+import { installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
+
+/** What the mocked StackReference answers: the platform's outputs and which of them are secret. */
+let platform: { outputs: Record<string, unknown>; secretOutputNames: string[] } = { outputs: {}, secretOutputNames: [] };
+const recorded = installProgramMocks({
+    "pulumi:pulumi:StackReference": () => ({ outputs: platform.outputs, secretOutputNames: platform.secretOutputNames }),
+});
+jest.setTimeout(60_000);
+
+// The example imports the published package by name; here it is this checkout's source.
+jest.mock("plumberhub", () => require("../../components"), { virtual: true });
+// Required (not imported) so tsc does not type-check the example against a `plumberhub` package that is not installed here.
+const teamProgram: () => Promise<Record<string, pulumi.Output<unknown>>> = require("../../examples/team-stack/index");
+
+const PLATFORM_STACK = "organization/plumberhub/dev";
+const DIGEST = `sha256:${"d".repeat(64)}`;
+
+/** Runs the platform program with `Pulumi.<stack>.yaml` (once per stack) and keeps its outputs as a StackReference would read them. */
+const deployed = new Map<string, typeof platform>();
+async function deployPlatform(stack: string): Promise<void> {
+    // JSON copies: structuredClone makes arrays of another realm, which the SDK's serialiser does not treat as arrays.
+    const known = deployed.get(stack);
+    if (known) {
+        platform = JSON.parse(JSON.stringify(known));
+        return;
+    }
+    const exported = await runStackProgram(stackConfig(stack));
+    const outputs: Record<string, unknown> = {};
+    const secretOutputNames: string[] = [];
+    for (const [key, output] of Object.entries(exported)) {
+        const value = await promiseOf(output);
+        if (value === undefined) continue; // the engine stores no undefined output
+        outputs[key] = value;
+        if (await isSecret(output)) secretOutputNames.push(key);
+    }
+    deployed.set(stack, { outputs, secretOutputNames });
+    platform = JSON.parse(JSON.stringify({ outputs, secretOutputNames }));
+}
+
+/** Evaluates the team stack with `config` (`team:` keys); returns its outputs, or throws what the program throws. */
+async function runTeamStack(config: Record<string, string> = {}): Promise<Record<string, pulumi.Output<unknown>>> {
+    recorded.length = 0;
+    pulumi.runtime.setAllConfig({ "team:platformStack": PLATFORM_STACK, ...config });
+    const exported = await teamProgram();
+    await settle();
+    return exported;
+}
+
+function inputsOf(type: string, name: string): Record<string, any> {
+    const found = recorded.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
+    return found.inputs;
+}
+
+const resourceList = (resources: RecordedResource[]) => resources.map((r) => `${r.type} ${r.name}`).sort();
+
+describe("the team stack joining the dev platform (swarm)", () => {
+    let exported: Record<string, any>;
+    let resources: RecordedResource[];
+    beforeAll(async () => {
+        await deployPlatform("dev");
+        exported = await runTeamStack({ "team:endpointMode": "dnsrr" });
+        resources = [...recorded];
+    });
+    beforeEach(() => recorded.splice(0, recorded.length, ...resources));
+
+    test("reads the platform stack named in team:platformStack", () => {
+        expect(inputsOf("pulumi:pulumi:StackReference", "platform").name).toBe(PLATFORM_STACK);
+    });
+
+    test("creates only the model's image and service: nothing of the gateway, network or registry", () => {
+        expect(resourceList(recorded)).toEqual([
+            "docker:index/image:Image iris-image",
+            "docker:index/service:Service iris-service",
+            "plumberhub:hub:TeamModel iris",
+            "plumberhub:image:ModelImage iris",
+            "plumberhub:swarm:SwarmModel iris",
+            "pulumi:providers:docker iris-docker",
+            "pulumi:pulumi:StackReference platform",
+        ]);
+    });
+
+    test("names the service after the model on the platform's network, as the gateway's {model} template expects", () => {
+        const service = inputsOf("docker:index/service:Service", "iris-service");
+        expect(service.name).toBe("iris");
+        expect(service.taskSpec.networksAdvanceds).toEqual([{ id: "plumberhub-dev", aliases: ["iris"] }]);
+        expect(service.endpointSpec.mode).toBe("dnsrr");
+    });
+
+    test("pushes the image to the platform's registry with the platform's login, the password as a secret", async () => {
+        const login = platform.outputs.registryLogin as Record<string, string>;
+        const image = inputsOf("docker:index/image:Image", "iris-image");
+        expect(image.imageName).toMatch(/^127\.0\.0\.1:5000\/iris:[0-9a-f]{16}$/);
+        // The password is secret, so the SDK sends the whole `registry` block as a secret.
+        expect(isSecretInput(image.registry)).toBe(true);
+        expect(image.registry.value).toEqual({ server: "127.0.0.1:5000", username: login.username, password: login.password });
+        expect(login.password).toMatch(/^pw-plumberhub-registry-users-plumberhub-/);
+        expect(inputsOf("docker:index/service:Service", "iris-service").taskSpec.containerSpec.image).toBe(`127.0.0.1:5000/iris@${DIGEST}`);
+    });
+
+    test("exports the model's URL and docs on the platform gateway", async () => {
+        expect(await promiseOf(exported.url)).toBe("https://localhost:8443/iris/");
+        expect(await promiseOf(exported.docsUrl)).toBe("https://localhost:8443/iris/__docs__/");
+        expect(await promiseOf(exported.image)).toBe(`127.0.0.1:5000/iris@${DIGEST}`);
+    });
+});
+
+describe("the team stack joining the prod platform (AKS)", () => {
+    let exported: Record<string, any>;
+    let resources: RecordedResource[];
+    beforeAll(async () => {
+        await deployPlatform("prod");
+        exported = await runTeamStack();
+        resources = [...recorded];
+    });
+    beforeEach(() => recorded.splice(0, recorded.length, ...resources));
+
+    test("creates a Kubernetes provider and the model's objects only: nothing of the gateway, cluster or registry", () => {
+        expect(resourceList(recorded)).toEqual([
+            "docker:index/image:Image iris-image",
+            "kubernetes:apps/v1:Deployment iris-deployment",
+            "kubernetes:core/v1:Service iris-service",
+            "plumberhub:aks:KubernetesModel iris",
+            "plumberhub:hub:TeamModel iris",
+            "plumberhub:image:ModelImage iris",
+            "pulumi:providers:kubernetes iris-k8s",
+            "pulumi:pulumi:StackReference platform",
+        ]);
+    });
+
+    test("talks to the platform's cluster through its kubeconfig, kept secret", async () => {
+        const kubeconfig = inputsOf("pulumi:providers:kubernetes", "iris-k8s").kubeconfig;
+        expect(isSecretInput(kubeconfig)).toBe(true);
+        expect(kubeconfig.value).toBe(platform.outputs.kubeconfig);
+        expect(platform.secretOutputNames).toContain("kubeconfig");
+    });
+
+    test("puts the Service named after the model in the platform's namespace, as {model}.{ns}.svc.cluster.local expects", () => {
+        const join = platform.outputs.join as Record<string, string>;
+        expect(join.gatewayNameTemplate).toBe("{model}.models.svc.cluster.local");
+        const service = inputsOf("kubernetes:core/v1:Service", "iris-service");
+        expect(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`).toBe(join.gatewayNameTemplate.replace("{model}", "iris"));
+        expect(inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").metadata.namespace).toBe("models");
+    });
+
+    test("pushes to the platform's ACR with its login and runs the pushed digest", () => {
+        const image = inputsOf("docker:index/image:Image", "iris-image");
+        expect(image.imageName).toMatch(/^plumberhubab12cd34\.azurecr\.io\/iris:[0-9a-f]{16}$/);
+        expect(image.registry).toEqual(secretInputOf({ server: "plumberhubab12cd34.azurecr.io", username: "acr", password: "acr-push-password" }));
+        const container = inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").spec.template.spec.containers[0];
+        expect(container.image).toBe(`plumberhubab12cd34.azurecr.io/iris@${DIGEST}`);
+    });
+
+    test("exports the model's URL on the platform gateway", async () => {
+        expect(await promiseOf(exported.url)).toBe("https://plumberhub-prod.westeurope.cloudapp.azure.com/iris/");
+    });
+});
+
+describe("bad inputs stop the team stack with a message", () => {
+    beforeAll(() => deployPlatform("dev"));
+
+    test("a model name the gateway reserves", async () => {
+        await expect(runTeamStack({ "team:modelName": "gateway" })).rejects.toThrow(
+            '`model.name` "gateway" is reserved by the gateway (reserved: healthz, livez, readyz, metrics, static, gateway, registry, kubernetes, localhost); choose another name',
+        );
+    });
+
+    test("a model name the platform stack already deploys", async () => {
+        await expect(runTeamStack({ "team:modelName": "hello" })).rejects.toThrow(
+            '`model.name` "hello" is already a model of platform stack `organization/plumberhub/dev` (its models: bos-rf, hello); choose another name',
+        );
+    });
+
+    test("a platform stack without the join output", async () => {
+        const { join: _join, ...rest } = platform.outputs;
+        platform = { ...platform, outputs: rest };
+        await expect(runTeamStack()).rejects.toThrow(
+            "platform stack `organization/plumberhub/dev` has no output `join`: deploy it (`pulumi up`) with a plumberhub ModelHub program, or fix `team:platformStack`",
+        );
+    });
+
+    test("a platform stack without the registry login", async () => {
+        await deployPlatform("dev");
+        const { registryLogin: _login, ...rest } = platform.outputs;
+        platform = { ...platform, outputs: rest };
+        await expect(runTeamStack()).rejects.toThrow("platform stack `organization/plumberhub/dev` has no output `registryLogin`");
+    });
+
+    test("an AKS platform stack without its kubeconfig", async () => {
+        await deployPlatform("prod");
+        const { kubeconfig: _kubeconfig, ...rest } = platform.outputs;
+        platform = { ...platform, outputs: rest };
+        await expect(runTeamStack()).rejects.toThrow("platform stack `organization/plumberhub/dev` has no output `kubeconfig`");
+    });
+
+    test("a swarm-only setting against an AKS platform", async () => {
+        await deployPlatform("prod");
+        await expect(runTeamStack({ "team:endpointMode": "dnsrr" })).rejects.toThrow(
+            "`endpointMode` only applies to a swarm platform, but platform stack `organization/plumberhub/dev` is on aks",
+        );
+    });
+
+    test("per-model users, which only the platform gateway's config can enforce", () => {
+        const { validateTeamModelArgs } = require("../../components") as typeof import("../../components");
+        const join = platform.outputs.join as any;
+        const platformStack = { stackName: PLATFORM_STACK, join, modelNames: [], registryLogin: pulumi.output({ server: "", username: "", password: "" }) };
+        expect(() => validateTeamModelArgs({ platform: platformStack, model: { name: "iris", image: "r/iris@sha256:" + "e".repeat(64), users: ["alice"] } })).toThrow(
+            "`model.users` cannot be enforced from a team stack: per-model users live in the platform gateway's config " +
+                "(`plumberhub:models` of `organization/plumberhub/dev`); leave it out (every gateway user may call the model)",
+        );
+    });
+
+    test("a join output whose target is unknown", async () => {
+        await deployPlatform("dev");
+        platform.outputs.join = { ...(platform.outputs.join as object), target: "k8s" };
+        await expect(runTeamStack()).rejects.toThrow(
+            '`join.target` of platform stack `organization/plumberhub/dev` must be one of "swarm", "aks", got "k8s"',
+        );
+    });
+});
