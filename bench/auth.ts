@@ -17,7 +17,7 @@ import * as path from "path";
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { startNginx, tempDir } from "../test/helpers/gateway";
 import { writeMinimalNginxConf } from "../test/helpers/nginxConf";
-import { freePort, requireTools, run } from "../test/helpers/processes";
+import { freePort, nginxWorkerCpuSeconds, nginxWorkerPids, requireTools, run } from "../test/helpers/processes";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -46,18 +46,10 @@ const median = (values: number[]) => {
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux x86-64
-
-/** The one nginx worker under the master `masterPid`. */
-function workerPid(masterPid: number): number {
-    const children = fs.readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-    if (children.length !== 1) throw new Error(`expected one nginx worker under ${masterPid}, found ${children.length}`);
-    return Number(children[0]);
+/** Checks that nginx runs the one worker this bench is about (its CPU time is the measure). */
+function requireOneWorker(masterPid: number): void {
+    const workers = nginxWorkerPids(masterPid);
+    if (workers.length !== 1) throw new Error(`expected one nginx worker under ${masterPid}, found ${workers.length}`);
 }
 
 interface Run {
@@ -68,14 +60,14 @@ interface Run {
 }
 
 /** One wrk run; fails if any response was not 2xx (a 401 storm would look fast). */
-async function wrk(url: string, auth: boolean, worker: number): Promise<Run> {
+async function wrk(url: string, auth: boolean, masterPid: number): Promise<Run> {
     const header = auth ? ["-H", `Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`] : [];
-    const cpuBefore = cpuSeconds(worker);
+    const cpuBefore = nginxWorkerCpuSeconds(masterPid);
     const { stdout } = await run("wrk", ["-t1", "-c8", `-d${SECONDS}s`, "--timeout", "10s", ...header, url], { timeoutMs: (SECONDS + 30) * 1000 });
     // Requests wrk abandoned at the deadline are still being hashed (bcrypt: ~60 ms each): let the
     // worker finish them so their CPU counts for this run, not the next.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const cpu = cpuSeconds(worker) - cpuBefore;
+    const cpu = nginxWorkerCpuSeconds(masterPid) - cpuBefore;
     if (/Non-2xx or 3xx responses/.test(stdout) || /Socket errors/.test(stdout)) throw new Error(`wrk saw failures on ${url}:\n${stdout}`);
     const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
     const total = /(\d+) requests in/.exec(stdout);
@@ -110,12 +102,13 @@ async function main(): Promise<void> {
                 throw new Error(`${scheme.name}: expected 401 without and 200 with credentials, got ${anonymous.status} and ${authed.status}`);
             }
         }
-        const worker = workerPid(nginx.process.pid!);
+        const masterPid = nginx.process.pid!;
+        requireOneWorker(masterPid);
         const results: Record<string, Run[]> = Object.fromEntries(SCHEMES.map((s) => [s.name, []]));
         for (let round = 0; round < ROUNDS; round++) {
             // Odd rounds run in reverse order, so no scheme always goes first or follows bcrypt.
             const order = round % 2 ? [...SCHEMES].reverse() : SCHEMES;
-            for (const scheme of order) results[scheme.name].push(await wrk(urlOf(scheme), scheme.line !== undefined, worker));
+            for (const scheme of order) results[scheme.name].push(await wrk(urlOf(scheme), scheme.line !== undefined, masterPid));
         }
         const spread = (values: number[]) => `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
         for (const scheme of SCHEMES) {

@@ -13,7 +13,7 @@ import * as path from "path";
 import {
     basicAuth, gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, twoPorts, writeGateway, writeHtpasswd,
 } from "../test/helpers/gateway";
-import { freePort, run, Service } from "../test/helpers/processes";
+import { freePort, nginxWorkerCpuSeconds, run, Service } from "../test/helpers/processes";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
@@ -60,25 +60,11 @@ async function wrk(url: string, connections: number, headers: string[] = []): Pr
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (r: WrkResult) => `${r.requestsPerSecond.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}`;
 
-/**
- * CPU seconds (user + system) used so far by the worker processes of the nginx master `masterPid`.
- * On a shared machine wall-clock req/s measures the neighbours too; requests per worker CPU second
- * is what one worker can do when it has a core to itself.
- */
-function workerCpuSeconds(masterPid: number): number {
-    const ticks = 100; // USER_HZ on Linux
-    const children = fs.readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-    return children.reduce((sum, pid) => {
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
-        return sum + (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime (fields 14, 15 of stat)
-    }, 0);
-}
-
 /** wrk plus the gateway worker's CPU time over the run: requests per worker CPU second. */
 async function wrkWithCpu(masterPid: number, url: string, connections: number, headers: string[]): Promise<WrkResult & { perCpuSecond: number }> {
-    const before = workerCpuSeconds(masterPid);
+    const before = nginxWorkerCpuSeconds(masterPid);
     const result = await wrk(url, connections, headers);
-    const cpu = workerCpuSeconds(masterPid) - before;
+    const cpu = nginxWorkerCpuSeconds(masterPid) - before;
     return { ...result, perCpuSecond: result.requests / cpu };
 }
 

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { Model } from "../spec/model";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
-import { renderModelContainerFiles } from "./modelContainer";
+import { healthcheckCommand } from "./modelContainer";
 import { parseQuantity } from "../spec/validateModel";
 
 /** How a service is reached inside the swarm: one virtual IP (IPVS) or DNS round robin over task IPs. */
@@ -217,15 +217,11 @@ export const MODEL_HEALTHCHECK_TIMINGS = Object.freeze({ interval: "5s", timeout
 
 /**
  * The `GET /healthz` probe of images built from the rendered Dockerfile: the Dockerfile's own HEALTHCHECK
- * command (one definition, in the model container renderer), read back from the rendered file. The docker
- * provider requires a command when a service sets healthcheck timings, so it is spelled out here.
+ * command (one definition, in the model container renderer) with faster timings. The docker provider requires a
+ * command when a service sets healthcheck timings, so it is spelled out here.
  */
 export function modelImageHealthcheck(port: number): NonNullable<SwarmServicePlan["healthcheck"]> {
-    const dockerfile = renderModelContainerFiles({ packages: [], port }).Dockerfile;
-    const line = dockerfile.split("\n").find((l) => l.startsWith("HEALTHCHECK "));
-    const command = line && /\sCMD (\[.*\])$/.exec(line)?.[1];
-    if (!command) throw new Error("the rendered Dockerfile has no `HEALTHCHECK … CMD [\"…\"]` line to take the probe from");
-    return { test: ["CMD", ...(JSON.parse(command) as string[])], ...MODEL_HEALTHCHECK_TIMINGS };
+    return { test: ["CMD", ...healthcheckCommand(port)], ...MODEL_HEALTHCHECK_TIMINGS };
 }
 
 /** NanoCPUs and bytes from the model's Kubernetes quantities. */

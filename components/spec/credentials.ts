@@ -48,8 +48,11 @@ export interface UserShape {
 }
 
 /** Throws unless `user` can stand left of the `:` in an htpasswd line and in a URL. */
+/** A gateway user name: safe in htpasswd files (no `:`), nginx maps and URLs; 1–64 characters. */
+export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
 export function validateUserName(user: string, field = "user"): void {
-    if (typeof user !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(user)) {
+    if (typeof user !== "string" || !USER_NAME.test(user)) {
         throw new Error(
             `\`${field}\` must be 1–64 characters of letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, starting with a letter or digit, got ${JSON.stringify(user)}`,
         );

@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkInteger, checkKeys, isObject, show } from "./checks";
+import { USER_NAME } from "./credentials";
 import { AutoscalingSpec, Model, ResourceRange } from "./model";
 
 /**
@@ -66,8 +67,6 @@ export const MODEL_DEFAULTS = Object.freeze({
 /** Smallest memory request/limit: Docker refuses memory limits below 6 MiB. */
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
-/** Gateway user names: they end up in htpasswd files (no `:`) and in nginx `map`s, so keep them plain. */
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
 const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;

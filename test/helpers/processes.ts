@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, spawn, SpawnOptions } from "child_process";
+import * as fs from "fs";
 import * as net from "net";
 
 /** A free TCP port on 127.0.0.1, chosen by the kernel. */
@@ -96,4 +97,24 @@ export async function requireTools(tools: Record<string, string>): Promise<void>
         await run("sh", ["-c", 'command -v "$1"', "sh", binary]).catch(() => missing.push(`${binary} (apt package ${pkg})`));
     }
     if (missing.length > 0) throw new Error(`required tools are not installed: ${missing.join(", ")}`);
+}
+
+/** Pids of the worker processes under the nginx master `masterPid`. */
+export function nginxWorkerPids(masterPid: number): number[] {
+    return fs.readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK on Linux x86-64). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds (user + system) used so far by the workers of the nginx master `masterPid`, from /proc. On a shared
+ * machine wall-clock req/s measures the neighbours too; requests per worker CPU second is what a worker does with
+ * a core to itself.
+ */
+export function nginxWorkerCpuSeconds(masterPid: number): number {
+    return nginxWorkerPids(masterPid).reduce((sum, pid) => {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+        return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15 of stat)
+    }, 0);
 }
