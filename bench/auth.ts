@@ -15,9 +15,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../components/render/htpasswd";
-import { startNginx, tempDir } from "../test/helpers/gateway";
+import { basicAuth, startNginx, tempDir } from "../test/helpers/gateway";
 import { writeMinimalNginxConf } from "../test/helpers/nginxConf";
-import { freePort, nginxWorkerCpuSeconds, nginxWorkerPids, requireTools, run } from "../test/helpers/processes";
+import { freePort, nginxWorkerPids, requireTools, run } from "../test/helpers/processes";
+import { WrkCpuResult, WrkOptions, wrkPerWorkerCpu } from "../test/helpers/wrk";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -52,28 +53,16 @@ function requireOneWorker(masterPid: number): void {
     if (workers.length !== 1) throw new Error(`expected one nginx worker under ${masterPid}, found ${workers.length}`);
 }
 
-interface Run {
-    /** Requests per wall-clock second. */
-    wall: number;
-    /** Requests per CPU-second of the nginx worker: its capacity on one free core (robust to a busy machine). */
-    perCpu: number;
-}
+/** Load on one scheme's location: the credentials header when the scheme has a password file. */
+const loadOf = (auth: boolean): WrkOptions => ({
+    connections: 8,
+    seconds: SECONDS,
+    headers: auth ? { Authorization: basicAuth(USER, PASSWORD) } : {},
+});
 
-/** One wrk run; fails if any response was not 2xx (a 401 storm would look fast). */
-async function wrk(url: string, auth: boolean, masterPid: number): Promise<Run> {
-    const header = auth ? ["-H", `Authorization: Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}`] : [];
-    const cpuBefore = nginxWorkerCpuSeconds(masterPid);
-    const { stdout } = await run("wrk", ["-t1", "-c8", `-d${SECONDS}s`, "--timeout", "10s", ...header, url], { timeoutMs: (SECONDS + 30) * 1000 });
-    // Requests wrk abandoned at the deadline are still being hashed (bcrypt: ~60 ms each): let the
-    // worker finish them so their CPU counts for this run, not the next.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const cpu = nginxWorkerCpuSeconds(masterPid) - cpuBefore;
-    if (/Non-2xx or 3xx responses/.test(stdout) || /Socket errors/.test(stdout)) throw new Error(`wrk saw failures on ${url}:\n${stdout}`);
-    const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-    const total = /(\d+) requests in/.exec(stdout);
-    if (!rate || !total) throw new Error(`no request counts in wrk output:\n${stdout}`);
-    return { wall: Number(rate[1]), perCpu: Number(total[1]) / Math.max(cpu, 0.01) };
-}
+// Requests wrk abandoned at the deadline are still being hashed (bcrypt: ~60 ms each): let the worker
+// finish them so their CPU counts for this run, not the next.
+const SETTLE_MS = 1500;
 
 async function main(): Promise<void> {
     await requireTools({ nginx: "nginx-light", wrk: "wrk", openssl: "openssl" });
@@ -97,31 +86,31 @@ async function main(): Promise<void> {
         // Sanity: each protected location refuses no credentials and accepts the right ones.
         for (const scheme of SCHEMES.filter((s) => s.line)) {
             const anonymous = await fetch(urlOf(scheme));
-            const authed = await fetch(urlOf(scheme), { headers: { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString("base64")}` } });
+            const authed = await fetch(urlOf(scheme), { headers: { authorization: basicAuth(USER, PASSWORD) } });
             if (anonymous.status !== 401 || authed.status !== 200) {
                 throw new Error(`${scheme.name}: expected 401 without and 200 with credentials, got ${anonymous.status} and ${authed.status}`);
             }
         }
         const masterPid = nginx.process.pid!;
         requireOneWorker(masterPid);
-        const results: Record<string, Run[]> = Object.fromEntries(SCHEMES.map((s) => [s.name, []]));
+        const results: Record<string, WrkCpuResult[]> = Object.fromEntries(SCHEMES.map((s) => [s.name, []]));
         for (let round = 0; round < ROUNDS; round++) {
             // Odd rounds run in reverse order, so no scheme always goes first or follows bcrypt.
             const order = round % 2 ? [...SCHEMES].reverse() : SCHEMES;
-            for (const scheme of order) results[scheme.name].push(await wrk(urlOf(scheme), scheme.line !== undefined, masterPid));
+            for (const scheme of order) results[scheme.name].push(await wrkPerWorkerCpu(masterPid, urlOf(scheme), loadOf(scheme.line !== undefined), SETTLE_MS));
         }
         const spread = (values: number[]) => `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
         for (const scheme of SCHEMES) {
             const runs = results[scheme.name];
             console.log(
-                `scheme=${scheme.name} req_per_worker_cpu_s=${spread(runs.map((r) => r.perCpu))} req_per_s_wall=${spread(runs.map((r) => r.wall))} ` +
+                `scheme=${scheme.name} req_per_worker_cpu_s=${spread(runs.map((r) => r.perCpuSecond))} req_per_s_wall=${spread(runs.map((r) => r.requestsPerSecond))} ` +
                     `runs=${runs.length} seconds_each=${SECONDS} worker_processes=1 connections=8`,
             );
         }
         // The ratio compares what the worker can serve per CPU-second: on a shared 2-core machine the
         // wall-clock rate mostly measures how much CPU the worker was given; the wall ratio is shown too.
-        const ratios = results.ssha.map((run, i) => run.perCpu / results.none[i].perCpu);
-        const wallRatios = results.ssha.map((run, i) => run.wall / results.none[i].wall);
+        const ratios = results.ssha.map((run, i) => run.perCpuSecond / results.none[i].perCpuSecond);
+        const wallRatios = results.ssha.map((run, i) => run.requestsPerSecond / results.none[i].requestsPerSecond);
         const ratio = median(ratios);
         console.log(
             `per_round_ratios=${ratios.map((r) => r.toFixed(3)).join(",")} wall_clock_ratio=${median(wallRatios).toFixed(3)} ` +

@@ -1,19 +1,30 @@
 /**
- * `npm run bench:gateway`: what the gateway costs. wrk (keep-alive) against one real plumber process
- * directly and through the gateway (nginx, TLS + basic auth, one worker), same connections and
- * duration, interleaved rounds; then the gateway's own ceiling with a static upstream (a tiny nginx
- * `return 200`) and with its landing page (a file), both through TLS + auth.
- * Loopback only. Prints a table and, last, `gateway_throughput_ratio=<via gateway / direct>`.
+ * `npm run bench:gateway`: what the gateway costs. wrk against one real plumber process directly and
+ * through the gateway (nginx, TLS + basic auth, one worker), same connections and duration,
+ * interleaved rounds; then the gateway's own ceiling with a static upstream (a tiny nginx
+ * `return 200`) through a keep-alive pool and, as deployed, with a connection per request, and with its
+ * landing page (a file), all through TLS + auth.
+ *
+ * The direct arm sends `Connection: close`, a fresh connection per request, because that is what the
+ * gateway does upstream: plumber's server (httpuv) leaves Nagle on and writes headers and body apart,
+ * so on a reused connection every response waits ~40 ms for the client's delayed ACK (one
+ * connection: 22 req/s keep-alive vs 354 req/s closing). Direct keep-alive would be a baseline nobody
+ * gets; it is still run each round and printed, outside the ratio, so the stall stays visible.
+ * Client → gateway is keep-alive (nginx sets TCP_NODELAY).
+ * Loopback only. Prints a table and, last,
+ * `gateway_throughput_ratio=<via gateway / direct (Connection: close)>`.
  *
  * Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 4), BENCH_ROUNDS (default 3),
  * BENCH_CEILING_CONNECTIONS (default 32).
  */
 import * as fs from "fs";
 import * as path from "path";
+import { GatewayLimits, GatewayModel } from "../components/render/gateway";
 import {
-    basicAuth, gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, twoPorts, writeGateway, writeHtpasswd,
+    basicAuth, gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, TestTls, twoPorts, writeGateway, writeHtpasswd,
 } from "../test/helpers/gateway";
-import { freePort, nginxWorkerCpuSeconds, run, Service } from "../test/helpers/processes";
+import { freePort, Service } from "../test/helpers/processes";
+import { wrk, WrkOptions, wrkPerWorkerCpu, WrkResult } from "../test/helpers/wrk";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
@@ -21,52 +32,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CEILING_CONNECTIONS = Number(process.env.BENCH_CEILING_CONNECTIONS ?? 32);
 const USER = "bench";
 const PASSWORD = "bench-password-0123456789abcdef";
-const AUTH = `Authorization: ${basicAuth(USER, PASSWORD)}`;
-
-interface WrkResult {
-    requests: number;
-    requestsPerSecond: number;
-    p50Ms: number;
-    p99Ms: number;
-    errors: number;
-}
-
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
-
-/** Runs wrk (1 thread, keep-alive) and parses throughput, p50/p99 latency and error counts. */
-async function wrk(url: string, connections: number, headers: string[] = []): Promise<WrkResult> {
-    const args = ["-t1", `-c${connections}`, `-d${DURATION}s`, "--latency", ...headers.flatMap((h) => ["-H", h]), url];
-    const { stdout } = await run("wrk", args, { timeoutMs: (DURATION + 30) * 1000 });
-    const number = (re: RegExp) => {
-        const match = re.exec(stdout);
-        if (!match) throw new Error(`cannot parse wrk output for ${re}:\n${stdout}`);
-        return match;
-    };
-    const latency = (p: string) => {
-        const [, value, unit] = number(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s|m)\\b`));
-        return Number(value) * UNIT_MS[unit];
-    };
-    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-    const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
-    return {
-        requests: Number(number(/(\d+) requests in /)[1]),
-        requestsPerSecond: Number(number(/Requests\/sec:\s+([\d.]+)/)[1]),
-        p50Ms: latency("50"),
-        p99Ms: latency("99"),
-        errors: (socketErrors ? socketErrors.slice(1).reduce((n, x) => n + Number(x), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
-    };
-}
+const AUTH = { Authorization: basicAuth(USER, PASSWORD) };
+/** wrk load for the direct/gateway rounds; failures are counted and checked once all rounds ran. */
+const LOAD: WrkOptions = { connections: CONNECTIONS, seconds: DURATION, failures: "count" };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (r: WrkResult) => `${r.requestsPerSecond.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}`;
-
-/** wrk plus the gateway worker's CPU time over the run: requests per worker CPU second. */
-async function wrkWithCpu(masterPid: number, url: string, connections: number, headers: string[]): Promise<WrkResult & { perCpuSecond: number }> {
-    const before = nginxWorkerCpuSeconds(masterPid);
-    const result = await wrk(url, connections, headers);
-    const cpu = nginxWorkerCpuSeconds(masterPid) - before;
-    return { ...result, perCpuSecond: result.requests / cpu };
-}
 
 /** A tiny nginx answering `return 200` on loopback: the static upstream for the ceiling. */
 async function startStaticUpstream(dir: string): Promise<{ port: number; nginx: Service }> {
@@ -87,50 +58,64 @@ async function startStaticUpstream(dir: string): Promise<{ port: number; nginx: 
     return { port, nginx: await startNginx(upDir, conf, port) };
 }
 
+/** One gateway (1 worker, TLS + basic auth, JSON access log to a file as in production) in its own folder. */
+async function startGateway(dir: string, certs: TestTls, models: GatewayModel[], limits?: GatewayLimits): Promise<{ httpsPort: number; nginx: Service }> {
+    fs.mkdirSync(dir, { recursive: true });
+    const [httpsPort, httpPort] = await twoPorts();
+    const paths = gatewayPaths(dir);
+    writeHtpasswd(paths.htpasswd, { [USER]: PASSWORD });
+    const conf = writeGateway(dir, {
+        models,
+        routing: { mode: "static" },
+        tls: { certificatePath: certs.certificatePath, keyPath: certs.keyPath },
+        paths,
+        limits,
+        listenAddress: "127.0.0.1",
+        httpsPort,
+        httpPort,
+        workerProcesses: 1,
+    });
+    return { httpsPort, nginx: await startNginx(dir, conf, httpsPort) };
+}
+
 async function main(): Promise<void> {
     const dir = tempDir("plumberhub-bench-gateway-");
     const services: Service[] = [];
     try {
-        const [httpsPort, httpPort] = await twoPorts();
         const certs = await makeTls(dir);
-        const paths = gatewayPaths(dir); // JSON access log to a file, as in production
-        writeHtpasswd(paths.htpasswd, { [USER]: PASSWORD });
         const hello = await startExampleModel("hello", dir);
         services.push(hello.service);
         const upstream = await startStaticUpstream(dir);
         services.push(upstream.nginx);
-        const conf = writeGateway(dir, {
-            models: [
-                { name: "hello", upstream: `127.0.0.1:${hello.port}` },
-                { name: "fixed", upstream: `127.0.0.1:${upstream.port}` },
-            ],
-            routing: { mode: "static" },
-            tls: { certificatePath: certs.certificatePath, keyPath: certs.keyPath },
-            paths,
-            listenAddress: "127.0.0.1",
-            httpsPort,
-            httpPort,
-            workerProcesses: 1,
-        });
-        const gateway = await startNginx(dir, conf, httpsPort);
-        services.push(gateway);
-        const gatewayPid = gateway.process.pid!;
+        const fixed = { name: "fixed", upstream: `127.0.0.1:${upstream.port}` };
+        // As deployed: a new upstream connection per request. The pooled one shows the proxy's own ceiling.
+        const gateway = await startGateway(path.join(dir, "gateway"), certs, [{ name: "hello", upstream: `127.0.0.1:${hello.port}` }, fixed]);
+        const pooled = await startGateway(path.join(dir, "gateway-pooled"), certs, [fixed], { upstreamKeepalive: 64 });
+        services.push(gateway.nginx, pooled.nginx);
+        const httpsPort = gateway.httpsPort;
 
         const direct = `http://127.0.0.1:${hello.port}/echo?msg=bench`;
         const via = `https://127.0.0.1:${httpsPort}/hello/echo?msg=bench`;
         console.log(`plumber (one R process) direct vs through the gateway (TLS + basic auth {SSHA}, 1 nginx worker)`);
-        console.log(`wrk -t1 -c${CONNECTIONS} -d${DURATION}s, keep-alive, ${ROUNDS} interleaved rounds; machine: ${require("os").cpus().length} cores, shared`);
+        console.log(
+            `wrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds; direct with Connection: close (a connection per request, ` +
+                `as the gateway does upstream), client to gateway keep-alive; machine: ${require("os").cpus().length} cores, shared`,
+        );
         const directRuns: WrkResult[] = [];
+        const keepAliveRuns: WrkResult[] = [];
         const viaRuns: WrkResult[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
-            const d = await wrk(direct, CONNECTIONS);
-            const g = await wrk(via, CONNECTIONS, [AUTH]);
+            const d = await wrk(direct, { ...LOAD, headers: { Connection: "close" } });
+            const k = await wrk(direct, LOAD);
+            const g = await wrk(via, { ...LOAD, headers: AUTH });
             directRuns.push(d);
+            keepAliveRuns.push(k);
             viaRuns.push(g);
             console.log(`round ${round}  direct  ${fmt(d)}`);
+            console.log(`round ${round}  direct, keep-alive ${fmt(k)}  (informational: ~40 ms delayed-ACK stall per reused connection; not in the ratio)`);
             console.log(`round ${round}  gateway ${fmt(g)}`);
         }
-        const errors = [...directRuns, ...viaRuns].reduce((n, r) => n + r.errors, 0);
+        const errors = [...directRuns, ...keepAliveRuns, ...viaRuns].reduce((n, r) => n + r.errors, 0);
         if (errors > 0) throw new Error(`${errors} failed requests during the benchmark; figures are not valid`);
         const rps = (runs: WrkResult[]) => median(runs.map((r) => r.requestsPerSecond));
         const p50 = (runs: WrkResult[]) => median(runs.map((r) => r.p50Ms));
@@ -139,17 +124,22 @@ async function main(): Promise<void> {
             return `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
         };
         console.log(`direct_rps_median=${rps(directRuns).toFixed(1)} (range ${spread(directRuns)}) direct_p50_ms=${p50(directRuns).toFixed(2)}`);
+        console.log(`direct_keepalive_rps_median=${rps(keepAliveRuns).toFixed(1)} (range ${spread(keepAliveRuns)}) direct_keepalive_p50_ms=${p50(keepAliveRuns).toFixed(2)} (informational)`);
         console.log(`gateway_rps_median=${rps(viaRuns).toFixed(1)} (range ${spread(viaRuns)}) gateway_p50_ms=${p50(viaRuns).toFixed(2)}`);
         console.log(`gateway_p50_added_ms=${(p50(viaRuns) - p50(directRuns)).toFixed(2)} (target <= 1)`);
 
         console.log(`\ngateway ceiling, 1 nginx worker, TLS + basic auth, wrk -t1 -c${CEILING_CONNECTIONS} -d${DURATION}s keep-alive`);
-        const proxied = await wrkWithCpu(gatewayPid, `https://127.0.0.1:${httpsPort}/fixed/`, CEILING_CONNECTIONS, [AUTH]);
-        console.log(`proxy to a static upstream (nginx return 200)  ${fmt(proxied)}  ${proxied.perCpuSecond.toFixed(0)} req per worker CPU-s`);
-        const file = await wrkWithCpu(gatewayPid, `https://127.0.0.1:${httpsPort}/`, CEILING_CONNECTIONS, [AUTH]);
+        const ceiling: WrkOptions = { connections: CEILING_CONNECTIONS, seconds: DURATION, headers: AUTH, failures: "count" };
+        const proxied = await wrkPerWorkerCpu(pooled.nginx.process.pid!, `https://127.0.0.1:${pooled.httpsPort}/fixed/`, ceiling);
+        console.log(`proxy to a static upstream, keep-alive pool     ${fmt(proxied)}  ${proxied.perCpuSecond.toFixed(0)} req per worker CPU-s`);
+        const perRequest = await wrkPerWorkerCpu(gateway.nginx.process.pid!, `https://127.0.0.1:${httpsPort}/fixed/`, ceiling);
+        console.log(`same, a connection per request (as deployed)   ${fmt(perRequest)}  ${perRequest.perCpuSecond.toFixed(0)} req per worker CPU-s`);
+        const file = await wrkPerWorkerCpu(gateway.nginx.process.pid!, `https://127.0.0.1:${httpsPort}/`, ceiling);
         console.log(`landing page (a file)                           ${fmt(file)}  ${file.perCpuSecond.toFixed(0)} req per worker CPU-s`);
-        if (proxied.errors + file.errors > 0) throw new Error("failed requests in the ceiling runs; figures are not valid");
+        if (proxied.errors + perRequest.errors + file.errors > 0) throw new Error("failed requests in the ceiling runs; figures are not valid");
         console.log(`gateway_ceiling_static_upstream_rps=${proxied.requestsPerSecond.toFixed(0)} (wall clock, shared cores)`);
         console.log(`gateway_ceiling_static_upstream_rps_per_worker_cpu=${proxied.perCpuSecond.toFixed(0)} (target >= 10000 per worker)`);
+        console.log(`gateway_ceiling_connection_per_request_rps_per_worker_cpu=${perRequest.perCpuSecond.toFixed(0)} (what plumber models get)`);
         console.log(`gateway_ceiling_file_rps=${file.requestsPerSecond.toFixed(0)} per_worker_cpu=${file.perCpuSecond.toFixed(0)}`);
         console.log(`gateway_throughput_ratio=${(rps(viaRuns) / rps(directRuns)).toFixed(3)}`);
     } finally {

@@ -5,13 +5,19 @@
  * On a single-node swarm on loopback (created if the engine is not in swarm mode, left again after),
  * deploys the exported hub stack — the `hello` example built from the rendered Dockerfile with the
  * default model spec (cpu limit 500m per replica), the nginx gateway with TLS + basic auth — and
- * loads `GET /hello/echo` through the gateway with wrk (keep-alive, 1 thread, 8 connections) with 1
- * and with 2 hello replicas, interleaved over BENCH_ROUNDS rounds. Prints one line per round and
+ * loads `GET /hello/echo` through the gateway with wrk (keep-alive, 1 thread, 8 connections per replica)
+ * with 1 and with 2 hello replicas, interleaved over BENCH_ROUNDS rounds. Prints one line per round and
  * replica count, the median and spread, and last `replica_scaling_ratio=<2 replicas / 1 replica>`
  * (median of per-round ratios). Exits 1 below the 1.8 target.
  *
- * One wrk thread drives ~300 req/s easily; a second would only take CPU from the R replicas being measured
+ * One wrk thread drives ~400 req/s easily; a second would only take CPU from the R replicas being measured
  * (2 cores carry 2 replicas, the gateway and the load generator).
+ *
+ * Connections scale with replicas so every replica has the same backlog in both runs. Each R process
+ * serves one request at a time and, at its CPU limit, stalls for tens of milliseconds per CFS period;
+ * the gateway's round robin keeps sending it its share meanwhile, so with a fixed 8 connections the
+ * stalled replica collects most of them and the other one runs dry (measured: 2 replicas at 8
+ * connections 325–380 req/s, at 16 connections 381–397; 1 replica the same at 8 or 16).
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per wrk run (default 15).
  * Needs docker (swarm mode allowed), wrk, openssl, debootstrap (first run builds the local base images).
@@ -31,6 +37,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const TARGET = 1.8;
 const WRK_THREADS = 1;
+const CONNECTIONS_PER_REPLICA = 8;
 const STACK = "swarm-bench";
 const USER = "bench";
 const PASSWORD = crypto.randomBytes(18).toString("base64url");
@@ -88,10 +95,11 @@ async function main(): Promise<number> {
                 await waitForService(`${STACK}_gateway`, 1);
                 await waitUntil("hello through the gateway", async () => (await request(url, { ca: tls.ca, user: USER, password: PASSWORD })).status === 200, 60_000);
                 await new Promise((resolve) => setTimeout(resolve, 2000)); // gateway DNS cache (1 s) sees every replica
-                await wrk(url, { threads: WRK_THREADS, connections: 8, seconds: 5, headers: auth }); // warm-up: R compiles on first calls
-                const result = await wrk(url, { threads: WRK_THREADS, connections: 8, seconds: SECONDS, headers: auth });
+                const load = { threads: WRK_THREADS, connections: CONNECTIONS_PER_REPLICA * replicas, headers: auth };
+                await wrk(url, { ...load, seconds: 5 }); // warm-up: R compiles on first calls
+                const result = await wrk(url, { ...load, seconds: SECONDS });
                 results[replicas].push(result.requestsPerSecond);
-                console.log(`round ${round} replicas=${replicas} requests_per_second=${result.requestsPerSecond.toFixed(1)} ${result.latency}`);
+                console.log(`round ${round} replicas=${replicas} connections=${load.connections} requests_per_second=${result.requestsPerSecond.toFixed(1)} ${result.latency}`);
             }
             ratios.push(results[2][round - 1] / results[1][round - 1]);
         }

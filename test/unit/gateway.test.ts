@@ -81,6 +81,8 @@ describe("validateGatewayConfig", () => {
             '`tls` must be { certificatePath, keyPath } or "http-only", got "http"'],
         ["a zero timeout", staticConfig({ limits: { readTimeoutSeconds: 0 } }),
             "`limits.readTimeoutSeconds` must be an integer from 1 to 86400, got 0"],
+        ["a negative keep-alive pool", staticConfig({ limits: { upstreamKeepalive: -1 } }),
+            "`limits.upstreamKeepalive` must be an integer from 0 to 10000, got -1"],
         ["a fractional body size", staticConfig({ limits: { maxBodyBytes: 1.5 } }),
             "`limits.maxBodyBytes` must be an integer from 0 to 1099511627776, got 1.5"],
         ["the same port twice", staticConfig({ httpsPort: 8080, httpPort: 8080 }),
@@ -105,17 +107,24 @@ describe("validateGatewayConfig", () => {
 describe("renderNginxConf, static routing with TLS", () => {
     const conf = renderNginxConf(staticConfig());
 
-    test("one upstream per model with a keep-alive pool", () => {
-        expect(conf).toContain("upstream plumberhub_model_hello {\n        server hello:8000;\n        keepalive 64;");
-        expect(conf).toContain("upstream plumberhub_model_bos-rf {\n        server 10.0.0.7:8001;");
+    test("one upstream per model, without a keep-alive pool by default", () => {
+        expect(conf).toContain("upstream plumberhub_model_hello {\n        server hello:8000;\n    }");
+        expect(conf).toContain("upstream plumberhub_model_bos-rf {\n        server 10.0.0.7:8001;\n    }");
+        expect(conf).not.toMatch(/^\s*keepalive \d+;/m);
         expect(conf).toContain("location ^~ /hello/ {\n            set $plumberhub_model hello;\n            proxy_pass http://plumberhub_model_hello/;");
         expect(conf).not.toContain("resolver ");
     });
 
-    test("keep-alive to upstreams: HTTP/1.1 and an empty Connection unless the client upgrades", () => {
+    test("by default each request asks the model to close its connection, unless the client upgrades", () => {
         expect(conf).toContain("proxy_http_version 1.1;");
-        expect(conf).toContain('map $http_upgrade $plumberhub_connection {\n        default upgrade;\n        "" "";');
+        expect(conf).toContain('map $http_upgrade $plumberhub_connection {\n        default upgrade;\n        "" close;');
         expect(conf).toContain("proxy_set_header Connection $plumberhub_connection;");
+    });
+
+    test("a keep-alive pool when asked for: keepalive in each upstream and an empty Connection", () => {
+        const pooled = renderNginxConf(staticConfig({ limits: { upstreamKeepalive: 16 } }));
+        expect(pooled).toContain("upstream plumberhub_model_hello {\n        server hello:8000;\n        keepalive 16;\n        keepalive_timeout 60s;\n    }");
+        expect(pooled).toContain('map $http_upgrade $plumberhub_connection {\n        default upgrade;\n        "" "";');
     });
 
     test("port 80 only redirects to HTTPS and answers /healthz", () => {
@@ -208,6 +217,11 @@ describe("renderNginxConf, dns routing", () => {
         expect(conf).toContain('set $plumberhub_upstream_host "${plumberhub_model}.models.svc.cluster.local";');
         expect(conf).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
         expect(conf).not.toContain("upstream plumberhub_model");
+    });
+
+    test("each request asks the model to close its connection (no pool for resolved names)", () => {
+        expect(conf).toContain('map $http_upgrade $plumberhub_connection {\n        default upgrade;\n        "" close;');
+        expect(renderNginxConf(dnsConfig({ limits: { upstreamKeepalive: 16 } }))).not.toMatch(/keepalive 16;|"" "";/);
     });
 
     test("listed models keep their own location (for per-model users); others go by the name pattern", () => {
