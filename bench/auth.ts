@@ -19,6 +19,7 @@ import { basicAuth, startNginx, tempDir } from "../test/helpers/gateway";
 import { writeMinimalNginxConf } from "../test/helpers/nginxConf";
 import { freePort, nginxWorkerPids, requireTools, run } from "../test/helpers/processes";
 import { WrkCpuResult, WrkOptions, wrkPerWorkerCpu } from "../test/helpers/wrk";
+import { median } from "./median";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -40,12 +41,6 @@ const SCHEMES: Scheme[] = [
     { name: "apr1", line: async () => `${USER}:${(await run("openssl", ["passwd", "-apr1", "-salt", "plumbhub", PASSWORD])).stdout.trim()}` },
     { name: "bcrypt10", line: async () => renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "bcrypt", cost: 10 }], SEED).trim() },
 ];
-
-const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** Checks that nginx runs the one worker this bench is about (its CPU time is the measure). */
 function requireOneWorker(masterPid: number): void {

@@ -25,6 +25,7 @@ import {
 } from "../test/helpers/gateway";
 import { freePort, Service } from "../test/helpers/processes";
 import { wrk, WrkOptions, wrkPerWorkerCpu, WrkResult } from "../test/helpers/wrk";
+import { median } from "./median";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
@@ -36,7 +37,6 @@ const AUTH = { Authorization: basicAuth(USER, PASSWORD) };
 /** wrk load for the direct/gateway rounds; failures are counted and checked once all rounds ran. */
 const LOAD: WrkOptions = { connections: CONNECTIONS, seconds: DURATION, failures: "count" };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (r: WrkResult) => `${r.requestsPerSecond.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}`;
 
 /** A tiny nginx answering `return 200` on loopback: the static upstream for the ceiling. */

@@ -25,6 +25,7 @@ import { DEFAULT_CONTEXT_ROOT } from "../components/image/buildContext";
 import { installRecordingMocks, promiseOf } from "../test/helpers/pulumiMocks";
 import { configMap, PROJECT_DIR, PROVIDER_CALLS, PROVIDER_OUTPUTS } from "../test/helpers/stackProgram";
 import { parse } from "yaml";
+import { median } from "./median";
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? "1,10,100,200").split(",").map(Number);
@@ -34,12 +35,6 @@ const PREFIX = "bench-";
 // Internal to the SDK (not in its typings): resolves once every RPC sent to the (mock) monitor has been answered.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
-
-const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** `count` models: even ones built from the hello example, odd ones a prebuilt image by digest. */
 function generatedModels(count: number, registry: string): Record<string, unknown>[] {

@@ -32,6 +32,7 @@ import { makeTls, request, tempDir } from "../test/helpers/gateway";
 import { freePort, requireTools, waitUntil } from "../test/helpers/processes";
 import { BASE_IMAGES, buildModelImage, deployStack, docker, ensureLocalImages, ensureSwarm, removeStack, REPO_ROOT, waitForService } from "../test/helpers/swarm";
 import { wrk } from "../test/helpers/wrk";
+import { median } from "./median";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
@@ -41,12 +42,6 @@ const CONNECTIONS_PER_REPLICA = 8;
 const STACK = "swarm-bench";
 const USER = "bench";
 const PASSWORD = crypto.randomBytes(18).toString("base64url");
-
-const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 async function main(): Promise<number> {
     await requireTools({ docker: "docker.io", wrk: "wrk", openssl: "openssl" });
