@@ -6,10 +6,13 @@ const { config, secrets } = readHubConfig();
 // The name prefixes every resource; `npm run render` uses the same one so its files match what `up` creates.
 const hub = new ModelHub(DEFAULT_HUB_NAME, { config, secrets });
 
-export const url = hub.url;
-export const models = hub.models;
-export const caCertPem = hub.caCertPem;
-export const join = hub.join;
-export const passwords = hub.passwords; // secret
-export const registryLogin = hub.registryLogin; // secret
-export const kubeconfig = hub.kubeconfig; // secret (AKS)
+export = {
+    url: hub.url,
+    models: hub.models,
+    caCertPem: hub.caCertPem,
+    join: hub.join,
+    passwords: hub.passwords, // secret
+    registryLogin: hub.registryLogin, // secret
+    // Only AKS has a cluster; an output that is always empty elsewhere would be a warning on every update.
+    ...(config.target === "aks" ? { kubeconfig: hub.kubeconfig } : {}), // secret
+};

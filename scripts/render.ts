@@ -18,7 +18,7 @@ import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarmStack";
 import { closest } from "../components/spec/checks";
 import { HubConfig } from "../components/spec/environment";
-import { checkStackConfig } from "../components/spec/stackConfig";
+import { checkStackConfig, localImagesRequested } from "../components/spec/stackConfig";
 
 export const USAGE =
     "usage: npm run render -- --stack <dev|prod> --out DIR [--image MODEL=REF]... [--registry SERVER]\n" +
@@ -151,7 +151,7 @@ export function listStacks(projectDir: string): string[] {
         .sort();
 }
 
-/** Reads and validates `Pulumi.<stack>.yaml` the way `readHubConfig` does in a program; throws its messages. */
+/** Reads and validates `Pulumi.<stack>.yaml` the way `readHubConfig` does in a program (`PLUMBERHUB_LOCAL_IMAGES` included); throws its messages. */
 export function loadStackConfig(projectDir: string, stack: string): { config: HubConfig; secretKeys: Set<string> } {
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
@@ -159,7 +159,10 @@ export function loadStackConfig(projectDir: string, stack: string): { config: Hu
         throw new RenderUsageError(`\`--stack\` "${stack}": there is no Pulumi.${stack}.yaml in ${projectDir}; ${stacks.length > 0 ? `stacks here: ${stacks.join(", ")}` : "no stack files here"}`);
     }
     const { entries, secretKeys } = stackConfigEntries(parse(fs.readFileSync(file, "utf8")), file);
-    const { config } = checkStackConfig(entries, (key) => secretKeys.has(key), projectDir, { secretValuesKnown: false });
+    const { config } = checkStackConfig(entries, (key) => secretKeys.has(key), projectDir, {
+        secretValuesKnown: false,
+        localImages: localImagesRequested(process.env),
+    });
     return { config, secretKeys };
 }
 

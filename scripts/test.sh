@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian bookworm machine for the whole test suite, then runs it:
 # Debian packages of the real tools, a running Docker engine, npm dependencies, the local base images
-# (no image can be pulled on these machines), a type-check, and `npm test` (unit + real tests).
+# (no image can be pulled on these machines), the Pulumi engine (built with Go from the Go module proxy the first
+# time, scripts/get-engine.sh), a type-check, and `npm test` (unit, real and engine tests).
 # Safe to run again: every step skips what is already there. Needs root (apt, dockerd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,29 +18,18 @@ APT_PACKAGES=(
   docker-registry                  # a real registry with TLS + htpasswd on loopback
 )
 
-missing=()
-for package in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "==> apt-get install ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-
-if ! docker info >/dev/null 2>&1; then
-  echo "==> starting dockerd"
-  mkdir -p /var/log
-  nohup dockerd >/var/log/plumberhub-dockerd.log 2>&1 &
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/plumberhub-dockerd.log" >&2; tail -20 /var/log/plumberhub-dockerd.log >&2; exit 1; }
-fi
+echo "==> Debian packages and the Docker engine"
+bash scripts/debian-packages.sh --start-docker "${APT_PACKAGES[@]}"
 
 echo "==> npm ci"
 npm ci --no-audit --no-fund >/dev/null
 
 echo "==> local base images"
 bash scripts/build-local-images.sh
+
+echo "==> Pulumi engine"
+# Its own step so a failed build stops here, with the module, version and go error named (never a skipped test).
+bash scripts/get-engine.sh >/dev/null
 
 echo "==> type-check"
 npx tsc --noEmit

@@ -2,22 +2,27 @@
 # One command from a fresh clone to the `dev` stack (a swarm on the local Docker engine): `npm run up:dev`.
 # Extra arguments go to `pulumi up` (e.g. `npm run up:dev -- --diff`).
 #
-#  1. Checks that npm, the Pulumi CLI and Docker exist and that the Docker engine answers; says exactly what to
-#     install or do when not.
+#  1. Checks that npm and Docker exist and that the Docker engine answers; says exactly what to install or do when
+#     not (as root on Debian it installs and starts the Docker engine itself, as scripts/test.sh does). Without a Pulumi CLI on PATH it gets the engine with scripts/get-engine.sh (built with Go from the Go
+#     module proxy into a cache, once), so machines that cannot download Pulumi still deploy.
 #  2. `npm ci` when node_modules is missing or older than package-lock.json.
-#  3. Pulumi backend: kept when one is set (PULUMI_BACKEND_URL, or `pulumi whoami` succeeds). Otherwise
+#  3. Images: when the default images (model base, nginx, registry) are neither present nor pullable, builds them
+#     from Debian packages (scripts/build-local-images.sh) and uses them through PLUMBERHUB_LOCAL_IMAGES=1, an
+#     environment switch of the stack program: Pulumi.dev.yaml stays as it is for everyone. Set
+#     PLUMBERHUB_LOCAL_IMAGES=1 or 0 yourself to decide.
+#  4. Pulumi backend: kept when one is set (PULUMI_BACKEND_URL, or `pulumi whoami` succeeds). Otherwise
 #     `pulumi login --local`, i.e. the file backend in ~/.pulumi. Why there and not in the clone: the dev stack's
 #     resources live on this machine's Docker engine under fixed names (one service per model), so its state
 #     belongs to the machine too; a second clone then sees the same stack instead of fighting over the same
 #     service names, and deleting a clone does not orphan the running services.
-#  4. Secrets passphrase (file backends encrypt secrets with it): PULUMI_CONFIG_PASSPHRASE or
+#  5. Secrets passphrase (file backends encrypt secrets with it): PULUMI_CONFIG_PASSPHRASE or
 #     PULUMI_CONFIG_PASSPHRASE_FILE when you set one; otherwise a random passphrase in a file outside the repo,
 #     ${XDG_CONFIG_HOME:-~/.config}/plumberhub/dev-passphrase (mode 600), created once and passed to Pulumi as
 #     PULUMI_CONFIG_PASSPHRASE_FILE: nothing secret in the repo, in the process list or in a prompt, and like the
 #     state it survives re-clones.
-#  5. Selects the `dev` stack, creating it when it does not exist.
-#  6. `docker swarm init --advertise-addr 127.0.0.1` when the engine is not in a swarm.
-#  7. `pulumi up --yes --stack dev "$@"`; its exit status is this script's.
+#  6. Selects the `dev` stack, creating it when it does not exist.
+#  7. `docker swarm init --advertise-addr 127.0.0.1` when the engine is not in a swarm.
+#  8. `pulumi up --yes --stack dev "$@"`; its exit status is this script's. Then prints the URL and how to call it.
 set -euo pipefail
 
 ROOT="$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)"
@@ -30,8 +35,19 @@ die() { echo "up-dev: $*" >&2; exit 1; }
 # --- 1. tools -------------------------------------------------------------------------------------
 command -v npm >/dev/null 2>&1 ||
     die "npm not found: install Node.js 22 or 24 LTS with npm (https://nodejs.org/en/download), then run this again"
-command -v pulumi >/dev/null 2>&1 ||
-    die "the Pulumi CLI (pulumi) is not installed: install it with \`curl -fsSL https://get.pulumi.com | sh\` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again"
+need_engine=0
+if ! command -v pulumi >/dev/null 2>&1; then
+    command -v go >/dev/null 2>&1 ||
+        die "the Pulumi CLI (pulumi) is not installed: install it with \`curl -fsSL https://get.pulumi.com | sh\` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.25 and run this again to build it here"
+    need_engine=1
+fi
+# As root on Debian (a fresh server or CI machine) a missing or stopped Docker engine is installed and started, as
+# scripts/test.sh does; anywhere else this says what to do.
+can_apt() { [ "$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+if can_apt && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
+    say "no Docker engine answers: installing and starting it (scripts/debian-packages.sh)"
+    bash "$ROOT/scripts/debian-packages.sh" --start-docker docker.io || die "installing or starting the Docker engine failed: see the lines above"
+fi
 command -v docker >/dev/null 2>&1 ||
     die "Docker (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, then run this again"
 # One call answers both questions: is the engine up, and is it in a swarm (and may it manage one)?
@@ -51,6 +67,15 @@ case "$swarm_state" in
     *) die "the swarm is in state \"$swarm_state\": check \`docker info\`; \`docker swarm leave --force\` resets a broken single-node swarm" ;;
 esac
 
+# The engine: the CLI on PATH, or one built here from the Go module proxy (no download site needed); built after
+# the cheap checks above, so a stopped Docker engine is reported before minutes of building.
+engine_bin=""
+if [ "$need_engine" = 1 ]; then
+    say "no Pulumi CLI on PATH: getting the engine with scripts/get-engine.sh (built with Go the first time, then cached)"
+    engine_bin="$(bash "$ROOT/scripts/get-engine.sh")" || die "getting the Pulumi engine failed: see the lines above"
+    [ -z "$engine_bin" ] || export PATH="$engine_bin:$PATH"
+fi
+
 # --- 2. dependencies ------------------------------------------------------------------------------
 # npm writes node_modules/.package-lock.json on every install: older than package-lock.json means stale.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -58,7 +83,33 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     npm ci
 fi
 
-# --- 3. backend -----------------------------------------------------------------------------------
+# --- 3. images ------------------------------------------------------------------------------------
+# The stack's default images, printed by the code that owns them.
+if [ -z "${PLUMBERHUB_LOCAL_IMAGES+set}" ]; then
+    default_images="$(node -r "$ROOT/scripts/register-ts.js" -e '
+        const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
+        const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarmStack");
+        console.log([DEFAULT_BASE_IMAGE, DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE].join(" "));')" ||
+        die "cannot read the default images from components/render (is \`npm ci\` done?)"
+    for image in $default_images; do
+        docker image inspect "$image" >/dev/null 2>&1 && continue
+        say "pulling $image"
+        if ! timeout 300 docker pull -q "$image" >/dev/null 2>&1; then
+            say "cannot pull $image (no image registry reachable?): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)"
+            export PLUMBERHUB_LOCAL_IMAGES=1
+            break
+        fi
+    done
+fi
+if [ "${PLUMBERHUB_LOCAL_IMAGES:-}" = 1 ] || [ "${PLUMBERHUB_LOCAL_IMAGES:-}" = true ]; then
+    if can_apt && ! command -v debootstrap >/dev/null 2>&1; then
+        bash "$ROOT/scripts/debian-packages.sh" debootstrap || die "installing debootstrap failed: see the lines above"
+    fi
+    say "building the local images where missing (scripts/build-local-images.sh: debootstrap, needs root, cached)"
+    bash "$ROOT/scripts/build-local-images.sh" || die "building the local images failed: see the lines above"
+fi
+
+# --- 4. backend -----------------------------------------------------------------------------------
 if [ -n "${PULUMI_BACKEND_URL:-}" ]; then
     backend="$PULUMI_BACKEND_URL"
 elif whoami="$(pulumi whoami --verbose 2>/dev/null)"; then
@@ -69,7 +120,7 @@ else
     backend="file://~"
 fi
 
-# --- 4. passphrase --------------------------------------------------------------------------------
+# --- 5. passphrase --------------------------------------------------------------------------------
 if [[ "$backend" == file://* ]] && [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     passphrase_file="${XDG_CONFIG_HOME:-$HOME/.config}/plumberhub/dev-passphrase"
     if [ ! -s "$passphrase_file" ]; then
@@ -80,19 +131,19 @@ if [[ "$backend" == file://* ]] && [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [
     export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase_file"
 fi
 
-# --- 5. stack -------------------------------------------------------------------------------------
+# --- 6. stack -------------------------------------------------------------------------------------
 if ! pulumi stack select "$STACK" >/dev/null 2>&1; then
     say "creating the $STACK stack"
     pulumi stack init "$STACK"
 fi
 
-# --- 6. swarm -------------------------------------------------------------------------------------
+# --- 7. swarm -------------------------------------------------------------------------------------
 if [ "$swarm_state" = inactive ]; then
     say "the Docker engine is not in a swarm: initialising a single-node swarm (docker swarm init --advertise-addr 127.0.0.1)"
     docker swarm init --advertise-addr 127.0.0.1
 fi
 
-# --- 7. up ----------------------------------------------------------------------------------------
+# --- 8. up ----------------------------------------------------------------------------------------
 say "pulumi up --yes --stack $STACK $*"
 status=0
 pulumi up --yes --stack "$STACK" "$@" || status=$?
@@ -100,3 +151,15 @@ if [ "$status" -ne 0 ]; then
     say "pulumi up failed (exit $status): see the errors above; fix them and run \`npm run up:dev\` again"
     exit "$status"
 fi
+url="$(pulumi stack output url --stack "$STACK")"
+# Top-level keys of the `models` output (pulumi prints JSON two spaces deep).
+models="$(pulumi stack output models --json --stack "$STACK" | sed -n 's/^  "\([^"]*\)": {$/\1/p')"
+first_model="${models%%$'\n'*}"
+say "the $STACK stack is up: $url (models: ${models//$'\n'/, }; each at ${url}MODEL/, its API docs at ${url}MODEL/__docs__/)"
+[ -z "$engine_bin" ] || say "the Pulumi CLI it used is not on your PATH: export PATH=\"\$(bash scripts/get-engine.sh):\$PATH\""
+case "${PLUMBERHUB_LOCAL_IMAGES:-}" in 1 | true) say "it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too" ;; esac
+[ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || say "its secrets passphrase: export PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE"
+say "call it:"
+say "  pulumi stack output caCertPem --stack $STACK > ca.pem"
+say "  pulumi stack output passwords --show-secrets --stack $STACK    # {\"USER\": \"PASSWORD\"}"
+say "  curl --cacert ca.pem -u USER:PASSWORD ${url}${first_model:-MODEL}/__docs__/"

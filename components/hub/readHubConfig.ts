@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HubConfig, HubSecretKey } from "../spec/environment";
-import { checkStackConfig } from "../spec/stackConfig";
+import { checkStackConfig, localImagesRequested } from "../spec/stackConfig";
 
 /** The secret config values, each already a `pulumi.secret`. Only the keys that are set are present. */
 export interface HubSecrets {
@@ -21,11 +21,14 @@ const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: str
 
 /**
  * Reads every `plumberhub:*` key of the stack, validates all of them at once (`checkStackConfig`) and returns the
- * plan and the secrets. Throws a `HubConfigError` naming each bad key before any resource exists. Secret values
+ * plan and the secrets. `PLUMBERHUB_LOCAL_IMAGES=1` in the environment fills in `LOCAL_IMAGES` where the stack
+ * sets no image. Throws a `HubConfigError` naming each bad key before any resource exists. Secret values
  * are never put in a message.
  */
 export function readHubConfig(baseDir: string = process.cwd()): { config: HubConfig; secrets: HubSecrets } {
-    const { config, secretValues, userPasswords } = checkStackConfig(pulumi.runtime.allConfig(), isConfigSecret, baseDir);
+    const { config, secretValues, userPasswords } = checkStackConfig(pulumi.runtime.allConfig(), isConfigSecret, baseDir, {
+        localImages: localImagesRequested(process.env),
+    });
     const secret = (key: HubSecretKey) => (secretValues[key] === undefined ? {} : { [key]: pulumi.secret(secretValues[key]!) });
     const secrets: HubSecrets = {
         ...(userPasswords

@@ -31,8 +31,16 @@ export interface ModelImageArgs {
     contextRoot?: string;
     /** Target platform. Default `linux/amd64` (what AKS and most swarm nodes run). */
     platform?: string;
-    /** Build during `pulumi preview` too, so a broken model fails the pull request. Default false. */
-    buildOnPreview?: boolean;
+}
+
+/**
+ * Whether the push skips verifying the registry's certificate: only for a registry on loopback, which Docker itself
+ * treats as insecure (`127.0.0.0/8` and `localhost` need no trusted certificate) — the hub's own swarm registry with
+ * its self-signed certificate. Any other registry is verified.
+ */
+export function isLoopbackRegistry(server: string): boolean {
+    const host = server.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+    return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Checks what must hold before anything is built; throws with the field named. */
@@ -52,8 +60,11 @@ export function validateModelImageArgs(args: ModelImageArgs): void {
 
 /**
  * A model's container image: renders the Dockerfile and entrypoint, stages the build context (model code under
- * `model/`), tags it with the context's content hash and pushes it. Same content → same tag → no diff; any change
- * in the model's folder → a new tag and a new `repoDigest`, which rolls the deployments that use it.
+ * `model/`), tags it with the context's content hash, builds it on the local Docker engine and pushes it. Same
+ * content → same tag → no diff; any change in the model's folder → a new tag and a new `repoDigest`, which rolls
+ * the deployments that use it. Built with the Docker provider's `RemoteImage` (build) and `RegistryImage` (push):
+ * both come from the upstream Terraform provider, so they behave the same with every build of the provider.
+ * Pushed images stay in the registry when replaced, so swarm and Kubernetes can still roll back to them.
  */
 export class ModelImage extends pulumi.ComponentResource {
     /** `server/repository:tag`, tag = content hash of the build context. */
@@ -71,30 +82,32 @@ export class ModelImage extends pulumi.ComponentResource {
         const { tag, baseImage, platform } = context;
         // A project-relative context keeps state identical across machines and checkouts.
         const contextPath = path.relative(process.cwd(), context.dir) || ".";
-        const imageName = pulumi.interpolate`${args.registry.server}/${args.repository ?? model.name}:${tag}`;
+        const repository = pulumi.interpolate`${args.registry.server}/${args.repository ?? model.name}`;
 
-        const image = new docker.Image(
+        const built = new docker.RemoteImage(
             `${name}-image`,
             {
-                imageName,
-                build: {
-                    context: contextPath,
-                    dockerfile: path.join(contextPath, "Dockerfile"),
-                    args: { BASE_IMAGE: baseImage },
-                    platform,
-                },
-                registry: {
-                    server: args.registry.server,
-                    username: args.registry.username,
-                    password: pulumi.secret(args.registry.password),
-                },
-                buildOnPreview: args.buildOnPreview ?? false,
+                name: pulumi.interpolate`${repository}:${tag}`,
+                build: { context: contextPath, dockerfile: "Dockerfile", buildArgs: { BASE_IMAGE: baseImage }, platform },
+                // The tag is a content hash: a new tag replaces this resource, and the old local image may still
+                // back a running container, so it is not removed.
+                keepLocally: true,
             },
             { parent: this },
         );
+        const pushed = new docker.RegistryImage(
+            `${name}-push`,
+            {
+                name: built.name,
+                authConfig: { address: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password) },
+                keepRemotely: true,
+                insecureSkipVerify: pulumi.output(args.registry.server).apply(isLoopbackRegistry),
+            },
+            { parent: this, additionalSecretOutputs: ["authConfig"] },
+        );
 
-        this.imageName = image.imageName;
-        this.repoDigest = image.repoDigest;
+        this.imageName = built.name;
+        this.repoDigest = pulumi.interpolate`${repository}@${pushed.sha256Digest}`;
         this.tag = pulumi.output(tag);
         this.registerOutputs({ imageName: this.imageName, repoDigest: this.repoDigest, tag: this.tag });
     }

@@ -212,8 +212,34 @@ const MODEL_UPDATE: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "sta
 const MODEL_ROLLBACK: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "pause", monitor: "30s" };
 const RESTART: SwarmServicePlan["restart"] = { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" };
 
-/** Healthcheck timings of model services: 5 s instead of the image's 30 s, so a rolling update's new task turns healthy within seconds. */
-export const MODEL_HEALTHCHECK_TIMINGS = Object.freeze({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+/**
+ * Healthcheck timings of model services: 5 s instead of the image's 30 s, so a rolling update's new task turns
+ * healthy within seconds. Durations are written as Docker reads them back (`1m`, not `60s`; see `isDockerDuration`):
+ * the Docker provider compares the text, so any other spelling is a diff on every preview.
+ */
+export const MODEL_HEALTHCHECK_TIMINGS = Object.freeze({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "1m" });
+
+/**
+ * A whole number of seconds as the Docker provider reads a duration back from the engine: Go's format with the
+ * zero units after the largest left out (`0s`, `45s`, `1m`, `1m30s`, `2h`, `1h0m5s`). Every duration in a service
+ * plan must be written so, or `pulumi preview` shows a change that is not there.
+ */
+export function dockerDuration(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`a duration must be a whole number of seconds ≥ 0, got ${seconds}`);
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    const go = h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
+    return go.replace(/m0s$/, "m").replace(/h0m$/, "h");
+}
+
+/** Whether `text` is a duration spelled as `dockerDuration` spells it. */
+export function isDockerDuration(text: string): boolean {
+    const parts = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+    if (!parts || text === "") return false;
+    const [h, m, s] = parts.slice(1).map((part) => Number(part ?? 0));
+    return dockerDuration(h * 3600 + m * 60 + s) === text;
+}
 
 /**
  * The `GET /healthz` probe of images built from the rendered Dockerfile: the Dockerfile's own HEALTHCHECK

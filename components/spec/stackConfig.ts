@@ -4,7 +4,7 @@
  * to a program (plain strings; structured values as JSON text) in, a validated `HubConfig` out. Secret values are
  * never put in a message.
  */
-import { show } from "./checks";
+import { isObject, show } from "./checks";
 import { HUB_SECRET_KEYS, HubConfig, HubConfigError, HubSecretKey, validateHubConfig } from "./environment";
 
 const NS = "plumberhub:";
@@ -24,6 +24,43 @@ export interface CheckStackConfigOptions {
      * `Pulumi.<stack>.yaml`). When false, `userPasswords` is not parsed. Default true.
      */
     secretValuesKnown?: boolean;
+    /**
+     * Use `LOCAL_IMAGES` where the stack sets no image of its own (`localImagesRequested(process.env)`). Default false.
+     */
+    localImages?: boolean;
+}
+
+/**
+ * The images `scripts/build-local-images.sh` builds from Debian packages, for machines that cannot pull from
+ * Docker Hub: the model base image, the swarm gateway's nginx and the swarm registry.
+ */
+export const LOCAL_IMAGES = {
+    baseImage: "local/r-plumber:bookworm",
+    gatewayImage: "local/nginx:bookworm",
+    registryImage: "local/registry:bookworm",
+} as const;
+
+/** The environment switch of `LOCAL_IMAGES`: `PLUMBERHUB_LOCAL_IMAGES=1` (`npm run up:dev` sets it where nothing can be pulled). */
+export const LOCAL_IMAGES_ENV = "PLUMBERHUB_LOCAL_IMAGES";
+
+/** Whether the environment asks for `LOCAL_IMAGES`; throws naming the variable when its value is neither on nor off. */
+export function localImagesRequested(env: Record<string, string | undefined>): boolean {
+    const value = env[LOCAL_IMAGES_ENV];
+    if (value === undefined || value === "" || value === "0" || value === "false") return false;
+    if (value === "1" || value === "true") return true;
+    throw new HubConfigError([`environment variable \`${LOCAL_IMAGES_ENV}\` must be 1 or true (use the local images) or 0, false or empty (do not), got ${show(value)}`]);
+}
+
+/** `raw` with `LOCAL_IMAGES` filled in where it sets no image; the swarm images only matter on swarm. */
+function withLocalImages(raw: Record<string, unknown>): Record<string, unknown> {
+    const swarm = isObject(raw.swarm) ? raw.swarm : raw.swarm === undefined ? {} : raw.swarm;
+    return {
+        ...raw,
+        baseImage: raw.baseImage ?? LOCAL_IMAGES.baseImage,
+        swarm: isObject(swarm)
+            ? { ...swarm, gatewayImage: swarm.gatewayImage ?? LOCAL_IMAGES.gatewayImage, registryImage: swarm.registryImage ?? LOCAL_IMAGES.registryImage }
+            : swarm,
+    };
 }
 
 /**
@@ -55,7 +92,7 @@ export function checkStackConfig(
     const userPasswords = options.secretValuesKnown === false ? undefined : parseUserPasswords(secretValues.userPasswords, problems);
     let config: HubConfig | undefined;
     try {
-        config = validateHubConfig(raw, new Set(Object.keys(secretValues)), baseDir);
+        config = validateHubConfig(options.localImages ? withLocalImages(raw) : raw, new Set(Object.keys(secretValues)), baseDir);
     } catch (error) {
         if (!(error instanceof HubConfigError)) throw error;
         problems.push(...error.problems);

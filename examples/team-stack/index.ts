@@ -5,10 +5,11 @@
 //
 // Config (all `team:`): `platformStack` (required, e.g. organization/plumberhub/dev), `modelName` (default iris),
 // and on swarm `dockerHost` (default the local engine) and `endpointMode` (`vip` | `dnsrr`, default vip);
-// `baseImage` (default plumberhub's pinned R image).
+// `baseImage` (default plumberhub's pinned R image, or LOCAL_IMAGES.baseImage with PLUMBERHUB_LOCAL_IMAGES=1, as for
+// the platform).
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { EndpointMode, readPlatformStack, TeamModel } from "plumberhub";
+import { EndpointMode, LOCAL_IMAGES, localImagesRequested, readPlatformStack, TeamModel } from "plumberhub";
 
 export = async () => {
     const config = new pulumi.Config("team");
@@ -16,7 +17,7 @@ export = async () => {
     const iris = new TeamModel("iris", {
         platform,
         model: { name: config.get("modelName") ?? "iris", path: path.join(__dirname, "models", "iris"), replicas: 1 },
-        baseImage: config.get("baseImage"),
+        baseImage: config.get("baseImage") ?? (localImagesRequested(process.env) ? LOCAL_IMAGES.baseImage : undefined),
         dockerHost: config.get("dockerHost"),
         endpointMode: config.get("endpointMode") as EndpointMode | undefined,
     });

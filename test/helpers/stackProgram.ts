@@ -14,9 +14,7 @@ export const PROVIDER_OUTPUTS: Parameters<typeof installRecordingMocks>[0] = {
     "tls:index/certRequest:CertRequest": (args) => ({ certRequestPem: `CSR(${args.name})` }),
     "tls:index/locallySignedCert:LocallySignedCert": (args) => ({ certPem: `CERT(${args.name})` }),
     "time:index/rotating:Rotating": () => ({ rfc3339: "2026-11-25T10:00:00Z", rotationRfc3339: "2027-01-24T10:00:00Z" }),
-    "docker:index/image:Image": (args) => ({
-        repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"d".repeat(64)}`,
-    }),
+    "docker:index/registryImage:RegistryImage": () => ({ sha256Digest: `sha256:${"d".repeat(64)}` }),
     "azure-native:resources:ResourceGroup": (args) => ({ name: `${args.name}-7f3a` }),
     "azure-native:containerregistry:Registry": (args) => ({ name: args.inputs.registryName, loginServer: `${args.inputs.registryName}.azurecr.io` }),
     "azure-native:containerservice:ManagedCluster": (args) => ({

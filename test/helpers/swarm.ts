@@ -9,10 +9,12 @@ import * as path from "path";
 import { stageModelImageContext } from "../../components/image/buildContext";
 import { STACK_FILE_NAME } from "../../components/render/swarmStack";
 import { Model } from "../../components/spec/model";
+import { LOCAL_IMAGES } from "../../components/spec/stackConfig";
 import { run, waitUntil } from "./processes";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
-export const BASE_IMAGES = { rPlumber: "local/r-plumber:bookworm", nginx: "local/nginx:bookworm", registry: "local/registry:bookworm" };
+/** The Debian-built images (scripts/build-local-images.sh): `LOCAL_IMAGES`, by what the fixtures use them for. */
+export const BASE_IMAGES = { rPlumber: LOCAL_IMAGES.baseImage, nginx: LOCAL_IMAGES.gatewayImage, registry: LOCAL_IMAGES.registryImage };
 
 /** The docker CLI; `configDir` (DOCKER_CONFIG) keeps registry logins out of the user's ~/.docker. */
 export function docker(args: string[], options: { configDir?: string; input?: string; timeoutMs?: number } = {}) {

@@ -4,12 +4,10 @@ import * as path from "path";
 import { installRecordingMocks, isSecretInput, parentRecorder, promiseOf, settle } from "../helpers/pulumiMocks";
 
 const recorded = installRecordingMocks({
-    "docker:index/image:Image": (args) => ({
-        repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"a".repeat(64)}`,
-    }),
+    "docker:index/registryImage:RegistryImage": () => ({ sha256Digest: `sha256:${"a".repeat(64)}` }),
 });
 
-import { ModelImage, stageBuildContext } from "../../components/image";
+import { isLoopbackRegistry, ModelImage, stageBuildContext } from "../../components/image";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
 import { Model, validateModel } from "../../components/spec";
 
@@ -31,11 +29,15 @@ beforeEach(() => {
     contextRoot = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-contexts-"));
 });
 
-function imageInputs(name: string) {
-    const found = recorded.find((r) => r.type === "docker:index/image:Image" && r.name === `${name}-image`);
-    if (!found) throw new Error(`no docker image ${name}-image among ${recorded.map((r) => r.name).join(", ")}`);
+function inputsOf(type: "remoteImage:RemoteImage" | "registryImage:RegistryImage", name: string) {
+    const found = recorded.find((r) => r.type === `docker:index/${type}` && r.name === name);
+    if (!found) throw new Error(`no ${type} ${name} among ${recorded.map((r) => r.name).join(", ")}`);
     return found.inputs;
 }
+/** The build (RemoteImage) of ModelImage `name`. */
+const buildInputs = (name: string) => inputsOf("remoteImage:RemoteImage", `${name}-image`);
+/** The push (RegistryImage) of ModelImage `name`. */
+const pushInputs = (name: string) => inputsOf("registryImage:RegistryImage", `${name}-push`);
 
 describe("ModelImage", () => {
     test("tags the image with the content hash of the staged build context", async () => {
@@ -48,7 +50,7 @@ describe("ModelImage", () => {
             sourceDir: dir,
             files: renderModelContainerFiles({ packages: [], port: 8000 }),
             outRoot: contextRoot,
-            hashExtras: { BASE_IMAGE: imageInputs("hello").build.args.BASE_IMAGE, platform: "linux/amd64" },
+            hashExtras: { BASE_IMAGE: buildInputs("hello").build.buildArgs.BASE_IMAGE, platform: "linux/amd64" },
         });
         expect(tag).toBe(staged.contentHash.slice(0, 16));
         expect(imageName).toBe(`registry.example.test:5000/hello:${tag}`);
@@ -107,18 +109,38 @@ describe("ModelImage", () => {
     test("passes a project-relative build context so state is the same on every machine", async () => {
         new ModelImage("relative", { model: model(modelFolder()), registry, contextRoot: path.relative(process.cwd(), contextRoot) });
         await settle();
-        const build = imageInputs("relative").build;
+        const build = buildInputs("relative").build;
         expect(path.isAbsolute(build.context)).toBe(false);
-        expect(build.dockerfile).toBe(path.join(build.context, "Dockerfile"));
+        expect(build.dockerfile).toBe("Dockerfile"); // relative to the context
     });
 
     test("builds for linux/amd64 from the default base image unless told otherwise", async () => {
         new ModelImage("defaults", { model: model(modelFolder()), registry, contextRoot });
         await settle();
-        const { build, buildOnPreview } = imageInputs("defaults");
+        const { build } = buildInputs("defaults");
         expect(build.platform).toBe("linux/amd64");
-        expect(build.args.BASE_IMAGE).toMatch(/^[a-z0-9./-]+:[0-9][\w.-]*$/); // a pinned tag, not `latest`
-        expect(buildOnPreview).toBe(false);
+        expect(build.buildArgs.BASE_IMAGE).toMatch(/^[a-z0-9./-]+:[0-9][\w.-]*$/); // a pinned tag, not `latest`
+    });
+
+    test("pushes the image it built, under the same name", async () => {
+        new ModelImage("same-name", { model: model(modelFolder()), registry, contextRoot });
+        await settle();
+        expect(pushInputs("same-name").name).toBe(buildInputs("same-name").name);
+    });
+
+    test("keeps replaced images, locally and in the registry, so running tasks and rollbacks still find them", async () => {
+        new ModelImage("kept", { model: model(modelFolder()), registry, contextRoot });
+        await settle();
+        expect(buildInputs("kept").keepLocally).toBe(true);
+        expect(pushInputs("kept").keepRemotely).toBe(true);
+    });
+
+    test("verifies the registry's certificate unless the registry is on loopback", async () => {
+        new ModelImage("remote", { model: model(modelFolder()), registry, contextRoot });
+        new ModelImage("loopback", { model: model(modelFolder()), registry: { ...registry, server: "127.0.0.1:5000" }, contextRoot });
+        await settle();
+        expect(pushInputs("remote").insecureSkipVerify).toBe(false);
+        expect(pushInputs("loopback").insecureSkipVerify).toBe(true);
     });
 
     test("pushes to the given repository", async () => {
@@ -129,10 +151,10 @@ describe("ModelImage", () => {
     test("sends the registry login, password included, to the engine as a secret", async () => {
         new ModelImage("secret", { model: model(modelFolder()), registry, contextRoot });
         await settle();
-        // the runtime lifts a nested secret to the top-level property: the whole `registry` is secret
-        const { registry: sent } = imageInputs("secret");
+        // the runtime lifts a nested secret to the top-level property: the whole `authConfig` is secret
+        const { authConfig: sent } = pushInputs("secret");
         expect(isSecretInput(sent)).toBe(true);
-        expect(sent.value).toEqual(registry);
+        expect(sent.value).toEqual({ address: registry.server, username: registry.username, password: registry.password });
     });
 
     test("outputs the pushed digest", async () => {
@@ -140,13 +162,12 @@ describe("ModelImage", () => {
         expect(await promiseOf(image.repoDigest)).toBe(`registry.example.test:5000/hello@sha256:${"a".repeat(64)}`);
     });
 
-    test("creates the docker image as its own child", async () => {
+    test("creates the build and the push as its own children", async () => {
         const { transformation, links } = parentRecorder();
         const image = new ModelImage("parented", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
         await settle();
-        const child = links.find((link) => link.type === "docker:index/image:Image");
-        expect(child?.name).toBe("parented-image");
-        expect(child?.parent).toBe(image);
+        const children = links.filter((link) => link.parent === image).map((link) => `${link.type} ${link.name}`);
+        expect(children.sort()).toEqual(["docker:index/registryImage:RegistryImage parented-push", "docker:index/remoteImage:RemoteImage parented-image"]);
     });
 
     test("refuses a model that has a prebuilt image instead of a folder", () => {
@@ -162,4 +183,15 @@ describe("ModelImage", () => {
             "`repository` must be a lower-case Docker repository path such as `models/hello`, got `Models/Hello`",
         );
     });
+});
+
+describe("isLoopbackRegistry", () => {
+    test.each(["127.0.0.1:5000", "127.0.0.1", "127.1.2.3:443", "localhost:5000", "[::1]:5000"])("%s is on loopback", (server) => {
+        expect(isLoopbackRegistry(server)).toBe(true);
+    });
+
+    test.each(["registry.example.test:5000", "10.0.0.1:5000", "myacr.azurecr.io", "localhost.evil.test:5000", "127.0.0.1.evil.test"])(
+        "%s is not",
+        (server) => expect(isLoopbackRegistry(server)).toBe(false),
+    );
 });

@@ -34,7 +34,8 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
             "plumberhub-hello-service",
             "plumberhub-registry-service",
         ]);
-        expect(namesOf("docker:index/image:Image")).toEqual(["plumberhub-bos-rf-image", "plumberhub-hello-image"]);
+        expect(namesOf("docker:index/remoteImage:RemoteImage")).toEqual(["plumberhub-bos-rf-image", "plumberhub-hello-image"]);
+        expect(namesOf("docker:index/registryImage:RegistryImage")).toEqual(["plumberhub-bos-rf-push", "plumberhub-hello-push"]);
     });
 
     test("names each model's service after the model so the gateway finds it by DNS", () => {
@@ -43,7 +44,7 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
     });
 
     test("pushes the model images to the swarm registry and runs them by digest", () => {
-        expect(inputsOf("docker:index/image:Image", "plumberhub-hello-image").imageName).toMatch(/^127\.0\.0\.1:5000\/hello:[0-9a-f]{16}$/);
+        expect(inputsOf("docker:index/remoteImage:RemoteImage", "plumberhub-hello-image").name).toMatch(/^127\.0\.0\.1:5000\/hello:[0-9a-f]{16}$/);
         const image = inputsOf("docker:index/service:Service", "plumberhub-hello-service").taskSpec.containerSpec.image;
         expect(image).toBe(`127.0.0.1:5000/hello@sha256:${"d".repeat(64)}`);
     });

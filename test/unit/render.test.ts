@@ -269,7 +269,7 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
         const stack = parse(files[STACK_FILE_NAME].contents);
 
         for (const model of ["hello", "bos-rf"]) {
-            expect(inputsOf(program, "docker:index/image:Image", (r) => r.name === `plumberhub-${model}-image`).imageName).toBe(images[model]);
+            expect(inputsOf(program, "docker:index/remoteImage:RemoteImage", (r) => r.name === `plumberhub-${model}-image`).name).toBe(images[model]);
             const service = inputsOf(program, "docker:index/service:Service", (r) => r.name === `plumberhub-${model}-service`);
             expect(stack.services[model].environment).toEqual(Object.fromEntries(service.taskSpec.containerSpec.env ? Object.entries(service.taskSpec.containerSpec.env) : []));
             expect(stack.services[model].deploy.endpoint_mode).toBe(service.endpointSpec.mode);

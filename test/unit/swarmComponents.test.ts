@@ -11,7 +11,7 @@ function digestOf(imageName: string): string {
 }
 
 const recorded = installRecordingMocks({
-    "docker:index/image:Image": (args) => ({ repoDigest: digestOf(String(args.inputs.imageName)) }),
+    "docker:index/registryImage:RegistryImage": (args) => ({ sha256Digest: digestOf(String(args.inputs.name)).split("@")[1] }),
 });
 
 import { ModelImage } from "../../components/image";
@@ -23,7 +23,8 @@ const SERVICE = "docker:index/service:Service";
 const CONFIG = "docker:index/serviceConfig:ServiceConfig";
 const SECRET = "docker:index/secret:Secret";
 const NETWORK = "docker:index/network:Network";
-const IMAGE = "docker:index/image:Image";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+const PUSH = "docker:index/registryImage:RegistryImage";
 
 const registry = { server: "registry.test:5000", username: "pusher", password: "push-password-0123456789" };
 const tls = {
@@ -120,7 +121,7 @@ describe("swarm hub graph for 3 models", () => {
 
     test("runs each model from its image digest on the hub network with its alias", () => {
         const spec = find(base, SERVICE, "hello-service").inputs.taskSpec;
-        expect(spec.containerSpec.image).toBe(digestOf(find(base, IMAGE, "hello-image").inputs.imageName));
+        expect(spec.containerSpec.image).toBe(digestOf(find(base, IMAGE, "hello-image").inputs.name));
         expect(spec.networksAdvanceds).toEqual([{ id: "hub-network-id", aliases: ["hello"] }]);
         expect(spec.containerSpec.env).toEqual({ PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
     });
@@ -132,7 +133,7 @@ describe("swarm hub graph for 3 models", () => {
             limits: { nanoCpus: 5e8, memoryBytes: 2 ** 30 },
             reservation: { nanoCpus: 2.5e8, memoryBytes: 512 * 2 ** 20 },
         });
-        expect(rf.taskSpec.containerSpec.healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+        expect(rf.taskSpec.containerSpec.healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "1m" });
         expect(rf.taskSpec.containerSpec.healthcheck.tests.join(" ")).toContain("GET /healthz");
         expect(rf.updateConfig).toMatchObject({ order: "start-first", failureAction: "rollback" });
         expect(rf.endpointSpec).toEqual({ mode: "vip", ports: [] });
@@ -172,7 +173,7 @@ describe("swarm hub graph for 3 models", () => {
 describe("changes", () => {
     test("changing one model's code changes only that model's image and service image", async () => {
         const after = await deployHub({ helloCode: "#* @get /echo\nfunction(msg = '') list(msg = toupper(msg))\n" });
-        expect(changed(base, after)).toEqual([`${IMAGE}::hello-image`, `${SERVICE}::hello-service`]);
+        expect(changed(base, after)).toEqual([`${PUSH}::hello-push`, `${IMAGE}::hello-image`, `${SERVICE}::hello-service`]);
         const before = find(base, SERVICE, "hello-service").inputs;
         const now = find(after, SERVICE, "hello-service").inputs;
         expect(now.taskSpec.containerSpec.image).not.toBe(before.taskSpec.containerSpec.image);

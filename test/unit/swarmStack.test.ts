@@ -3,6 +3,8 @@ import { parse } from "yaml";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
 import {
     contentName,
+    dockerDuration,
+    isDockerDuration,
     planGatewayFiles,
     planGatewayService,
     planModelService,
@@ -65,7 +67,7 @@ describe("planModelService", () => {
         expect(healthcheck.test[0]).toBe("CMD");
         expect(healthcheck.test.join(" ")).toContain("GET /healthz");
         expect(renderModelContainerFiles({ packages: [], port: 8000 }).Dockerfile).toContain(`CMD ${JSON.stringify(healthcheck.test.slice(1))}`);
-        expect(healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "60s" });
+        expect(healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "1m" });
     });
 
     test("leaves a prebuilt image's healthcheck alone", () => {
@@ -216,6 +218,29 @@ describe("registry plan", () => {
         expect(service.volumes).toEqual([{ source: "dev-registry-data", target: "/var/lib/registry" }]);
         expect(service.constraints).toEqual(["node.role == manager"]);
         expect(service.ports).toEqual([{ target: 5000, published: 5443, mode: "ingress" }]);
+    });
+});
+
+describe("durations", () => {
+    test("are spelled the way the Docker provider reads them back", () => {
+        expect([0, 5, 45, 60, 90, 3600, 3605, 7200].map(dockerDuration)).toEqual(["0s", "5s", "45s", "1m", "1m30s", "1h", "1h0m5s", "2h"]);
+    });
+
+    test("spelled another way are told apart", () => {
+        expect(["60s", "90s", "1h0m", "0m", "", "5"].filter(isDockerDuration)).toEqual([]);
+        expect(["0s", "1m", "1m30s", "2h", "10s"].every(isDockerDuration)).toBe(true);
+    });
+
+    test("in every planned service are spelled so, or every preview would show a change", () => {
+        // Every string of a plan that looks like a duration: model, gateway and registry services alike.
+        const durations = (value: unknown): string[] =>
+            typeof value === "string"
+                ? /^(\d+[hms])+$/.test(value) ? [value] : []
+                : value && typeof value === "object" ? Object.values(value).flatMap(durations) : [];
+        const plan = planSwarmStack(stackInput({ registry: { secrets: { ...secrets, htpasswd: "pusher:$2y$05$abc" }, options: { volume: "dev-registry-data" } } }));
+        const found = plan.services.flatMap(durations);
+        expect(found.length).toBeGreaterThan(10);
+        expect(found.filter((text) => !isDockerDuration(text))).toEqual([]);
     });
 });
 

@@ -74,7 +74,8 @@ describe("the team stack joining the dev platform (swarm)", () => {
 
     test("creates only the model's image and service: nothing of the gateway, network or registry", () => {
         expect(resourceList(recorded)).toEqual([
-            "docker:index/image:Image iris-image",
+            "docker:index/registryImage:RegistryImage iris-push",
+            "docker:index/remoteImage:RemoteImage iris-image",
             "docker:index/service:Service iris-service",
             "plumberhub:hub:TeamModel iris",
             "plumberhub:image:ModelImage iris",
@@ -93,11 +94,11 @@ describe("the team stack joining the dev platform (swarm)", () => {
 
     test("pushes the image to the platform's registry with the platform's login, the password as a secret", async () => {
         const login = platform.outputs.registryLogin as Record<string, string>;
-        const image = inputsOf("docker:index/image:Image", "iris-image");
-        expect(image.imageName).toMatch(/^127\.0\.0\.1:5000\/iris:[0-9a-f]{16}$/);
-        // The password is secret, so the SDK sends the whole `registry` block as a secret.
-        expect(isSecretInput(image.registry)).toBe(true);
-        expect(image.registry.value).toEqual({ server: "127.0.0.1:5000", username: login.username, password: login.password });
+        expect(inputsOf("docker:index/remoteImage:RemoteImage", "iris-image").name).toMatch(/^127\.0\.0\.1:5000\/iris:[0-9a-f]{16}$/);
+        const push = inputsOf("docker:index/registryImage:RegistryImage", "iris-push");
+        // The password is secret, so the SDK sends the whole `authConfig` block as a secret.
+        expect(isSecretInput(push.authConfig)).toBe(true);
+        expect(push.authConfig.value).toEqual({ address: "127.0.0.1:5000", username: login.username, password: login.password });
         expect(login.password).toMatch(/^pw-plumberhub-registry-users-plumberhub-/);
         expect(inputsOf("docker:index/service:Service", "iris-service").taskSpec.containerSpec.image).toBe(`127.0.0.1:5000/iris@${DIGEST}`);
     });
@@ -121,7 +122,8 @@ describe("the team stack joining the prod platform (AKS)", () => {
 
     test("creates a Kubernetes provider and the model's objects only: nothing of the gateway, cluster or registry", () => {
         expect(resourceList(recorded)).toEqual([
-            "docker:index/image:Image iris-image",
+            "docker:index/registryImage:RegistryImage iris-push",
+            "docker:index/remoteImage:RemoteImage iris-image",
             "kubernetes:apps/v1:Deployment iris-deployment",
             "kubernetes:core/v1:Service iris-service",
             "plumberhub:aks:KubernetesModel iris",
@@ -148,9 +150,10 @@ describe("the team stack joining the prod platform (AKS)", () => {
     });
 
     test("pushes to the platform's ACR with its login and runs the pushed digest", () => {
-        const image = inputsOf("docker:index/image:Image", "iris-image");
-        expect(image.imageName).toMatch(/^plumberhubab12cd34\.azurecr\.io\/iris:[0-9a-f]{16}$/);
-        expect(image.registry).toEqual(secretInputOf({ server: "plumberhubab12cd34.azurecr.io", username: "acr", password: "acr-push-password" }));
+        expect(inputsOf("docker:index/remoteImage:RemoteImage", "iris-image").name).toMatch(/^plumberhubab12cd34\.azurecr\.io\/iris:[0-9a-f]{16}$/);
+        const push = inputsOf("docker:index/registryImage:RegistryImage", "iris-push");
+        expect(push.authConfig).toEqual(secretInputOf({ address: "plumberhubab12cd34.azurecr.io", username: "acr", password: "acr-push-password" }));
+        expect(push.insecureSkipVerify).toBe(false);
         const container = inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").spec.template.spec.containers[0];
         expect(container.image).toBe(`plumberhubab12cd34.azurecr.io/iris@${DIGEST}`);
     });

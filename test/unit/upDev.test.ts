@@ -10,7 +10,7 @@ import * as path from "path";
 const SCRIPT = path.resolve(__dirname, "../../scripts/up-dev.sh");
 const BASH = ["/bin/bash", "/usr/bin/bash"].find((p) => fs.existsSync(p))!;
 /** System tools the script and the fakes need (everything else in it is a bash builtin). */
-const SYSTEM_TOOLS = ["head", "base64", "mkdir", "cat"];
+const SYSTEM_TOOLS = ["head", "base64", "mkdir", "cat", "sed", "bash"];
 const SWARM_FORMAT = "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}";
 
 const FAKES: Record<string, string[]> = {
@@ -26,6 +26,7 @@ const FAKES: Record<string, string[]> = {
         '    case "$2" in',
         '      select) [ -f "$S/stack-$3" ] || { echo "error: no stack named \'$3\' found" >&2; exit 255; } ;;',
         '      init) : > "$S/stack-$3"; echo "Created stack \'$3\'" ;;',
+        '      output) case "$3" in url) echo "https://localhost:8443/" ;; models) printf \'{\\n  "bos-rf": {\\n  },\\n  "hello": {\\n  }\\n}\\n\' ;; esac ;;',
         "    esac ;;",
         '  up) echo "${PULUMI_CONFIG_PASSPHRASE_FILE:-unset}" > "$S/up-passphrase-file"; exit "$(cat "$S/up-exit" 2>/dev/null || echo 0)" ;;',
         '  *) echo "fake pulumi: unexpected $*" >&2; exit 99 ;;',
@@ -46,10 +47,17 @@ const FAKES: Record<string, string[]> = {
         '[ "$1" = ci ] && mkdir -p node_modules && : > node_modules/.package-lock.json',
         "exit 0",
     ],
+    go: ['echo "go $*" >> "$FAKE_STATE/calls"'],
+};
+
+/** Stand-ins for the project's own scripts that up-dev.sh calls: they record the call (get-engine.sh prints where the fake pulumi is). */
+const PROJECT_SCRIPTS: Record<string, string[]> = {
+    "get-engine.sh": ['echo "get-engine.sh" >> "$FAKE_STATE/calls"', 'echo "$FAKE_ENGINE_BIN"'],
+    "build-local-images.sh": ['echo "build-local-images.sh $*" >> "$FAKE_STATE/calls"'],
 };
 
 interface Scenario {
-    /** Tools absent from PATH. */
+    /** Tools absent from PATH; a missing `pulumi` is what the fake get-engine.sh provides. */
     missing?: string[];
     /** `pulumi whoami` answers with this backend (logged in). */
     backend?: string;
@@ -89,9 +97,16 @@ function runUpDev(scenario: Scenario = {}): Result {
         const later = new Date(Date.now() + 60_000);
         fs.utimesSync(path.join(project, "node_modules/.package-lock.json"), later, later);
     }
+    const engineBin = path.join(dir, "engine-bin");
+    fs.mkdirSync(engineBin);
     for (const [tool, lines] of Object.entries(FAKES)) {
-        if (scenario.missing?.includes(tool)) continue;
-        fs.writeFileSync(path.join(bin, tool), [`#!${BASH}`, ...lines, ""].join("\n"), { mode: 0o755 });
+        const missing = scenario.missing?.includes(tool);
+        if (missing && tool !== "pulumi") continue;
+        // A missing pulumi is the one get-engine.sh would build: it appears on PATH once up-dev.sh adds that folder.
+        fs.writeFileSync(path.join(missing ? engineBin : bin, tool), [`#!${BASH}`, ...lines, ""].join("\n"), { mode: 0o755 });
+    }
+    for (const [script, lines] of Object.entries(PROJECT_SCRIPTS)) {
+        fs.writeFileSync(path.join(project, "scripts", script), [`#!${BASH}`, ...lines, ""].join("\n"), { mode: 0o755 });
     }
     for (const tool of SYSTEM_TOOLS) {
         const real = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
@@ -106,7 +121,8 @@ function runUpDev(scenario: Scenario = {}): Result {
 
     const result = spawnSync(BASH, [path.join(project, "scripts/up-dev.sh"), ...(scenario.args ?? [])], {
         cwd: project,
-        env: { PATH: `${bin}:${sys}`, HOME: home, FAKE_STATE: state, ...scenario.env },
+        // The image step is left out (PLUMBERHUB_LOCAL_IMAGES=0) unless a scenario sets it: it runs for real in test/engine.
+        env: { PATH: `${bin}:${sys}`, HOME: home, FAKE_STATE: state, FAKE_ENGINE_BIN: engineBin, PLUMBERHUB_LOCAL_IMAGES: "0", ...scenario.env },
         encoding: "utf8",
         timeout: 20_000,
     });
@@ -122,6 +138,8 @@ function runUpDev(scenario: Scenario = {}): Result {
 
 const INFO = `docker info --format ${SWARM_FORMAT}`;
 const UP = "pulumi up --yes --stack dev";
+/** What up-dev.sh reads after a successful up, to say where the stack is. */
+const AFTER_UP = ["pulumi stack output url --stack dev", "pulumi stack output models --json --stack dev"];
 
 describe("a fresh machine", () => {
     let result: Result;
@@ -139,6 +157,7 @@ describe("a fresh machine", () => {
             "pulumi stack init dev",
             "docker swarm init --advertise-addr 127.0.0.1",
             UP,
+            ...AFTER_UP,
         ]);
         expect(result.status).toBe(0);
     });
@@ -152,6 +171,12 @@ describe("a fresh machine", () => {
             "up-dev: creating the dev stack",
             "up-dev: the Docker engine is not in a swarm: initialising a single-node swarm (docker swarm init --advertise-addr 127.0.0.1)",
             "up-dev: pulumi up --yes --stack dev ",
+            "up-dev: the dev stack is up: https://localhost:8443/ (models: bos-rf, hello; each at https://localhost:8443/MODEL/, its API docs at https://localhost:8443/MODEL/__docs__/)",
+            `up-dev: its secrets passphrase: export PULUMI_CONFIG_PASSPHRASE_FILE=${passphraseFile}`,
+            "up-dev: call it:",
+            "up-dev:   pulumi stack output caCertPem --stack dev > ca.pem",
+            'up-dev:   pulumi stack output passwords --show-secrets --stack dev    # {"USER": "PASSWORD"}',
+            "up-dev:   curl --cacert ca.pem -u USER:PASSWORD https://localhost:8443/bos-rf/__docs__/",
         ]);
     });
 
@@ -166,24 +191,24 @@ describe("a fresh machine", () => {
 describe("what is already there is kept", () => {
     test("an existing backend is used as it is: no login, no passphrase file for a cloud backend", () => {
         const result = runUpDev({ backend: "https://api.pulumi.com", stackExists: true, swarm: "active true", installed: true });
-        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", UP]);
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", UP, ...AFTER_UP]);
         expect(result.passphraseFileSeenByUp).toBe("unset");
         expect(fs.existsSync(path.join(result.home, ".config"))).toBe(false);
     });
 
     test("PULUMI_BACKEND_URL counts as a backend without asking pulumi", () => {
         const result = runUpDev({ stackExists: true, swarm: "active true", installed: true, env: { PULUMI_BACKEND_URL: "azblob://state" } });
-        expect(result.calls).toEqual([INFO, "pulumi stack select dev", UP]);
+        expect(result.calls).toEqual([INFO, "pulumi stack select dev", UP, ...AFTER_UP]);
     });
 
     test("an existing stack is selected, not created", () => {
         const result = runUpDev({ backend: "file://~", stackExists: true, installed: true });
-        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "docker swarm init --advertise-addr 127.0.0.1", UP]);
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "docker swarm init --advertise-addr 127.0.0.1", UP, ...AFTER_UP]);
     });
 
     test("an active swarm is left alone", () => {
         const result = runUpDev({ backend: "file://~", swarm: "active true", installed: true });
-        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "pulumi stack init dev", UP]);
+        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "pulumi stack init dev", UP, ...AFTER_UP]);
         expect(result.status).toBe(0);
     });
 
@@ -202,16 +227,43 @@ describe("what is already there is kept", () => {
 
     test("extra arguments go to pulumi up", () => {
         const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, args: ["--diff", "--target", "urn:x"] });
-        expect(result.calls[result.calls.length - 1]).toBe(`${UP} --diff --target urn:x`);
+        expect(result.calls).toContain(`${UP} --diff --target urn:x`);
+    });
+});
+
+describe("the engine and the images", () => {
+    test("without a Pulumi CLI on PATH, gets the engine with scripts/get-engine.sh and deploys with it", () => {
+        const result = runUpDev({ missing: ["pulumi"], backend: "file://~", stackExists: true, swarm: "active true", installed: true });
+        expect(result.status).toBe(0);
+        expect(result.calls).toEqual([INFO, "get-engine.sh", "pulumi whoami --verbose", "pulumi stack select dev", UP, ...AFTER_UP]);
+        expect(result.stderr).toContain("up-dev: no Pulumi CLI on PATH: getting the engine with scripts/get-engine.sh (built with Go the first time, then cached)");
+        expect(result.stderr).toContain('up-dev: the Pulumi CLI it used is not on your PATH: export PATH="$(bash scripts/get-engine.sh):$PATH"');
+    });
+
+    test("a Pulumi CLI on PATH is used as it is", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true });
+        expect(result.calls).not.toContain("get-engine.sh");
+    });
+
+    test("PLUMBERHUB_LOCAL_IMAGES=1 builds the local images before deploying, and says other commands need it", () => {
+        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, env: { PLUMBERHUB_LOCAL_IMAGES: "1" } });
+        expect(result.calls.indexOf("build-local-images.sh ")).toBeGreaterThan(-1);
+        expect(result.calls.indexOf("build-local-images.sh ")).toBeLessThan(result.calls.indexOf(UP));
+        expect(result.stderr).toContain("up-dev: it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too");
     });
 });
 
 describe("what is missing is named with what to do", () => {
+    test("no pulumi and no Go to build it: what to install, and nothing run", () => {
+        const result = runUpDev({ missing: ["pulumi", "go"] });
+        expect(result.status).toBe(1);
+        expect(result.calls).toEqual([]);
+        expect(result.stderr).toEqual([
+            "up-dev: the Pulumi CLI (pulumi) is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.25 and run this again to build it here",
+        ]);
+    });
+
     test.each([
-        [
-            "pulumi",
-            "up-dev: the Pulumi CLI (pulumi) is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again",
-        ],
         [
             "docker",
             "up-dev: Docker (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, then run this again",

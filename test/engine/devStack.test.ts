@@ -1,0 +1,246 @@
+/**
+ * The dev stack under the real Pulumi engine (scripts/get-engine.sh), end to end on the local Docker engine's swarm:
+ * `pulumi up` from nothing, a no-change preview, a targeted update under load, the policy pack, a team stack through a
+ * real StackReference, a certificate rotation and `pulumi destroy` of both stacks. The tests run in order and share
+ * the deployed stacks. The project is a copy in a temporary folder; the backend is a file backend there.
+ * Load goes only to the gateway on loopback, bounded in requests and time.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tls from "tls";
+import { LOCAL_IMAGES, LOCAL_IMAGES_ENV } from "../../components/spec/stackConfig";
+import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, readResources, urnName } from "../helpers/engine";
+import { request } from "../helpers/gateway";
+import { runBoundedLoad } from "../helpers/load";
+import { run, waitUntil } from "../helpers/processes";
+import { docker, ensureLocalImages, ensureSwarm, readyContainers } from "../helpers/swarm";
+
+jest.setTimeout(30 * 60_000); // each step deploys or previews for real
+
+const STACK = "dev";
+const GATEWAY = "https://localhost:8443";
+
+let work: string;
+let platform: PulumiProject;
+let team: PulumiProject;
+let ca: string;
+let password: string;
+let swarmStarted = false;
+
+const get = (url: string, auth = true) => request(url, { ca, ...(auth ? { user: "alice", password } : {}) });
+const post = (url: string, body: string) =>
+    request(url, { method: "POST", ca, user: "alice", password, body, headers: { "content-type": "application/json" } });
+
+/** The gateway's certificate, as served (sha256 of the DER). */
+function servedCertificate(): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: 8443, servername: "localhost", ca }, () => {
+            const der = socket.getPeerCertificate().raw;
+            socket.end();
+            resolve(crypto.createHash("sha256").update(der).digest("hex"));
+        });
+        socket.once("error", reject);
+    });
+}
+
+beforeAll(async () => {
+    swarmStarted = await ensureSwarm();
+    await ensureLocalImages(Object.values(LOCAL_IMAGES));
+    const before = await hubObjects();
+    if (before.length > 0) {
+        throw new Error(`this Docker engine already runs a plumberhub dev stack or its leftovers (${before.join(", ")}): destroy it first (pulumi destroy --stack dev)`);
+    }
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-engine-"));
+    const passphrase = crypto.randomBytes(24).toString("base64");
+    platform = new PulumiProject(copyProject(path.join(work, "project"), { withoutTests: true }), path.join(work, "state"), passphrase);
+}, 60 * 60_000);
+
+afterAll(async () => {
+    // Whatever a failed test left behind: both stacks destroyed, then the folder.
+    if (team) await team.pulumi(["destroy", "--yes", "--stack", STACK]).catch(() => undefined);
+    if (platform) await platform.pulumi(["destroy", "--yes", "--stack", STACK]).catch(() => undefined);
+    if (swarmStarted) await docker(["swarm", "leave", "--force"]).catch(() => undefined);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+}, 15 * 60_000);
+
+describe("the dev stack under the real engine", () => {
+    test("npm run up:dev deploys it from nothing (registry, both models, gateway) and says how to call it", async () => {
+        // As a newcomer runs it: no Pulumi CLI on PATH (the script gets the engine) and no image switch set (the
+        // script finds out whether the default images can be pulled).
+        const env: NodeJS.ProcessEnv = { ...platform.env, PATH: process.env.PATH };
+        delete env[LOCAL_IMAGES_ENV];
+        const log = path.join(work, "up-events.json");
+        const { stderr } = await run("npm", ["run", "up:dev", "--", "--event-log", log], { cwd: platform.dir, env, timeoutMs: 60 * 60_000 });
+        const changes = changedResources(readEvents(log));
+        const created = Object.entries(changes).filter(([, op]) => op === "create").map(([urn]) => urnName(urn));
+        expect(created).toEqual(expect.arrayContaining(["plumberhub-registry-service", "plumberhub-hello-service", "plumberhub-bos-rf-service", "plumberhub-gateway-service"]));
+        expect(Object.values(changes).every((op) => op === "create")).toBe(true);
+        expect(stderr).toContain(`up-dev: the dev stack is up: ${GATEWAY}/ (models: bos-rf, hello;`);
+        expect(stderr).toContain(`up-dev:   curl --cacert ca.pem -u USER:PASSWORD ${GATEWAY}/bos-rf/__docs__/`);
+        ca = await platform.output<string>(STACK, "caCertPem");
+        password = (await platform.output<Record<string, string>>(STACK, "passwords", true)).alice;
+    });
+
+    test("the state holds no password or private key in plain text", async () => {
+        const state = (await platform.pulumi(["stack", "export", "--stack", STACK])).stdout;
+        const login = await platform.output<{ password: string }>(STACK, "registryLogin", true);
+        expect(state).toContain('"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"'); // Pulumi's secret marker
+        expect(state).not.toContain(password);
+        expect(state).not.toContain(login.password);
+        expect(state).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    });
+
+    test("the gateway refuses a request without credentials", async () => {
+        expect((await get(`${GATEWAY}/hello/echo?msg=hi`, false)).status).toBe(401);
+    });
+
+    test("hello echoes through the gateway", async () => {
+        const reply = await get(`${GATEWAY}/hello/echo?msg=hi`);
+        expect(reply.status).toBe(200);
+        expect(JSON.parse(reply.body)).toEqual({ msg: ["The message is: 'hi'"] });
+    });
+
+    test("bos-rf predicts house prices through the gateway", async () => {
+        const rows = fs.readFileSync(path.join(platform.dir, "examples/models/bos-rf/sample-request.json"), "utf8");
+        const reply = await post(`${GATEWAY}/bos-rf/score`, rows);
+        expect(reply.status).toBe(200);
+        const prices = JSON.parse(reply.body) as number[];
+        expect(prices).toHaveLength((JSON.parse(rows) as unknown[]).length);
+        prices.forEach((price) => expect(price).toBeGreaterThan(5)); // $1000s, Boston 1970s: 5 to 50
+        prices.forEach((price) => expect(price).toBeLessThan(50));
+    });
+
+    test("hello's API docs load through the gateway", async () => {
+        const page = await get(`${GATEWAY}/hello/__docs__/`);
+        expect(page.status).toBe(200);
+        expect(page.body).toMatch(/swagger/i);
+        const spec = JSON.parse((await get(`${GATEWAY}/hello/openapi.json`)).body) as { servers: { url: string }[] };
+        expect(spec.servers[0].url).toMatch(/\/hello\/?$/);
+    });
+
+    test("a preview right after shows no changes", async () => {
+        await platform.pulumi(["preview", "--expect-no-changes", "--stack", STACK]);
+    });
+
+    test("a new model version and a new replica count update only those two models, and bos-rf answers throughout", async () => {
+        const helloCode = path.join(platform.dir, "examples/models/hello/plumber.R");
+        fs.writeFileSync(helloCode, fs.readFileSync(helloCode, "utf8").replace("The message is:", "The new message is:"));
+        await platform.pulumi(["config", "set", "--path", "plumberhub:models[1].replicas", "2", "--stack", STACK]);
+        const rows = fs.readFileSync(path.join(platform.dir, "examples/models/bos-rf/sample-request.json"), "utf8");
+
+        let updating = true;
+        const load = runBoundedLoad(
+            async () => {
+                const reply = await post(`${GATEWAY}/bos-rf/score`, rows);
+                return reply.status === 200 ? null : `HTTP ${reply.status}: ${reply.body.slice(0, 120)}`;
+            },
+            { concurrency: 4, maxRequests: 50_000, maxMs: 15 * 60_000, stop: () => !updating },
+        );
+        let events;
+        try {
+            ({ events } = await platform.pulumiEvents(["up", "--yes", "--stack", STACK]));
+        } finally {
+            updating = false;
+        }
+        const result = await load;
+
+        const changed = Object.fromEntries(Object.entries(changedResources(events)).map(([urn, op]) => [urnName(urn), op]));
+        expect(changed).toEqual({
+            "plumberhub-hello-image": "replace",
+            "plumberhub-hello-push": "replace",
+            "plumberhub-hello-service": "update",
+            "plumberhub-bos-rf-service": "update",
+        });
+        expect(result.failures).toEqual([]);
+        expect(result.ok).toBeGreaterThan(50);
+        expect(JSON.parse((await get(`${GATEWAY}/hello/echo?msg=hi`)).body)).toEqual({ msg: ["The new message is: 'hi'"] });
+        expect(await readyContainers("bos-rf")).toHaveLength(2);
+        console.log(`targeted update under load: ${result.ok} requests to bos-rf answered, ${result.failed} failed, in ${result.elapsedMs} ms`);
+    });
+
+    test("the policy pack passes on the dev stack", async () => {
+        const { stdout } = await platform.pulumi(["preview", "--policy-pack", "policy", "--stack", STACK]);
+        expect(stdout).toMatch(/Policies:\s*\n\s*✅ plumberhub@v[\d.]+ \(local: policy\)/);
+    });
+
+    test("a stack config that breaks a policy fails the preview with the rule's message", async () => {
+        await platform.pulumi(["config", "set", "--path", "plumberhub:models[2].name", "tagged", "--stack", STACK]);
+        await platform.pulumi(["config", "set", "--path", "plumberhub:models[2].image", LOCAL_IMAGES.baseImage, "--stack", STACK]);
+        try {
+            const { stdout } = await platform.pulumiFailing(["preview", "--policy-pack", "policy", "--stack", STACK]);
+            expect(stdout).toContain(
+                `swarm service "plumberhub-tagged-service" uses image "${LOCAL_IMAGES.baseImage}", which is not pinned by digest: use "registry/repository@sha256:<64 hex digits>"`,
+            );
+        } finally {
+            await platform.pulumi(["config", "rm", "--path", "plumberhub:models[2]", "--stack", STACK]);
+        }
+        await platform.pulumi(["preview", "--expect-no-changes", "--stack", STACK]);
+    });
+});
+
+describe("a team stack next to it", () => {
+    beforeAll(async () => {
+        await run("npm", ["run", "build"], { cwd: platform.dir, timeoutMs: 5 * 60_000 });
+        const teamDir = path.join(platform.dir, "examples/team-stack");
+        await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: teamDir, timeoutMs: 10 * 60_000 });
+        team = new PulumiProject(teamDir, path.join(work, "state"), platform.env.PULUMI_CONFIG_PASSPHRASE!);
+        await team.pulumi(["stack", "init", STACK]);
+    }, 20 * 60_000);
+
+    test("pulumi up of examples/team-stack reads the platform through a StackReference and deploys iris", async () => {
+        const { events } = await team.pulumiEvents(["up", "--yes", "--stack", STACK]);
+        expect(readResources(events)).toContain("pulumi:pulumi:StackReference");
+        const created = Object.entries(changedResources(events)).filter(([, op]) => op === "create").map(([urn]) => urnName(urn));
+        expect(created).toEqual(expect.arrayContaining(["iris-image", "iris-push", "iris-service"]));
+        expect(await team.output(STACK, "url")).toBe(`${GATEWAY}/iris/`);
+    });
+
+    test("iris answers through the platform's gateway", async () => {
+        const rows = fs.readFileSync(path.join(team.dir, "models/iris/sample-request.json"), "utf8");
+        const reply = await post(`${GATEWAY}/iris/predict`, rows);
+        expect(reply.status).toBe(200);
+        expect(JSON.parse(reply.body)).toEqual({ species: ["setosa", "versicolor", "virginica"] });
+    });
+
+    test("the landing page lists the platform's own models and not the team's", async () => {
+        const page = await get(`${GATEWAY}/`);
+        expect(page.status).toBe(200);
+        expect(page.body).toContain('href="/hello/__docs__/"');
+        expect(page.body).toContain('href="/bos-rf/__docs__/"');
+        expect(page.body).not.toContain("iris");
+    });
+});
+
+describe("certificate rotation", () => {
+    test("once the rotation time has passed, pulumi up --refresh serves a new certificate from the same CA", async () => {
+        const before = await servedCertificate();
+        // The shortest rotation period is an hour: move the recorded rotation time into the past instead of waiting.
+        const file = path.join(work, "state.json");
+        fs.writeFileSync(file, (await platform.pulumi(["stack", "export", "--stack", STACK])).stdout);
+        const state = JSON.parse(fs.readFileSync(file, "utf8")) as { deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] } };
+        const rotations = state.deployment.resources.filter((r) => r.type === "time:index/rotating:Rotating");
+        expect(rotations.length).toBeGreaterThan(0);
+        for (const rotation of rotations) rotation.outputs!.rotationRfc3339 = "2020-01-01T00:00:00Z";
+        fs.writeFileSync(file, JSON.stringify(state));
+        await platform.pulumi(["stack", "import", "--file", file, "--stack", STACK]);
+
+        const { events } = await platform.pulumiEvents(["up", "--refresh", "--yes", "--stack", STACK]);
+        const replaced = Object.entries(changedResources(events)).filter(([, op]) => op.includes("replace")).map(([urn]) => urnName(urn));
+        expect(replaced).toEqual(expect.arrayContaining(["plumberhub-tls-server-key", "plumberhub-tls-server"]));
+        expect(replaced.filter((name) => name.includes("-tls-ca"))).toEqual([]);
+        await waitUntil("the gateway to serve the new certificate", async () => (await servedCertificate()) !== before, 120_000, 1000);
+        expect((await get(`${GATEWAY}/hello/echo?msg=hi`)).status).toBe(200); // still trusted through the same CA
+        expect(await platform.output(STACK, "caCertPem")).toBe(ca);
+    });
+});
+
+describe("pulumi destroy", () => {
+    test("of both stacks leaves no service, network, secret, config or volume of theirs", async () => {
+        await team.pulumi(["destroy", "--yes", "--stack", STACK]);
+        await platform.pulumi(["destroy", "--yes", "--stack", STACK]);
+        await waitUntil("the stacks' tasks to stop", async () => (await hubObjects()).length === 0, 120_000, 1000).catch(() => undefined);
+        expect(await hubObjects()).toEqual([]);
+    });
+});
