@@ -91,6 +91,7 @@ async function main(): Promise<void> {
         }
         const perModel = (count: number) => (medians[count] - medians[0]) / count;
         console.log(`per-model cost of a no-op preview: ${(perModel(2) * 1000).toFixed(0)} ms at 2 models, ${(perModel(20) * 1000).toFixed(0)} ms at 20`);
+        if (perModel(2) <= 0) throw new Error("2 models previewed no slower than none: the difference is below the noise; raise BENCH_PREVIEWS");
         const ratio = perModel(20) / perModel(2);
         console.log(`engine_preview_scaling_ratio=${ratio.toFixed(2)}`);
         if (ratio > TARGET) process.exitCode = 1;

@@ -26,10 +26,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$start_docker" = 1 ] && ! docker info >/dev/null 2>&1; then
+    [ -z "${DOCKER_HOST:-}" ] || die "the Docker engine at DOCKER_HOST=$DOCKER_HOST does not answer: start that engine (this script only starts the local one)"
     [ "$(id -u)" = 0 ] || die "the Docker engine does not answer and only root can start it here: start it (sudo systemctl start docker)"
-    say "starting dockerd (log: /var/log/plumberhub-dockerd.log)"
-    mkdir -p /var/log
-    nohup dockerd >/var/log/plumberhub-dockerd.log 2>&1 &
+    if [ -d /run/systemd/system ]; then
+        say "starting the Docker engine (systemctl start docker)"
+        systemctl start docker || die "systemctl start docker failed: see \`journalctl -u docker\`"
+    else
+        # No init system to run it (containers, CI machines): in the background, with a log.
+        say "starting dockerd (log: /var/log/plumberhub-dockerd.log)"
+        mkdir -p /var/log
+        nohup dockerd >/var/log/plumberhub-dockerd.log 2>&1 &
+    fi
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-    docker info >/dev/null 2>&1 || { tail -20 /var/log/plumberhub-dockerd.log >&2; die "dockerd did not start: see the log lines above"; }
+    docker info >/dev/null 2>&1 || { tail -20 /var/log/plumberhub-dockerd.log >&2 2>/dev/null || true; die "the Docker engine did not start: see the log lines above"; }
 fi

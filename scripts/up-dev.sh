@@ -38,15 +38,17 @@ command -v npm >/dev/null 2>&1 ||
 need_engine=0
 if ! command -v pulumi >/dev/null 2>&1; then
     command -v go >/dev/null 2>&1 ||
-        die "the Pulumi CLI (pulumi) is not installed: install it with \`curl -fsSL https://get.pulumi.com | sh\` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.25 and run this again to build it here"
+        die "the Pulumi CLI (pulumi) is not installed: install it with \`curl -fsSL https://get.pulumi.com | sh\` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.26 and run this again to build it here"
     need_engine=1
 fi
 # As root on Debian (a fresh server or CI machine) a missing or stopped Docker engine is installed and started, as
 # scripts/test.sh does; anywhere else this says what to do.
 can_apt() { [ "$(id -u 2>/dev/null)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
-if can_apt && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
-    say "no Docker engine answers: installing and starting it (scripts/debian-packages.sh)"
-    bash "$ROOT/scripts/debian-packages.sh" --start-docker docker.io || die "installing or starting the Docker engine failed: see the lines above"
+if can_apt && [ -z "${DOCKER_HOST:-}" ] && ! { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }; then
+    missing_engine=()
+    command -v dockerd >/dev/null 2>&1 || missing_engine+=(docker.io)
+    say "no Docker engine answers: ${missing_engine:+installing and }starting it (scripts/debian-packages.sh)"
+    bash "$ROOT/scripts/debian-packages.sh" --start-docker "${missing_engine[@]}" || die "installing or starting the Docker engine failed: see the lines above"
 fi
 command -v docker >/dev/null 2>&1 ||
     die "Docker (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, start it, then run this again"
@@ -84,24 +86,35 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # --- 3. images ------------------------------------------------------------------------------------
-# The stack's default images, printed by the code that owns them.
-if [ -z "${PLUMBERHUB_LOCAL_IMAGES+set}" ]; then
-    default_images="$(node -r "$ROOT/scripts/register-ts.js" -e '
-        const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
-        const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarmStack");
-        console.log([DEFAULT_BASE_IMAGE, DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE].join(" "));')" ||
-        die "cannot read the default images from components/render (is \`npm ci\` done?)"
-    for image in $default_images; do
+# The switch and the default images, read from the code that owns them (components/spec, components/render).
+images="$(node -r "$ROOT/scripts/register-ts.js" -e '
+    const { LOCAL_IMAGES_ENV, localImagesRequested } = require("./components/spec/stackConfig");
+    const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
+    const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarmStack");
+    try {
+        console.log(process.env[LOCAL_IMAGES_ENV] === undefined ? "auto" : localImagesRequested(process.env) ? "on" : "off");
+    } catch (error) {
+        console.error(error.message);
+        process.exit(2);
+    }
+    console.log([DEFAULT_BASE_IMAGE, DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE].join(" "));')" ||
+    die "cannot decide which images to use: see the line above (is \`npm ci\` done?)"
+local_images="${images%%$'\n'*}"
+if [ "$local_images" = auto ]; then
+    for image in ${images#*$'\n'}; do
         docker image inspect "$image" >/dev/null 2>&1 && continue
         say "pulling $image"
-        if ! timeout 300 docker pull -q "$image" >/dev/null 2>&1; then
-            say "cannot pull $image (no image registry reachable?): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)"
-            export PLUMBERHUB_LOCAL_IMAGES=1
-            break
-        fi
+        pull_error="$(docker pull -q "$image" 2>&1 >/dev/null)" && continue
+        # Only where the local images can be built (root with apt: debootstrap) is that the way out; elsewhere the
+        # reason (network, rate limit, login) is the user's to fix.
+        can_apt || die "cannot pull $image: ${pull_error:-docker pull failed}. Fix that, or build the images from Debian packages (as root: scripts/build-local-images.sh) and run this again with PLUMBERHUB_LOCAL_IMAGES=1"
+        say "cannot pull $image (${pull_error:-docker pull failed}): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)"
+        local_images=on
+        break
     done
 fi
-if [ "${PLUMBERHUB_LOCAL_IMAGES:-}" = 1 ] || [ "${PLUMBERHUB_LOCAL_IMAGES:-}" = true ]; then
+if [ "$local_images" = on ]; then
+    export PLUMBERHUB_LOCAL_IMAGES=1
     if can_apt && ! command -v debootstrap >/dev/null 2>&1; then
         bash "$ROOT/scripts/debian-packages.sh" debootstrap || die "installing debootstrap failed: see the lines above"
     fi
@@ -151,13 +164,14 @@ if [ "$status" -ne 0 ]; then
     say "pulumi up failed (exit $status): see the errors above; fix them and run \`npm run up:dev\` again"
     exit "$status"
 fi
-url="$(pulumi stack output url --stack "$STACK")"
+url="$(pulumi stack output url --stack "$STACK")" || die "the stack is up, but reading its \`url\` output failed: see the line above"
 # Top-level keys of the `models` output (pulumi prints JSON two spaces deep).
-models="$(pulumi stack output models --json --stack "$STACK" | sed -n 's/^  "\([^"]*\)": {$/\1/p')"
+models="$(pulumi stack output models --json --stack "$STACK")" || die "the stack is up, but reading its \`models\` output failed: see the line above"
+models="$(printf '%s\n' "$models" | sed -n 's/^  "\([^"]*\)": {$/\1/p')"
 first_model="${models%%$'\n'*}"
 say "the $STACK stack is up: $url (models: ${models//$'\n'/, }; each at ${url}MODEL/, its API docs at ${url}MODEL/__docs__/)"
 [ -z "$engine_bin" ] || say "the Pulumi CLI it used is not on your PATH: export PATH=\"\$(bash scripts/get-engine.sh):\$PATH\""
-case "${PLUMBERHUB_LOCAL_IMAGES:-}" in 1 | true) say "it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too" ;; esac
+[ "$local_images" != on ] || say "it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too"
 [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] || say "its secrets passphrase: export PULUMI_CONFIG_PASSPHRASE_FILE=$PULUMI_CONFIG_PASSPHRASE_FILE"
 say "call it:"
 say "  pulumi stack output caCertPem --stack $STACK > ca.pem"

@@ -15,7 +15,7 @@ import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, r
 import { request } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { run, waitUntil } from "../helpers/processes";
-import { docker, ensureLocalImages, ensureSwarm, readyContainers } from "../helpers/swarm";
+import { docker, ensureLocalImages, ensureSwarm, waitForService } from "../helpers/swarm";
 
 jest.setTimeout(30 * 60_000); // each step deploys or previews for real
 
@@ -58,9 +58,16 @@ beforeAll(async () => {
 }, 60 * 60_000);
 
 afterAll(async () => {
-    // Whatever a failed test left behind: both stacks destroyed, then the folder.
-    if (team) await team.pulumi(["destroy", "--yes", "--stack", STACK]).catch(() => undefined);
-    if (platform) await platform.pulumi(["destroy", "--yes", "--stack", STACK]).catch(() => undefined);
+    // Whatever a failed test left behind: both stacks destroyed, then the folder; if a destroy fails, the folder (the
+    // stacks' state) stays so they can still be destroyed by hand.
+    const failed: string[] = [];
+    for (const project of [team, platform]) {
+        if (project) await project.pulumi(["destroy", "--yes", "--stack", STACK]).catch((error: Error) => failed.push(error.message));
+    }
+    if (failed.length > 0) {
+        console.error(`destroy failed; the state is kept in ${work} (PULUMI_BACKEND_URL=file://${path.join(work, "state")}):\n${failed.join("\n")}`);
+        return;
+    }
     if (swarmStarted) await docker(["swarm", "leave", "--force"]).catch(() => undefined);
     if (work) fs.rmSync(work, { recursive: true, force: true });
 }, 15 * 60_000);
@@ -73,6 +80,9 @@ describe("the dev stack under the real engine", () => {
         delete env[LOCAL_IMAGES_ENV];
         const log = path.join(work, "up-events.json");
         const { stderr } = await run("npm", ["run", "up:dev", "--", "--event-log", log], { cwd: platform.dir, env, timeoutMs: 60 * 60_000 });
+        // Every later command runs the stack with the images up-dev chose (local ones where nothing can be pulled).
+        const local = stderr.includes("up-dev: it runs the local images");
+        platform.env[LOCAL_IMAGES_ENV] = local ? "1" : "0";
         const changes = changedResources(readEvents(log));
         const created = Object.entries(changes).filter(([, op]) => op === "create").map(([urn]) => urnName(urn));
         expect(created).toEqual(expect.arrayContaining(["plumberhub-registry-service", "plumberhub-hello-service", "plumberhub-bos-rf-service", "plumberhub-gateway-service"]));
@@ -156,7 +166,7 @@ describe("the dev stack under the real engine", () => {
         expect(result.failures).toEqual([]);
         expect(result.ok).toBeGreaterThan(50);
         expect(JSON.parse((await get(`${GATEWAY}/hello/echo?msg=hi`)).body)).toEqual({ msg: ["The new message is: 'hi'"] });
-        expect(await readyContainers("bos-rf")).toHaveLength(2);
+        await waitForService("bos-rf", 2); // up waits for running tasks; healthy comes within the start period
         console.log(`targeted update under load: ${result.ok} requests to bos-rf answered, ${result.failed} failed, in ${result.elapsedMs} ms`);
     });
 
@@ -185,7 +195,9 @@ describe("a team stack next to it", () => {
         await run("npm", ["run", "build"], { cwd: platform.dir, timeoutMs: 5 * 60_000 });
         const teamDir = path.join(platform.dir, "examples/team-stack");
         await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: teamDir, timeoutMs: 10 * 60_000 });
-        team = new PulumiProject(teamDir, path.join(work, "state"), platform.env.PULUMI_CONFIG_PASSPHRASE!);
+        team = new PulumiProject(teamDir, path.join(work, "state"), platform.env.PULUMI_CONFIG_PASSPHRASE!, {
+            [LOCAL_IMAGES_ENV]: platform.env[LOCAL_IMAGES_ENV]!, // the platform's choice of images
+        });
         await team.pulumi(["stack", "init", STACK]);
     }, 20 * 60_000);
 

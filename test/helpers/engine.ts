@@ -16,20 +16,30 @@ import { docker, REPO_ROOT } from "./swarm";
 let engineBin: string | undefined;
 
 /**
- * The folder to put first on PATH for the engine (empty when a fitting `pulumi` is already on PATH). Builds it the
- * first time (scripts/get-engine.sh: several minutes); throws with the script's output when it cannot.
+ * The folder with the `pulumi` to run (built by scripts/get-engine.sh the first time, several minutes, or the one
+ * already on PATH). Throws with the script's output when it cannot get one.
  */
 export function getEngine(): string {
     if (engineBin !== undefined) return engineBin;
     const result = spawnSync("bash", [path.join(REPO_ROOT, "scripts/get-engine.sh")], { encoding: "utf8", timeout: 60 * 60_000 });
-    if (result.status !== 0) {
+    const bin = result.stdout?.trim().split("\n").pop();
+    if (result.status !== 0 || !bin) {
         throw new Error(`scripts/get-engine.sh failed (exit ${result.status ?? result.signal}):\n${result.stderr}`);
     }
-    engineBin = result.stdout.trim().split("\n").pop() ?? "";
+    engineBin = bin;
     return engineBin;
 }
 
-/** The checkout's files (tracked, and new ones git does not ignore) copied to `dest`; node_modules is linked. */
+/** Whether the engine is the one scripts/get-engine.sh built (bridged provider plugins), not an official CLI's. */
+export function isBuiltEngine(): boolean {
+    return fs.existsSync(path.join(getEngine(), "..", "complete"));
+}
+
+/**
+ * The checkout's files (tracked, and new ones git does not ignore) copied to `dest`; node_modules is linked. A stack
+ * file's secrets-provider lines (`encryptionsalt:` that `npm run up:dev` leaves in Pulumi.dev.yaml) are left out:
+ * they belong to the checkout's passphrase, and the copy gets its own.
+ */
 export function copyProject(dest: string, options: { withoutTests?: boolean } = {}): string {
     const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" });
     if (listed.status !== 0) throw new Error(`git ls-files failed in ${REPO_ROOT}: ${listed.stderr}`);
@@ -38,7 +48,12 @@ export function copyProject(dest: string, options: { withoutTests?: boolean } = 
         const from = path.join(REPO_ROOT, file);
         if (!fs.existsSync(from)) continue; // deleted in the working tree
         fs.mkdirSync(path.dirname(path.join(dest, file)), { recursive: true });
-        fs.copyFileSync(from, path.join(dest, file));
+        if (/(^|\/)Pulumi\.[^/]+\.yaml$/.test(file)) {
+            const config = fs.readFileSync(from, "utf8").replace(/^(encryptionsalt|secretsprovider|encryptedkey):.*\n/gm, "");
+            fs.writeFileSync(path.join(dest, file), config);
+        } else {
+            fs.copyFileSync(from, path.join(dest, file));
+        }
         // Same times as the checkout: `npm run up:dev` compares package-lock.json with node_modules by age.
         const { atime, mtime } = fs.statSync(from);
         fs.utimesSync(path.join(dest, file), atime, mtime);
@@ -78,11 +93,13 @@ export class PulumiProject {
         fs.mkdirSync(stateDir, { recursive: true });
         this.env = {
             ...process.env,
-            PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH,
+            PATH: `${bin}:${process.env.PATH}`,
             PULUMI_BACKEND_URL: `file://${stateDir}`,
             PULUMI_CONFIG_PASSPHRASE: passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "1",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            // The built engine has its plugins installed and nowhere to download others from: fail at once, not after
+            // a download attempt. An official CLI downloads its plugins as usual.
+            ...(isBuiltEngine() ? { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } : {}),
             // `--event-log` (the engine's events as JSON lines) is one of the debug commands, as for the automation API.
             PULUMI_DEBUG_COMMANDS: "true",
             [LOCAL_IMAGES_ENV]: "1",

@@ -39,6 +39,8 @@ const FAKES: Record<string, string[]> = {
         'case "$1" in',
         '  info) echo "$(cat "$S/swarm")" ;;',
         '  swarm) [ "$2" = init ] && echo "active true" > "$S/swarm"; echo "Swarm initialized: current node (abc) is now a manager." ;;',
+        '  image) [ -f "$S/images-present" ] || { echo "Error: No such image: $3" >&2; exit 1; } ;;',
+        '  pull) if [ -f "$S/pull-fails" ]; then echo "Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host" >&2; exit 1; fi ;;',
         '  *) echo "fake docker: unexpected $*" >&2; exit 99 ;;',
         "esac",
     ],
@@ -48,7 +50,19 @@ const FAKES: Record<string, string[]> = {
         "exit 0",
     ],
     go: ['echo "go $*" >> "$FAKE_STATE/calls"'],
+    // Answers the script's one question to the TypeScript code: the images switch (auto, on, off) and the defaults.
+    node: [
+        'case "${PLUMBERHUB_LOCAL_IMAGES-unset}" in unset) echo auto ;; 1|true) echo on ;; ""|0|false) echo off ;;',
+        '  *) echo "environment variable \`PLUMBERHUB_LOCAL_IMAGES\` must be 1 or true (use the local images) or 0, false or empty (do not), got \"$PLUMBERHUB_LOCAL_IMAGES\"" >&2; exit 2 ;; esac',
+        'echo "r/base:1 nginx:1 registry:1"',
+    ],
+    // Present only in scenarios that are root on Debian.
+    id: ['[ "$1" = -u ] && echo 0'],
+    "apt-get": ['echo "apt-get $*" >> "$FAKE_STATE/calls"'],
+    debootstrap: [":"],
 };
+/** Fakes that exist only when a scenario asks for them. */
+const OPTIONAL_FAKES = ["id", "apt-get", "debootstrap"];
 
 /** Stand-ins for the project's own scripts that up-dev.sh calls: they record the call (get-engine.sh prints where the fake pulumi is). */
 const PROJECT_SCRIPTS: Record<string, string[]> = {
@@ -59,6 +73,12 @@ const PROJECT_SCRIPTS: Record<string, string[]> = {
 interface Scenario {
     /** Tools absent from PATH; a missing `pulumi` is what the fake get-engine.sh provides. */
     missing?: string[];
+    /** Root on Debian: `id -u` says 0, apt-get and debootstrap are there. */
+    rootOnDebian?: boolean;
+    /** The default images are already on the engine. */
+    imagesPresent?: boolean;
+    /** `docker pull` fails as it does without a reachable registry. */
+    pullFails?: boolean;
     /** `pulumi whoami` answers with this backend (logged in). */
     backend?: string;
     stackExists?: boolean;
@@ -100,7 +120,7 @@ function runUpDev(scenario: Scenario = {}): Result {
     const engineBin = path.join(dir, "engine-bin");
     fs.mkdirSync(engineBin);
     for (const [tool, lines] of Object.entries(FAKES)) {
-        const missing = scenario.missing?.includes(tool);
+        const missing = scenario.missing?.includes(tool) || (OPTIONAL_FAKES.includes(tool) && !scenario.rootOnDebian);
         if (missing && tool !== "pulumi") continue;
         // A missing pulumi is the one get-engine.sh would build: it appears on PATH once up-dev.sh adds that folder.
         fs.writeFileSync(path.join(missing ? engineBin : bin, tool), [`#!${BASH}`, ...lines, ""].join("\n"), { mode: 0o755 });
@@ -118,6 +138,8 @@ function runUpDev(scenario: Scenario = {}): Result {
     fs.writeFileSync(path.join(state, "swarm"), `${scenario.swarm ?? "inactive false"}\n`);
     if (scenario.engineDown) fs.writeFileSync(path.join(state, "engine-down"), "");
     if (scenario.upExit !== undefined) fs.writeFileSync(path.join(state, "up-exit"), `${scenario.upExit}\n`);
+    if (scenario.imagesPresent) fs.writeFileSync(path.join(state, "images-present"), "");
+    if (scenario.pullFails) fs.writeFileSync(path.join(state, "pull-fails"), "");
 
     const result = spawnSync(BASH, [path.join(project, "scripts/up-dev.sh"), ...(scenario.args ?? [])], {
         cwd: project,
@@ -245,6 +267,47 @@ describe("the engine and the images", () => {
         expect(result.calls).not.toContain("get-engine.sh");
     });
 
+    const ready: Scenario = { backend: "file://~", stackExists: true, swarm: "active true", installed: true };
+    const auto = { PLUMBERHUB_LOCAL_IMAGES: undefined as unknown as string };
+
+    test("default images already on the engine are used: nothing pulled or built", () => {
+        const result = runUpDev({ ...ready, imagesPresent: true, env: auto });
+        expect(result.calls.filter((call) => /docker pull|build-local-images/.test(call))).toEqual([]);
+        expect(result.status).toBe(0);
+    });
+
+    test("missing default images are pulled", () => {
+        const result = runUpDev({ ...ready, env: auto });
+        expect(result.calls.filter((call) => call.startsWith("docker pull"))).toEqual(["docker pull -q r/base:1", "docker pull -q nginx:1", "docker pull -q registry:1"]);
+        expect(result.calls).not.toContain("build-local-images.sh ");
+    });
+
+    test("where nothing can be pulled, root on Debian builds the local images and uses them", () => {
+        const result = runUpDev({ ...ready, pullFails: true, rootOnDebian: true, env: auto });
+        expect(result.status).toBe(0);
+        expect(result.calls).toContain("build-local-images.sh ");
+        expect(result.stderr).toContain(
+            'up-dev: cannot pull r/base:1 (Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)',
+        );
+        expect(result.stderr).toContain("up-dev: it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too");
+    });
+
+    test("where nothing can be pulled and the local images cannot be built, says why and what to do, and deploys nothing", () => {
+        const result = runUpDev({ ...ready, pullFails: true, env: auto });
+        expect(result.status).toBe(1);
+        expect(result.calls).not.toContain(UP);
+        expect(result.stderr[result.stderr.length - 1]).toBe(
+            'up-dev: cannot pull r/base:1: Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host. Fix that, or build the images from Debian packages (as root: scripts/build-local-images.sh) and run this again with PLUMBERHUB_LOCAL_IMAGES=1',
+        );
+    });
+
+    test("a PLUMBERHUB_LOCAL_IMAGES that means nothing is refused before anything is deployed", () => {
+        const result = runUpDev({ ...ready, env: { PLUMBERHUB_LOCAL_IMAGES: "yes" } });
+        expect(result.status).toBe(1);
+        expect(result.calls).not.toContain(UP);
+        expect(result.stderr).toEqual(["up-dev: cannot decide which images to use: see the line above (is `npm ci` done?)"]);
+    });
+
     test("PLUMBERHUB_LOCAL_IMAGES=1 builds the local images before deploying, and says other commands need it", () => {
         const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, env: { PLUMBERHUB_LOCAL_IMAGES: "1" } });
         expect(result.calls.indexOf("build-local-images.sh ")).toBeGreaterThan(-1);
@@ -259,7 +322,7 @@ describe("what is missing is named with what to do", () => {
         expect(result.status).toBe(1);
         expect(result.calls).toEqual([]);
         expect(result.stderr).toEqual([
-            "up-dev: the Pulumi CLI (pulumi) is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.25 and run this again to build it here",
+            "up-dev: the Pulumi CLI (pulumi) is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` (or see https://www.pulumi.com/docs/iac/download-install/), open a new shell, then run this again; or install Go ≥ 1.26 and run this again to build it here",
         ]);
     });
 

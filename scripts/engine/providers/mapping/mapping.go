@@ -7,8 +7,11 @@ package mapping
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"runtime"
+	"sort"
 
 	pfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
@@ -22,8 +25,25 @@ import (
 	randomshim "github.com/terraform-providers/terraform-provider-random/shim"
 )
 
-// Names lists the providers this module builds, in build order.
-var Names = []string{"docker", "random", "tls", "time"}
+// The providers this module builds, by plugin name, with the npm package whose names they speak: the one list,
+// read by scripts/get-engine.sh and test/engine/providerSchemas.test.ts too.
+//
+//go:embed providers.json
+var providersJSON []byte
+
+// Names lists the providers this module builds, sorted.
+var Names = func() []string {
+	var packages map[string]string
+	if err := json.Unmarshal(providersJSON, &packages); err != nil {
+		panic(fmt.Sprintf("mapping/providers.json: %v", err))
+	}
+	names := make([]string, 0, len(packages))
+	for name := range packages {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}()
 
 // Info is the bridge description of provider `name` reporting `version` (the npm SDK's plugin version).
 // `metadata` is the bridge metadata generated next to the schema (nil while generating it).

@@ -234,12 +234,15 @@ func (h *languageHost) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.Se
 	}
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("could not run node: %w", err)
 	}
 	if proxy != nil {
+		// Attach forwards the engine's calls to the pack and returns when the pack's process ends.
 		if err := proxy.Attach(ctx, cmd); err != nil {
-			return fmt.Errorf("could not attach the policy pack: %w", err)
+			return fmt.Errorf("policy pack %s stopped: %w", req.GetName(), err)
 		}
 	} else if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("plugin %s exited: %w", req.GetName(), err)
