@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { LOCAL_IMAGES } from "../components/spec/stackConfig";
+import { LOCAL_IMAGES } from "../components/config/stackConfig";
 import { copyProject, hubObjects, PulumiProject } from "../test/helpers/engine";
 import { ensureLocalImages, ensureSwarm } from "../test/helpers/swarm";
 import { median } from "./median";

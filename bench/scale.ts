@@ -27,7 +27,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { planSwarmStack, renderSwarmStackFiles } from "../components/render/swarmStack";
-import { validateModels } from "../components/spec";
+import { validateModels } from "../components/config";
 import { makeTls, request, tempDir } from "../test/helpers/gateway";
 import { freePort, requireTools, waitUntil } from "../test/helpers/processes";
 import { BASE_IMAGES, buildModelImage, deployStack, docker, ensureLocalImages, ensureSwarm, removeStack, REPO_ROOT, waitForService } from "../test/helpers/swarm";

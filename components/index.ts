@@ -1,4 +1,4 @@
-export * from "./spec";
+export * from "./config";
 export * from "./render";
 export * from "./image";
 export * from "./swarm";

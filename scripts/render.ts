@@ -16,9 +16,9 @@ import { DEFAULT_HUB_NAME, kubernetesManifestsInput, swarmStackInput } from "../
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml } from "../components/render/kubernetes";
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarmStack";
-import { closest } from "../components/spec/checks";
-import { HubConfig } from "../components/spec/environment";
-import { checkStackConfig, localImagesRequested } from "../components/spec/stackConfig";
+import { closest } from "../components/config/checks";
+import { HubConfig } from "../components/config/environment";
+import { checkStackConfig, localImagesRequested } from "../components/config/stackConfig";
 
 export const USAGE =
     "usage: npm run render -- --stack <dev|prod> --out DIR [--image MODEL=REF]... [--registry SERVER]\n" +

@@ -86,9 +86,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # --- 3. images ------------------------------------------------------------------------------------
-# The switch and the default images, read from the code that owns them (components/spec, components/render).
+# The switch and the default images, read from the code that owns them (components/config, components/render).
 images="$(node -r "$ROOT/scripts/register-ts.js" -e '
-    const { LOCAL_IMAGES_ENV, localImagesRequested } = require("./components/spec/stackConfig");
+    const { LOCAL_IMAGES_ENV, localImagesRequested } = require("./components/config/stackConfig");
     const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
     const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarmStack");
     try {

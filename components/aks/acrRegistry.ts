@@ -2,7 +2,7 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RegistryLogin } from "../image/modelImage";
-import { ACR_SUFFIX_LENGTH, AcrSku, defaultAcrNamePrefix, validateAcrSettings } from "../spec/aks";
+import { ACR_SUFFIX_LENGTH, AcrSku, defaultAcrNamePrefix, validateAcrSettings } from "../config/aks";
 import { asResourceError } from "../util/errors";
 
 export interface AcrRegistryArgs {

@@ -15,7 +15,7 @@ import {
     validateKubernetesVersion,
     validateNamespace,
     validateNodePool,
-} from "../spec/aks";
+} from "../config/aks";
 import { asResourceError } from "../util/errors";
 import { childName, createKubernetesResource } from "./kubernetesResources";
 

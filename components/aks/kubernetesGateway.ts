@@ -9,8 +9,8 @@ import {
     renderGatewayObjects,
     renderKubernetesGatewayFiles,
 } from "../render/kubernetes";
-import { validateKubernetesGatewaySettings } from "../spec/aks";
-import { Model } from "../spec/model";
+import { validateKubernetesGatewaySettings } from "../config/aks";
+import { Model } from "../config/model";
 import { asResourceError } from "../util/errors";
 import { childName, createKubernetesResource, KubernetesObjectInput } from "./kubernetesResources";
 

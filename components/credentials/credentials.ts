@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { HtpasswdEntry, renderHtpasswd } from "../render/htpasswd";
-import { checkSuppliedPassword, CredentialsPolicy, validateCredentials } from "../spec/credentials";
+import { checkSuppliedPassword, CredentialsPolicy, validateCredentials } from "../config/credentials";
 import { asResourceError } from "../util/errors";
 
 /** One gateway/registry user. */

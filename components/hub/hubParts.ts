@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { RegistryLogin } from "../image/modelImage";
-import { HubConfig } from "../spec/environment";
-import { Model } from "../spec/model";
+import { HubConfig } from "../config/environment";
+import { Model } from "../config/model";
 import { GatewayTls } from "../tls/gatewayTls";
 import { HubSecrets } from "./readHubConfig";
 

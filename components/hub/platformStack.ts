@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isObject, show } from "../spec/checks";
-import { HUB_TARGETS } from "../spec/environment";
+import { isObject, show } from "../config/checks";
+import { HUB_TARGETS } from "../config/environment";
 import { HubJoinInfo } from "./hubParts";
 
 /** A platform stack's registry login output: where and as whom a team pushes its images. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig, HubSecretKey } from "../spec/environment";
-import { checkStackConfig, localImagesRequested } from "../spec/stackConfig";
+import { HubConfig, HubSecretKey } from "../config/environment";
+import { checkStackConfig, localImagesRequested } from "../config/stackConfig";
 
 /** The secret config values, each already a `pulumi.secret`. Only the keys that are set are present. */
 export interface HubSecrets {

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { DEFAULT_BASE_IMAGE, renderModelContainerFiles } from "../render/modelContainer";
-import { Model } from "../spec/model";
+import { Model } from "../config/model";
 
 /** Files and folders of a model's source that never belong in an image. */
 const IGNORED_NAMES = new Set([".git", ".Rproj.user", ".Rhistory", ".RData", ".DS_Store", "node_modules"]);

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { Model } from "../spec/model";
+import { Model } from "../config/model";
 import { asResourceError } from "../util/errors";
 import { stageModelImageContext } from "./buildContext";
 

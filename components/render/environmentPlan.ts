@@ -3,7 +3,7 @@
  * (`components/hub/swarmEnvironment.ts`, `aksEnvironment.ts`) and the file export (`npm run render`) use, so the
  * exported files and the Pulumi resources come from the same plan. Pure: plain values in, plain values out.
  */
-import { HubConfig } from "../spec/environment";
+import { HubConfig } from "../config/environment";
 import { GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
 import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarmStack";

@@ -6,8 +6,8 @@
  * Works on stock nginx ≥ 1.22 with the standard http modules (map, proxy, auth_basic, rewrite, ssl)
  * plus `auth_request` (only for models with a user list); no njs, no third-party modules.
  */
-import { MAX_MODEL_NAME_LENGTH, MODEL_DEFAULTS, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../spec/validateModel";
-import { validateUserName } from "../spec/credentials";
+import { MAX_MODEL_NAME_LENGTH, MODEL_DEFAULTS, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../config/validateModel";
+import { validateUserName } from "../config/credentials";
 import { LandingEndpoint, renderLandingPage } from "./landingPage";
 
 /** One model behind the gateway. */

@@ -19,7 +19,7 @@
  */
 import * as bcrypt from "bcryptjs";
 import { createHash, createHmac } from "crypto";
-import { validateBcryptCost, validateUserName } from "../spec/credentials";
+import { validateBcryptCost, validateUserName } from "../config/credentials";
 
 export type HtpasswdScheme = "ssha" | "bcrypt";
 

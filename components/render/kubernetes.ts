@@ -5,7 +5,7 @@
  */
 import { createHash } from "crypto";
 import { stringify } from "yaml";
-import { Model } from "../spec/model";
+import { Model } from "../config/model";
 import { GatewayConfig, GatewayLimits, renderGatewayFiles } from "./gateway";
 import { MODEL_UID } from "./modelContainer";
 import { DEFAULT_GATEWAY_IMAGE } from "./swarmStack";

@@ -8,10 +8,10 @@
  */
 import * as crypto from "crypto";
 import { stringify } from "yaml";
-import { Model } from "../spec/model";
+import { Model } from "../config/model";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
 import { healthcheckCommand } from "./modelContainer";
-import { parseQuantity } from "../spec/validateModel";
+import { parseQuantity } from "../config/validateModel";
 
 /** How a service is reached inside the swarm: one virtual IP (IPVS) or DNS round robin over task IPs. */
 export type EndpointMode = "vip" | "dnsrr";

@@ -2,7 +2,7 @@ import * as acme from "@pulumiverse/acme";
 import * as time from "@pulumiverse/time";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsInput, TLS_MODES, TlsMode, validateAcme, validateHosts } from "../spec/tls";
+import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsInput, TLS_MODES, TlsMode, validateAcme, validateHosts } from "../config/tls";
 import { asResourceError } from "../util/errors";
 
 /** Azure DNS credentials for the ACME DNS-01 challenge (lego's `azuredns` provider). */

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
-import { LOCAL_IMAGES, LOCAL_IMAGES_ENV } from "../../components/spec/stackConfig";
+import { LOCAL_IMAGES, LOCAL_IMAGES_ENV } from "../../components/config/stackConfig";
 import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, readResources, urnName } from "../helpers/engine";
 import { request } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LOCAL_IMAGES_ENV } from "../../components/spec/stackConfig";
+import { LOCAL_IMAGES_ENV } from "../../components/config/stackConfig";
 import { run, RunError } from "./processes";
 import { ROLE_LABEL } from "../../components/render/swarmStack";
 import { docker, REPO_ROOT } from "./swarm";

@@ -1,5 +1,5 @@
-import { MODEL_DEFAULTS } from "../../components/spec/validateModel";
-import { Model } from "../../components/spec/model";
+import { MODEL_DEFAULTS } from "../../components/config/validateModel";
+import { Model } from "../../components/config/model";
 
 /** A validated model with the spec's defaults (as `validateModel` fills them), for tests. */
 export function testModel(name: string, overrides: Partial<Model> = {}): Model {

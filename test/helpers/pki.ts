@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { SelfSignedTlsPlan } from "../../components/spec/tls";
+import { SelfSignedTlsPlan } from "../../components/config/tls";
 import { run } from "./processes";
 
 /** @pulumi/tls `allowedUses` → openssl keyUsage / extendedKeyUsage names. An unknown use throws. */

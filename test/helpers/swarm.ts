@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { stageModelImageContext } from "../../components/image/buildContext";
 import { STACK_FILE_NAME } from "../../components/render/swarmStack";
-import { Model } from "../../components/spec/model";
-import { LOCAL_IMAGES } from "../../components/spec/stackConfig";
+import { Model } from "../../components/config/model";
+import { LOCAL_IMAGES } from "../../components/config/stackConfig";
 import { run, waitUntil } from "./processes";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { KUBERNETES_GATEWAY_PATHS, renderKubernetesManifests } from "../../components/render/kubernetes";
-import { Model } from "../../components/spec/model";
+import { Model } from "../../components/config/model";
 import { makeTls, nginxTest, tempDir, writeHtpasswd } from "../helpers/gateway";
 import { findObject } from "../helpers/kubernetesSchema";
 import { testModel } from "../helpers/models";

@@ -7,7 +7,7 @@
  * openssl and curl accept over TLS 1.2 and 1.3 — not that the Go provider encodes them identically.
  */
 import * as fs from "fs";
-import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsPlan } from "../../components/spec/tls";
+import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsPlan } from "../../components/config/tls";
 import { startNginx, tempDir } from "../helpers/gateway";
 import { writeMinimalNginxConf } from "../helpers/nginxConf";
 import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";

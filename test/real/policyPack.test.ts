@@ -7,7 +7,7 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 import { renderModelObjects } from "../../components/render/kubernetes";
-import { validateModel } from "../../components/spec/validateModel";
+import { validateModel } from "../../components/config/validateModel";
 import { Service, startService, waitUntil } from "../helpers/processes";
 
 jest.setTimeout(120_000);

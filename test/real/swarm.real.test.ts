@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { planSwarmStack, renderSwarmStackFiles, SwarmStackInput } from "../../components/render/swarmStack";
-import { Model, validateModels } from "../../components/spec";
+import { Model, validateModels } from "../../components/config";
 import { makeTls, request, tempDir, TestTls } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { freePort, requireTools, waitUntil } from "../helpers/processes";

@@ -36,7 +36,7 @@ const recorded = installRecordingMocks(
 );
 
 import { AcrRegistry, AksCluster, KubernetesGateway, KubernetesModel } from "../../components/aks";
-import { Model } from "../../components/spec/model";
+import { Model } from "../../components/config/model";
 import { testModel } from "../helpers/models";
 
 const model = testModel;

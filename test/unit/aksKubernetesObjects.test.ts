@@ -9,7 +9,7 @@ import {
     SKIP_AWAIT_ANNOTATION,
     toKubernetesYaml,
 } from "../../components/render/kubernetes";
-import { Model } from "../../components/spec/model";
+import { Model } from "../../components/config/model";
 import { testModel } from "../helpers/models";
 import { findObject, kubernetesSchemaErrors, validateKubernetesObjects } from "../helpers/kubernetesSchema";
 

@@ -9,7 +9,7 @@ import {
     validateImageByDigest,
     validateKubernetesGatewaySettings,
     validateKubernetesVersion,
-} from "../../components/spec/aks";
+} from "../../components/config/aks";
 import { testModel } from "../helpers/models";
 
 const hello = testModel("hello");

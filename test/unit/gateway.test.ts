@@ -1,6 +1,6 @@
 import { GatewayConfig, renderGatewayFiles, renderNginxConf, validateGatewayConfig } from "../../components/render/gateway";
 import { escapeHtml, renderLandingPage } from "../../components/render/landingPage";
-import { MAX_MODEL_NAME_LENGTH, RESERVED_MODEL_NAMES } from "../../components/spec";
+import { MAX_MODEL_NAME_LENGTH, RESERVED_MODEL_NAMES } from "../../components/config";
 
 const PATHS = { htpasswd: "/etc/plumberhub/htpasswd", landingDir: "/usr/share/plumberhub" };
 const TLS = { certificatePath: "/etc/plumberhub/tls.crt", keyPath: "/etc/plumberhub/tls.key" };

@@ -168,7 +168,7 @@ describe("GatewayTls provided", () => {
     beforeAll(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-tls-provided-"));
         read = (file) => fs.readFileSync(file, "utf8");
-        const { planSelfSignedTls } = await import("../../components/spec/tls");
+        const { planSelfSignedTls } = await import("../../components/config/tls");
         chain = await makeChainLikeGatewayTls(dir, "good", planSelfSignedTls(HOSTS), NOW);
         otherKey = await makeEcKey(dir, "other");
         const expiredKey = await makeEcKey(dir, "expired");

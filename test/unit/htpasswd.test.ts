@@ -10,7 +10,7 @@ import {
     MIN_GENERATED_PASSWORD_LENGTH,
     passwordEntropyBits,
     validateCredentials,
-} from "../../components/spec/credentials";
+} from "../../components/config/credentials";
 
 const SEED = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 const SALT_0_TO_15 = Buffer.from(Array.from({ length: 16 }, (_, i) => i));

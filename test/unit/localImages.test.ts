@@ -2,7 +2,7 @@
 // Debian packages (for machines that cannot pull from Docker Hub), without changing any Pulumi.<stack>.yaml.
 import * as fs from "fs";
 import * as path from "path";
-import { checkStackConfig, LOCAL_IMAGES, localImagesRequested } from "../../components/spec";
+import { checkStackConfig, LOCAL_IMAGES, localImagesRequested } from "../../components/config";
 import { DEFAULT_BASE_IMAGE } from "../../components/render/modelContainer";
 import { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } from "../../components/render/swarmStack";
 import { configMap, PROJECT_DIR, stackConfig } from "../helpers/stackProgram";

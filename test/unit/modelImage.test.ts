@@ -9,7 +9,7 @@ const recorded = installRecordingMocks({
 
 import { isLoopbackRegistry, ModelImage, stageBuildContext } from "../../components/image";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
-import { Model, validateModel } from "../../components/spec";
+import { Model, validateModel } from "../../components/config";
 
 const registry = { server: "registry.example.test:5000", username: "pusher", password: "s3cret-push" };
 

@@ -9,7 +9,7 @@ import {
     renderModelObjects,
 } from "../../components/render/kubernetes";
 import { planGatewayConfigs, renderSwarmGatewayConfigs, ROLE_LABEL } from "../../components/render/swarmStack";
-import { validateModel } from "../../components/spec/validateModel";
+import { validateModel } from "../../components/config/validateModel";
 import {
     asResourcePolicy,
     gatewayTlsOn,

@@ -16,7 +16,7 @@ const recorded = installRecordingMocks({
 
 import { ModelImage } from "../../components/image";
 import { planSwarmStack, renderSwarmGatewayConfigs } from "../../components/render/swarmStack";
-import { Model, validateModels } from "../../components/spec";
+import { Model, validateModels } from "../../components/config";
 import { SwarmGateway, SwarmModel, SwarmNetwork, SwarmRegistry, swarmProvider } from "../../components/swarm";
 
 const SERVICE = "docker:index/service:Service";

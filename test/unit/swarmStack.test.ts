@@ -17,7 +17,7 @@ import {
     STACK_FILE_NAME,
     SwarmStackInput,
 } from "../../components/render/swarmStack";
-import { Model, validateModel } from "../../components/spec";
+import { Model, validateModel } from "../../components/config";
 
 const hello: Model = validateModel({ name: "hello", image: "registry.test:5000/hello:1", env: { GREETING: "hi" } });
 const rf: Model = validateModel({ name: "bos-rf", image: "registry.test:5000/bos-rf:1", replicas: 2, cpu: { request: "500m", limit: "1" }, memory: { request: "1Gi", limit: "2Gi" } });

@@ -7,7 +7,7 @@ import {
     planSelfSignedTls,
     validateAcme,
     validateHosts,
-} from "../../components/spec/tls";
+} from "../../components/config/tls";
 import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";
 
 // Fixtures come from the openssl CLI (node cannot sign certificates): about a second in all.

@@ -10,7 +10,7 @@ import {
     parseQuantity,
     validateModel,
     validateModels,
-} from "../../components/spec";
+} from "../../components/config";
 
 // A base folder with: good/plumber.R, empty/ (no plumber.R), notes.txt (a file), dirplumber/plumber.R/ (a folder).
 let base: string;
