@@ -13,6 +13,7 @@
  * policy runtime skip the check for that resource instead of failing it.
  */
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { isPinnedByDigest } from "../components/config/image";
 import { ROLE_LABEL } from "../components/render/swarmStack";
 
 /** The part of a resource a rule reads: Pulumi type token, Pulumi resource name and input properties. */
@@ -42,7 +43,6 @@ export const TYPES = {
     swarmConfig: "docker:index/serviceConfig:ServiceConfig",
 } as const;
 
-const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 function kubernetesLabels(props: Record<string, any>): Record<string, string> {
     return props.metadata?.labels ?? {};
@@ -82,12 +82,12 @@ export function imagesByDigest({ type, name, props }: PolicyResource): string[] 
         `${what} uses image ${JSON.stringify(image ?? null)}, which is not pinned by digest: use "registry/repository@sha256:<64 hex digits>" (ModelImage's \`repoDigest\`), so every replica and every rollback runs the same bytes`;
     if (type === TYPES.deployment) {
         return podContainers(props)
-            .filter(({ container }) => typeof container.image !== "string" || !DIGEST.test(container.image))
+            .filter(({ container }) => !isPinnedByDigest(container.image))
             .map(({ name: what, container }) => problem(`${what} of Deployment "${name}"`, container.image));
     }
     if (type === TYPES.swarmService) {
         const image = props.taskSpec?.containerSpec?.image;
-        return typeof image === "string" && DIGEST.test(image) ? [] : [problem(`swarm service "${name}"`, image)];
+        return isPinnedByDigest(image) ? [] : [problem(`swarm service "${name}"`, image)];
     }
     return [];
 }

@@ -18,6 +18,7 @@ import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarmStack";
 import { closest } from "../components/config/checks";
 import { HubConfig } from "../components/config/environment";
+import { isPinnedByDigest } from "../components/config/image";
 import { checkStackConfig, localImagesRequested } from "../components/config/stackConfig";
 
 export const USAGE =
@@ -181,7 +182,6 @@ export function registryServer(config: HubConfig, override?: string): string {
     return `${registry.namePrefix}${ACR_SUFFIX_PLACEHOLDER}.azurecr.io`;
 }
 
-const DIGEST = /@sha256:[0-9a-f]{64}$/;
 
 /**
  * The image of every model: an `--image` override, else the model's own prebuilt `image`, else
@@ -197,7 +197,7 @@ export function planImages(
     const names = config.models.map((model) => model.name);
     for (const [name, image] of Object.entries(overrides)) {
         if (!names.includes(name)) throw new RenderUsageError(`\`--image ${name}=…\` names no model of the stack; models: ${names.join(", ")}`);
-        if (config.target === "aks" && !DIGEST.test(image)) {
+        if (config.target === "aks" && !isPinnedByDigest(image)) {
             throw new RenderUsageError(`\`--image ${name}=${image}\` must be pinned by digest (\`…@sha256:<64 hex>\`) on AKS`);
         }
     }

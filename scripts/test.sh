@@ -2,7 +2,8 @@
 # Sets up a fresh Debian bookworm machine for the whole test suite, then runs it:
 # Debian packages of the real tools, a running Docker engine, npm dependencies, the local base images
 # (no image can be pulled on these machines), the Pulumi engine (built with Go from the Go module proxy the first
-# time, scripts/get-engine.sh), a type-check, and `npm test` (unit, real and engine tests).
+# time, scripts/get-engine.sh), a type-check, `npm test` (unit, real and engine tests), and the unit tests once more
+# on Node 24.
 # Safe to run again: every step skips what is already there. Needs root (apt, dockerd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,9 @@ npx tsc --noEmit -p examples/team-stack/tsconfig.check.json
 echo "==> tests"
 mkdir -p test-artifacts
 npm test -- --json --outputFile=test-artifacts/jest-results.json "$@"
+
+# Users run the current LTS; the machine's Node may be older. The unit tests once more on it (Node from the npm
+# registry, cached; real and engine tests do not depend on the Node version beyond what the unit tests cover).
+echo "==> unit tests on Node 24"
+node24="$(bash scripts/get-node.sh 24)"
+PATH="$(dirname "$node24"):$PATH" node node_modules/jest/bin/jest.js --selectProjects unit --json --outputFile=test-artifacts/jest-results-node24.json

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NAMESPACE, MODEL_SERVICE_PORT, modelObjectList, renderModelObjects } from "../render/kubernetes";
-import { validateImageByDigest, validateNamespace } from "../config/aks";
+import { validateNamespace } from "../config/aks";
+import { validateImageByDigest } from "../config/image";
 import { Model } from "../config/model";
 import { asResourceError } from "../util/errors";
 import { childName, createKubernetesResource, withContainerImage } from "./kubernetesResources";

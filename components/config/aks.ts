@@ -3,6 +3,8 @@
  * the components in `components/aks/` call these before declaring anything, and rethrow as `ResourceError`.
  * Every message names the field in backticks, the bad value and what is valid.
  */
+import { show } from "./checks";
+import { isImageReference } from "./image";
 
 /** ACR SKUs. */
 export const ACR_SKUS = ["Basic", "Standard", "Premium"] as const;
@@ -25,13 +27,7 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Azure public IP DNS label: 3–63 lower-case letters, digits and `-`, starting with a letter, not ending with `-`. */
 const AZURE_DNS_LABEL = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-/** A container image reference without spaces: `repo[:tag][@sha256:…]`. */
-const IMAGE = /^[a-z0-9][A-Za-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$/;
 const MAX_POOL_NODES = 1000;
-
-function show(value: unknown): string {
-    return value === undefined ? "nothing" : `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;
-}
 
 function isInteger(value: unknown): value is number {
     return typeof value === "number" && Number.isInteger(value);
@@ -169,7 +165,7 @@ export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChe
     if (settings.replicas !== undefined && (!isInteger(settings.replicas) || settings.replicas < 1 || settings.replicas > MAX_GATEWAY_REPLICAS)) {
         throw new Error(`\`replicas\` must be an integer from 1 to ${MAX_GATEWAY_REPLICAS}, got ${show(settings.replicas)}`);
     }
-    if (settings.image !== undefined && (typeof settings.image !== "string" || !IMAGE.test(settings.image))) {
+    if (settings.image !== undefined && !isImageReference(settings.image)) {
         throw new Error(`\`image\` must be an image reference such as \`nginx:1.27.5-alpine\` (lower-case, no spaces), got ${show(settings.image)}`);
     }
     if (settings.dnsLabel !== undefined && (typeof settings.dnsLabel !== "string" || !AZURE_DNS_LABEL.test(settings.dnsLabel))) {
@@ -186,20 +182,3 @@ export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChe
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Models
-
-/** An image pinned by digest: `registry/repo@sha256:<64 hex>` (an optional tag before `@` is allowed). */
-const IMAGE_BY_DIGEST = /^[a-z0-9][A-Za-z0-9._\-/:]*@sha256:[a-f0-9]{64}$/;
-
-/**
- * Throws unless `image` is pinned by digest, so a pod never runs an image other than the one reviewed (tags move;
- * a new digest also rolls the Deployment).
- */
-export function validateImageByDigest(image: unknown, field = "image"): void {
-    if (typeof image !== "string" || !IMAGE_BY_DIGEST.test(image)) {
-        throw new Error(
-            `\`${field}\` must be pinned by digest, \`registry/repo@sha256:<64 hex digits>\` (e.g. \`ModelImage.repoDigest\`), got ${show(image)}`,
-        );
-    }
-}

@@ -7,6 +7,7 @@
 import { NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
 import { checkInteger, checkKeys, closest, isObject, show } from "./checks";
 import { validateUserName } from "./credentials";
+import { isImageReference, isPinnedByDigest } from "./image";
 import { Model } from "./model";
 import { ModelSpecError, validateModels } from "./validateModel";
 
@@ -144,7 +145,6 @@ const DOCKER_HOST = /^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const DNS_LABEL = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const IMAGE = /^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(@sha256:[0-9a-f]{64})?$/;
 
 /**
  * Validates the raw `plumberhub:*` config (plain values by key, without the namespace) and which secret keys are
@@ -184,7 +184,7 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
                 );
             }
         }
-        if (target === "aks" && model.image && !/@sha256:[0-9a-f]{64}$/.test(model.image)) {
+        if (target === "aks" && model.image && !isPinnedByDigest(model.image)) {
             problems.push(`\`${NS}:models\` model \`${model.name}\` image ${show(model.image)} must be pinned by digest (\`…@sha256:<64 hex>\`) on AKS`);
         }
     }
@@ -393,7 +393,7 @@ function checkList(value: unknown, at: string, what: string, valid: (item: strin
 
 function checkImage(value: unknown, at: string, problems: string[]): string | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== "string" || !IMAGE.test(value)) {
+    if (!isImageReference(value)) {
         problems.push(`\`${at}\` must be an image reference such as \`nginx:1.28.0\` or \`…@sha256:<64 hex>\`, got ${show(value)}`);
         return undefined;
     }

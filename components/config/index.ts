@@ -1,5 +1,6 @@
 export * from "./model";
 export * from "./validateModel";
+export * from "./image";
 export * from "./credentials";
 export * from "./tls";
 export * from "./aks";

@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { checkInteger, checkKeys, isObject, show } from "./checks";
+import { isImageReference } from "./image";
 import { USER_NAME } from "./credentials";
 import { AutoscalingSpec, Model, ResourceRange } from "./model";
 
@@ -69,7 +70,7 @@ const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
-const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;
+export const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;
 const NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
 
 const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling"];
@@ -265,26 +266,6 @@ function checkSource(spec: Record<string, unknown>, at: string, baseDir: string,
         return { path: dir };
     }
     return {};
-}
-
-/*
- * Docker image reference grammar (github.com/distribution/reference, regexp.go):
- *   reference := name [ ":" tag ] [ "@" digest ];  name := [domain "/"] path-component ["/" path-component]*
- *   domain := host [":" port];  path-component := [a-z0-9]+ (([._]|__|[-]+) [a-z0-9]+)*
- *   tag := [\w][\w.-]{0,127};  digest := algorithm ":" hex{32,}
- * (IPv6 hosts in brackets are left out: nobody names a model registry that way.)
- */
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
-const IMAGE_REFERENCE = new RegExp(
-    `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?` +
-        `(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
-);
-
-function isImageReference(image: string): boolean {
-    const m = IMAGE_REFERENCE.exec(image);
-    return m !== null && m[1].length <= 255; // the name part is limited to 255 characters
 }
 
 function checkPackages(packages: unknown, hasImage: boolean, at: string, problems: string[]): string[] {

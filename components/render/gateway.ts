@@ -8,6 +8,7 @@
  */
 import { MAX_MODEL_NAME_LENGTH, MODEL_DEFAULTS, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../config/validateModel";
 import { validateUserName } from "../config/credentials";
+import { show } from "../config/checks";
 import { LandingEndpoint, renderLandingPage } from "./landingPage";
 
 /** One model behind the gateway. */
@@ -176,8 +177,6 @@ const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 const TEMPLATE = /^[A-Za-z0-9_.-]*\{model\}[A-Za-z0-9_.-]*$/;
 const METHOD = /^[A-Z]+$/;
 const SERVER_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*( [A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
-
-const show = (value: unknown): string => (value === undefined ? "undefined" : JSON.stringify(value));
 
 function checkInteger(field: string, value: number | undefined, min: number, max: number): void {
     if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {

@@ -7,6 +7,8 @@
  * plain `tsc`, which does not copy non-TS files into `bin/`, and the entrypoint's defaults (port,
  * model folder) are rendered into it anyway.
  */
+import { isImageReference } from "../config/image";
+import { R_PACKAGE_NAME } from "../config/validateModel";
 
 /** Pinned public base image used when the spec names none (R 4.4.2 on Ubuntu, PPM binary packages). */
 export const DEFAULT_BASE_IMAGE = "rocker/r-ver:4.4.2";
@@ -27,10 +29,6 @@ export interface ModelContainerSpec {
     baseImage?: string;
 }
 
-// CRAN package names: letters, digits and dots, starting with a letter, not ending with a dot.
-const R_PACKAGE = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;
-// An image reference without whitespace or quotes: it is written into the Dockerfile's ARG line.
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
 
 /** Validates a {@link ModelContainerSpec}; throws an error naming the field, the value and what is valid. */
 export function validateModelContainerSpec(spec: ModelContainerSpec): void {
@@ -38,7 +36,7 @@ export function validateModelContainerSpec(spec: ModelContainerSpec): void {
         throw new Error(`\`packages\` must be a list of R package names, got ${JSON.stringify(spec.packages)}`);
     }
     for (const pkg of spec.packages) {
-        if (typeof pkg !== "string" || !R_PACKAGE.test(pkg)) {
+        if (typeof pkg !== "string" || !R_PACKAGE_NAME.test(pkg)) {
             throw new Error(
                 `\`packages\` entry ${JSON.stringify(pkg)} is not an R package name (letters, digits and dots, starting with a letter, not ending with a dot)`,
             );
@@ -47,7 +45,8 @@ export function validateModelContainerSpec(spec: ModelContainerSpec): void {
     if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
         throw new Error(`\`port\` must be an integer from 1 to 65535, got ${JSON.stringify(spec.port)}`);
     }
-    if (spec.baseImage !== undefined && !IMAGE_REF.test(spec.baseImage)) {
+    // Written into the Dockerfile's ARG line: the reference grammar has no space or quote.
+    if (spec.baseImage !== undefined && !isImageReference(spec.baseImage)) {
         throw new Error(
             `\`baseImage\` must be an image reference such as ${DEFAULT_BASE_IMAGE} (no spaces or quotes), got ${JSON.stringify(spec.baseImage)}`,
         );

@@ -199,7 +199,7 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
     [
         "a Kubernetes version with a v",
         { ...prod, ...configMap({ "plumberhub:aks": { kubernetesVersion: "v1.33", location: "westeurope" } }) },
-        "`plumberhub:aks.kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got `v1.33`",
+        "`plumberhub:aks.kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got \"v1.33\"",
     ],
     [
         "AKS without a gateway host",
