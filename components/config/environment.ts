@@ -8,6 +8,7 @@ import { NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, 
 import { checkInteger, checkKeys, closest, isObject, show } from "./checks";
 import { validateUserName } from "./credentials";
 import { isImageReference, isPinnedByDigest } from "./image";
+import { ENDPOINT_MODES, EndpointMode, PUBLISH_MODES, PublishMode, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
 import { Model } from "./model";
 import { ModelSpecError, validateModels } from "./validateModel";
 
@@ -70,15 +71,15 @@ export interface HubRegistrySpec {
 
 /** `plumberhub:swarm` — the Docker Swarm target. */
 export interface HubSwarmSpec {
-    /** Docker host of a swarm manager: `unix:///var/run/docker.sock` (default) or `ssh://user@host`. */
+    /** Docker endpoint of a swarm manager (`unix://`, `npipe://`, `ssh://[user@]host[:port]`, `tcp://host:port`). Default `DOCKER_HOST`, else the local engine. */
     host?: string;
     /** Overlay network models and gateway share; other stacks' models join it by this name. Default `plumberhub`. */
     network?: string;
-    /** `vip` (default) or `dnsrr` (hosts without IPVS). */
-    endpointMode?: "vip" | "dnsrr";
+    /** `vip` (default) or `dnsrr` (hosts without IPVS; then `publishMode` must be `host`). */
+    endpointMode?: EndpointMode;
     /** Gateway/registry ports: `ingress` (default, routing mesh) or `host`. */
-    publishMode?: "ingress" | "host";
-    /** Placement constraints for every service, e.g. `node.role == worker`. Default none. */
+    publishMode?: PublishMode;
+    /** Placement constraints of the models and the gateway, e.g. `node.role == worker` (the registry stays on a manager, with its volume). Default none. */
     constraints?: string[];
     /** Gateway image. Default the pinned nginx. */
     gatewayImage?: string;
@@ -114,7 +115,7 @@ export interface HubConfig {
     models: Model[];
     gateway: Required<Omit<HubGatewaySpec, "acme" | "dnsLabel">> & Pick<HubGatewaySpec, "acme" | "dnsLabel">;
     registry: Required<Pick<HubRegistrySpec, "kind">> & HubRegistrySpec;
-    swarm: Required<Pick<HubSwarmSpec, "host" | "network" | "endpointMode" | "publishMode" | "constraints">> & HubSwarmSpec;
+    swarm: Required<Pick<HubSwarmSpec, "network" | "endpointMode" | "publishMode" | "constraints">> & HubSwarmSpec;
     aks: Required<Pick<HubAksSpec, "namespace" | "existingCluster">> & HubAksSpec & { systemPool: NodePool; userPool: NodePool };
     /** Base image for model builds; default the renderer's pinned one. */
     baseImage?: string;
@@ -141,8 +142,6 @@ const AKS_KEYS = ["resourceGroupName", "location", "kubernetesVersion", "namespa
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const REGISTRY_SERVER = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
-const DOCKER_HOST = /^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^@\s/:]+(:\d+)?|tcp:\/\/[^\s/]+:\d+)$/;
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 const DNS_LABEL = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -291,22 +290,22 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
 function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
     const at = `${NS}:swarm`;
     const spec = objectOrEmpty(value, at, "{ host, network, endpointMode, publishMode, … }", SWARM_KEYS, problems);
-    const host = spec.host ?? "unix:///var/run/docker.sock";
-    if (typeof host !== "string" || !DOCKER_HOST.test(host)) {
-        problems.push(`\`${at}.host\` must be \`unix:///path/to/docker.sock\`, \`ssh://user@host\` or \`tcp://host:port\`, got ${show(host)}`);
-    }
-    const network = spec.network ?? "plumberhub";
-    if (typeof network !== "string" || !NETWORK_NAME.test(network)) {
-        problems.push(`\`${at}.network\` must be a Docker network name (letters, digits, \`_\`, \`.\`, \`-\`; up to 63), got ${show(network)}`);
-    }
-    const constraints = checkList(spec.constraints, `${at}.constraints`, "placement constraints such as `node.role == worker`", (c) => /^[\w.-]+\s*(==|!=)\s*\S+$/.test(c), [], problems);
+    // No host: the Docker provider's own default, `DOCKER_HOST` or the local engine.
+    if (spec.host !== undefined) collect(problems, () => validateDockerHost(spec.host, `${at}.host`));
+    const network = spec.network ?? SWARM_DEFAULTS.network;
+    collect(problems, () => validateSwarmName(network, `${at}.network`));
+    const constraints = checkList(spec.constraints, `${at}.constraints`, "placement constraints such as `node.role == worker`", (c) => isValid(() => validatePlacementConstraint(c, "")), [], problems);
     const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
     const registryImage = checkImage(spec.registryImage, `${at}.registryImage`, problems);
+    const endpointMode = checkEnum(spec.endpointMode, `${at}.endpointMode`, ENDPOINT_MODES, SWARM_DEFAULTS.endpointMode, problems)!;
+    const publishMode = checkEnum(spec.publishMode, `${at}.publishMode`, PUBLISH_MODES, SWARM_DEFAULTS.publishMode, problems)!;
+    // The gateway and the registry publish ports: the pair must work for them.
+    collect(problems, () => validateSwarmPublishing({ endpointMode, publishMode }, at, true));
     return {
-        host: String(host),
+        ...(typeof spec.host === "string" ? { host: spec.host } : {}),
         network: String(network),
-        endpointMode: checkEnum(spec.endpointMode, `${at}.endpointMode`, ["vip", "dnsrr"] as const, "vip", problems)!,
-        publishMode: checkEnum(spec.publishMode, `${at}.publishMode`, ["ingress", "host"] as const, "ingress", problems)!,
+        endpointMode,
+        publishMode,
         constraints,
         ...(gatewayImage ? { gatewayImage } : {}),
         ...(registryImage ? { registryImage } : {}),

@@ -47,7 +47,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                 image: swarm.registryImage,
                 publishMode: swarm.publishMode,
                 endpointMode: swarm.endpointMode,
-                constraints: swarm.constraints,
+                // Not the models' constraints: the registry's data volume is on one node, a manager (its default).
             },
             opts(),
         );

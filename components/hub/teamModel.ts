@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubernetesModel } from "../aks/kubernetesModel";
 import { ModelImage } from "../image/modelImage";
-import { EndpointMode } from "../render/swarmStack";
+import { EndpointMode } from "../config/swarm";
 import { show } from "../config/checks";
 import { Model, ModelSpec } from "../config/model";
 import { validateModel } from "../config/validateModel";

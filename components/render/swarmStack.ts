@@ -9,14 +9,11 @@
 import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { Model } from "../config/model";
+import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateLabels, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "../config/swarm";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
 import { healthcheckCommand } from "./modelContainer";
 import { parseQuantity } from "../config/validateModel";
 
-/** How a service is reached inside the swarm: one virtual IP (IPVS) or DNS round robin over task IPs. */
-export type EndpointMode = "vip" | "dnsrr";
-/** How a port is published: the routing mesh on every node, or only on the node running the task. */
-export type PublishMode = "ingress" | "host";
 
 /** A file handed to services as a swarm config or secret. */
 export interface SwarmFile {
@@ -101,9 +98,6 @@ export interface SwarmStackPlan {
 // ---------------------------------------------------------------------------------------------
 // Validation of the swarm-specific options (the models themselves are checked by `validateModels`)
 
-const SWARM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const CONSTRAINT = /^[A-Za-z0-9_.-]+\s*(==|!=)\s*\S+$/;
-
 /** Options shared by every swarm service the plan describes. */
 export interface SwarmServiceOptions {
     /** `vip` (default: one virtual IP, needs IPVS) or `dnsrr` (DNS round robin, works without IPVS). */
@@ -122,39 +116,9 @@ export interface SwarmPublishedServiceOptions extends SwarmServiceOptions {
 
 /** Checks the swarm options; throws naming the field in backticks, the bad value and what is valid. */
 export function validateSwarmServiceOptions(options: SwarmPublishedServiceOptions, field = "args", publishes = false): void {
-    const { endpointMode, publishMode, constraints, labels } = options;
-    if (endpointMode !== undefined && endpointMode !== "vip" && endpointMode !== "dnsrr") {
-        throw new Error(`\`${field}.endpointMode\` must be "vip" or "dnsrr", got ${JSON.stringify(endpointMode)}`);
-    }
-    if (publishMode !== undefined && publishMode !== "ingress" && publishMode !== "host") {
-        throw new Error(`\`${field}.publishMode\` must be "ingress" or "host", got ${JSON.stringify(publishMode)}`);
-    }
-    if (publishes && endpointMode === "dnsrr" && (publishMode ?? "ingress") === "ingress") {
-        throw new Error(
-            `\`${field}.publishMode\` must be "host" when \`${field}.endpointMode\` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service`,
-        );
-    }
-    for (const [i, constraint] of (constraints ?? []).entries()) {
-        if (typeof constraint !== "string" || !CONSTRAINT.test(constraint)) {
-            throw new Error(
-                `\`${field}.constraints[${i}]\` must look like "node.role == manager" (attribute, == or !=, value), got ${JSON.stringify(constraint)}`,
-            );
-        }
-    }
-    for (const [key, value] of Object.entries(labels ?? {})) {
-        if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key) || typeof value !== "string") {
-            throw new Error(`\`${field}.labels\` keys must be letters, digits, ".", "_", "/", "-" and values strings, got ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-        }
-    }
-}
-
-/** Checks a swarm object name (network, service, prefix): Docker's name rule, ≤ 63 characters. */
-export function validateSwarmName(value: unknown, field: string): void {
-    if (typeof value !== "string" || !SWARM_NAME.test(value)) {
-        throw new Error(
-            `\`${field}\` must be 1–63 letters, digits, "_", "." or "-" starting with a letter or digit, got ${JSON.stringify(value)}`,
-        );
-    }
+    validateSwarmPublishing(options, field, publishes);
+    (options.constraints ?? []).forEach((constraint, i) => validatePlacementConstraint(constraint, `${field}.constraints[${i}]`));
+    validateLabels(options.labels ?? {}, `${field}.labels`);
 }
 
 /** Checks a TCP port number. */
@@ -284,7 +248,7 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         // Images plumberhub builds have the /healthz probe; a prebuilt `image` keeps its own healthcheck, if any.
         healthcheck: model.path !== undefined ? modelImageHealthcheck(model.port) : undefined,
         resources: modelResources(model),
-        endpointMode: options.endpointMode ?? "vip",
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
         ports: [],
         update: MODEL_UPDATE,
         rollback: MODEL_ROLLBACK,
@@ -455,7 +419,7 @@ function updateFor(publishMode: PublishMode, failureAction: SwarmUpdatePlan["fai
 /** The nginx gateway service: configs and secrets mounted where `GATEWAY_PATHS` says, HTTPS and HTTP published. */
 export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {
     validateGatewayServiceOptions(options);
-    const publishMode = options.publishMode ?? "ingress";
+    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
     const byKey = (list: SwarmFileRef[], key: string) => list.find((file) => file.key === key)!;
     const statics = files.configs.filter((file) => file.key.startsWith("static-"));
     return {
@@ -464,7 +428,7 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
         replicas: options.replicas ?? 1,
         env: {},
         labels: { ...options.labels, [ROLE_LABEL]: "gateway" },
-        endpointMode: options.endpointMode ?? "vip",
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
         ports: [
             { target: 443, published: options.httpsPort ?? 443, mode: publishMode },
             { target: 80, published: options.httpPort ?? 80, mode: publishMode },
@@ -518,7 +482,7 @@ export interface RegistryServiceOptions extends SwarmPublishedServiceOptions {
     name?: string;
     /** Registry (distribution 2.x) image. Default `DEFAULT_REGISTRY_IMAGE`. */
     image?: string;
-    /** Published port. Default 5000. */
+    /** Published port. Default `SWARM_DEFAULTS.registryPort` (5000). */
     port?: number;
     /** Named volume for the image data. */
     volume: string;
@@ -538,7 +502,7 @@ export function validateRegistryServiceOptions(options: Omit<RegistryServiceOpti
  */
 export function planRegistryService(secrets: SwarmFileRef[], options: RegistryServiceOptions): SwarmServicePlan {
     validateRegistryServiceOptions(options);
-    const publishMode = options.publishMode ?? "ingress";
+    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
     const [certificate, key, htpasswd] = secrets;
     return {
         name: options.name ?? "registry",
@@ -555,13 +519,13 @@ export function planRegistryService(secrets: SwarmFileRef[], options: RegistrySe
             REGISTRY_STORAGE_DELETE_ENABLED: "true",
         },
         labels: { ...options.labels, [ROLE_LABEL]: "registry" },
-        endpointMode: options.endpointMode ?? "vip",
-        ports: [{ target: 5000, published: options.port ?? 5000, mode: publishMode }],
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
+        ports: [{ target: 5000, published: options.port ?? SWARM_DEFAULTS.registryPort, mode: publishMode }],
         // one replica on one volume: never two registries writing at once
         update: { ...updateFor(publishMode, "rollback"), order: "stop-first" },
         rollback: { ...updateFor(publishMode, "pause"), order: "stop-first" },
         restart: RESTART,
-        constraints: options.constraints ?? ["node.role == manager"],
+        constraints: options.constraints ?? [...SWARM_DEFAULTS.registryConstraints],
         aliases: [],
         configs: [],
         secrets: [
@@ -601,7 +565,7 @@ export interface SwarmStackInput {
 export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
     const prefix = input.prefix ?? "plumberhub";
     validateSwarmName(prefix, "prefix");
-    const networkName = input.networkName ?? "plumberhub";
+    const networkName = input.networkName ?? SWARM_DEFAULTS.network;
     validateSwarmName(networkName, "networkName");
     const services = input.models.map(({ model, image, replicas }) =>
         planModelService(model, { ...input.modelOptions, image, replicas }),

@@ -1,17 +1,15 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
 import {
-    EndpointMode,
     planGatewayConfigs,
     planGatewaySecrets,
     planGatewayService,
-    PublishMode,
     renderSwarmGatewayConfigs,
     ROLE_LABEL,
     staticFileKey,
     SwarmGatewaySettings,
     validateGatewayServiceOptions,
-    validateSwarmName,
 } from "../render/swarmStack";
 import { asResourceError } from "../util/errors";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan } from "./serviceArgs";

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ROLE_LABEL, validateSwarmName } from "../render/swarmStack";
+import { validateSwarmName } from "../config/swarm";
+import { ROLE_LABEL } from "../render/swarmStack";
 import { toLabels } from "./serviceArgs";
 import { asResourceError } from "../util/errors";
 

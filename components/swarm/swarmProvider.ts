@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { validateDockerHost } from "../config/swarm";
 
 export interface SwarmProviderArgs {
     /**
@@ -11,15 +12,9 @@ export interface SwarmProviderArgs {
     sshOpts?: string[];
 }
 
-const HOST = /^(unix:\/\/\/\S+|ssh:\/\/([^@\s/]+@)?[^\s:/@]+(:\d{1,5})?|tcp:\/\/[^\s:/]+:\d{1,5}|npipe:\/\/\S+)$/;
-
 /** Checks `SwarmProviderArgs`; throws naming the field. */
 export function validateSwarmProviderArgs(args: SwarmProviderArgs): void {
-    if (args.host !== undefined && !HOST.test(args.host)) {
-        throw new Error(
-            `\`host\` must be unix:///path, ssh://[user@]host[:port] or tcp://host:port, got ${JSON.stringify(args.host)}`,
-        );
-    }
+    if (args.host !== undefined) validateDockerHost(args.host, "host");
     if (args.sshOpts !== undefined && (args.host === undefined || !args.host.startsWith("ssh://"))) {
         throw new Error("`sshOpts` only applies to an `ssh://` host, got host " + JSON.stringify(args.host));
     }

@@ -1,13 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
 import {
-    EndpointMode,
     planRegistryFiles,
     planRegistryService,
-    PublishMode,
     ROLE_LABEL,
     validateRegistryServiceOptions,
-    validateSwarmName,
 } from "../render/swarmStack";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 import { asResourceError } from "../util/errors";

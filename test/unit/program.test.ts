@@ -65,6 +65,17 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
         });
     });
 
+    test("keeps the registry on a manager, with its volume, whatever the models' placement", async () => {
+        const withConstraints = { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", constraints: ["node.role == worker"] } }) };
+        await runStackProgram(withConstraints);
+        expect(inputsOf("docker:index/service:Service", "plumberhub-registry-service").taskSpec.placement.constraints).toEqual(["node.role == manager"]);
+        expect(inputsOf("docker:index/service:Service", "plumberhub-hello-service").taskSpec.placement.constraints).toEqual(["node.role == worker"]);
+    });
+
+    test("talks to the engine DOCKER_HOST names, or the local one, when the stack names none", () => {
+        expect(inputsOf("pulumi:providers:docker", "plumberhub-docker").host).toBeUndefined();
+    });
+
     test("exports what another stack needs to join: network, registry and name template", async () => {
         expect(await promiseOf(exported.join)).toEqual({
             target: "swarm",
@@ -171,6 +182,16 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
     ],
     ["gateway users not a list", { ...dev, ...configMap({ "plumberhub:gateway": { users: "alice" } }) }, '`plumberhub:gateway.users` must be a list of user names, got "alice"'],
     [
+        "DNS round robin with ports on the routing mesh, which Docker refuses",
+        { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", endpointMode: "dnsrr", publishMode: "ingress" } }) },
+        '`plumberhub:swarm.publishMode` must be "host" when `plumberhub:swarm.endpointMode` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service',
+    ],
+    [
+        "a Docker host that is not an endpoint",
+        { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", host: "manager.example.com" } }) },
+        '`plumberhub:swarm.host` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got "manager.example.com"',
+    ],
+    [
         "a model allowing a user the gateway does not have",
         { ...dev, ...configMap({ "plumberhub:models": [{ ...hello, users: ["carol"] }] }) },
         '`plumberhub:models` model `hello` allows user "carol", who is not a gateway user; add it to `plumberhub:gateway.users` (now alice)',
@@ -235,7 +256,7 @@ describe("a broken config", () => {
         const config = { ...dev, "plumberhub:target": "k8s", ...configMap({ "plumberhub:swarm": { network: "bad name" } }) };
         await expect(runStackProgram(config)).rejects.toThrow(
             '2 problems in the stack config:\n- `plumberhub:target` must be one of "swarm", "aks", got "k8s"\n' +
-                '- `plumberhub:swarm.network` must be a Docker network name (letters, digits, `_`, `.`, `-`; up to 63), got "bad name"',
+                '- `plumberhub:swarm.network` must be 1–63 letters, digits, "_", "." or "-" starting with a letter or digit, got "bad name"',
         );
     });
 });

@@ -309,7 +309,7 @@ describe("bad arguments", () => {
 
     test("a provider host that is not a Docker endpoint", () => {
         expect(() => swarmProvider("bad-provider", { host: "manager.example.com" })).toThrow(
-            '`host` must be unix:///path, ssh://[user@]host[:port] or tcp://host:port, got "manager.example.com"',
+            '`host` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got "manager.example.com"',
         );
     });
 

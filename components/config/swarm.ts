@@ -1,0 +1,84 @@
+/**
+ * Docker Swarm settings as a user writes them — the engine to talk to, names, placement, how services are reached —
+ * with the one rule for each and the defaults. Plain checks, no Pulumi: the stack config, the swarm plan
+ * (`render/swarm`) and the swarm components all call these.
+ */
+import { show } from "./checks";
+
+/** How a service is reached inside the swarm: one virtual IP (IPVS) or DNS round robin over task IPs. */
+export type EndpointMode = "vip" | "dnsrr";
+export const ENDPOINT_MODES: readonly EndpointMode[] = ["vip", "dnsrr"];
+/** How a port is published: the routing mesh on every node, or only on the node running the task. */
+export type PublishMode = "ingress" | "host";
+export const PUBLISH_MODES: readonly PublishMode[] = ["ingress", "host"];
+
+/** Defaults of the swarm settings. */
+export const SWARM_DEFAULTS = Object.freeze({
+    /** One virtual IP per service (needs IPVS in the kernel; `dnsrr` where it is missing). */
+    endpointMode: "vip" as EndpointMode,
+    /** The routing mesh (needs IPVS; `host` where it is missing). */
+    publishMode: "ingress" as PublishMode,
+    /** Overlay network of a hub's services, which other stacks' models join. */
+    network: "plumberhub",
+    /** Published port of the hub's own registry. */
+    registryPort: 5000,
+    /** The registry keeps its images on a volume of one node: a manager, where the hub is deployed from. */
+    registryConstraints: Object.freeze(["node.role == manager"]) as readonly string[],
+});
+
+/** Docker endpoints a swarm is managed through (what `DOCKER_HOST` takes). */
+const DOCKER_HOST = /^(unix:\/\/\/\S+|npipe:\/\/\S+|ssh:\/\/([^@\s/]+@)?[^\s:/@]+(:\d{1,5})?|tcp:\/\/[^\s:/]+:\d{1,5})$/;
+/** Docker object names (networks, services, volumes, configs, secrets): ≤ 63 characters. */
+const SWARM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** Placement constraints: `attribute == value` or `attribute != value`. */
+const CONSTRAINT = /^[A-Za-z0-9_.-]+\s*(==|!=)\s*\S+$/;
+/** Docker label keys. */
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+
+/** Throws unless `host` is a Docker endpoint: `unix:///path`, `npipe://…`, `ssh://[user@]host[:port]` or `tcp://host:port`. */
+export function validateDockerHost(host: unknown, field = "host"): void {
+    if (typeof host !== "string" || !DOCKER_HOST.test(host)) {
+        throw new Error(`\`${field}\` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got ${show(host)}`);
+    }
+}
+
+/** Throws unless `name` is a Docker object name (network, service, volume, config prefix), naming `field`. */
+export function validateSwarmName(name: unknown, field: string): void {
+    if (typeof name !== "string" || !SWARM_NAME.test(name)) {
+        throw new Error(`\`${field}\` must be 1–63 letters, digits, "_", "." or "-" starting with a letter or digit, got ${show(name)}`);
+    }
+}
+
+/** Throws unless `constraint` is a placement constraint such as `node.role == manager`. */
+export function validatePlacementConstraint(constraint: unknown, field: string): void {
+    if (typeof constraint !== "string" || !CONSTRAINT.test(constraint)) {
+        throw new Error(`\`${field}\` must look like "node.role == manager" (attribute, == or !=, value), got ${show(constraint)}`);
+    }
+}
+
+/** Throws unless every key of `labels` is a Docker label key and every value a string. */
+export function validateLabels(labels: Record<string, unknown>, field: string): void {
+    for (const [key, value] of Object.entries(labels)) {
+        if (!LABEL_KEY.test(key) || typeof value !== "string") {
+            throw new Error(`\`${field}\` keys must be letters, digits, ".", "_", "/", "-" and values strings, got ${show(key)}: ${show(value)}`);
+        }
+    }
+}
+
+/**
+ * Throws unless the endpoint and publish modes are known and go together: Docker refuses ingress-published ports
+ * on a `dnsrr` service, so a service that publishes ports with `dnsrr` must publish them in `host` mode.
+ * `field` is the object holding both settings.
+ */
+export function validateSwarmPublishing(settings: { endpointMode?: unknown; publishMode?: unknown }, field: string, publishes: boolean): void {
+    const { endpointMode, publishMode } = settings;
+    if (endpointMode !== undefined && !(ENDPOINT_MODES as readonly unknown[]).includes(endpointMode)) {
+        throw new Error(`\`${field}.endpointMode\` must be "vip" or "dnsrr", got ${show(endpointMode)}`);
+    }
+    if (publishMode !== undefined && !(PUBLISH_MODES as readonly unknown[]).includes(publishMode)) {
+        throw new Error(`\`${field}.publishMode\` must be "ingress" or "host", got ${show(publishMode)}`);
+    }
+    if (publishes && endpointMode === "dnsrr" && (publishMode ?? SWARM_DEFAULTS.publishMode) === "ingress") {
+        throw new Error(`\`${field}.publishMode\` must be "host" when \`${field}.endpointMode\` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service`);
+    }
+}
