@@ -4,7 +4,8 @@ import * as resources from "@pulumi/azure-native/resources";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AKS_DNS_SERVICE_IP, AKS_SERVICE_CIDR, DEFAULT_NAMESPACE, renderNamespace } from "../render/kubernetes";
+import { DEFAULT_NAMESPACE } from "../config/aks";
+import { AKS_DNS_SERVICE_IP, AKS_SERVICE_CIDR, renderNamespace } from "../render/kubernetes";
 import {
     defaultDnsPrefix,
     NodePool,
@@ -50,7 +51,7 @@ export interface AksClusterArgs {
     userPool?: NodePoolSettings;
     /** Registry id to grant the kubelet identity AcrPull on (so no pull secret is needed). Default: none. */
     registryId?: pulumi.Input<string>;
-    /** Namespace created for the environment's models and gateway. Default `plumberhub`. */
+    /** Namespace created for the environment's models and gateway. Default `DEFAULT_NAMESPACE` (`models`). */
     namespace?: string;
     /** Bring your own cluster: nothing on Azure is created except the optional AcrPull assignment. */
     existing?: ExistingCluster;

@@ -2,14 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GatewayLimits } from "../render/gateway";
 import {
-    DEFAULT_NAMESPACE,
     GatewayObjects,
     GatewayObjectsOptions,
     gatewayObjectList,
     renderGatewayObjects,
     renderKubernetesGatewayFiles,
 } from "../render/kubernetes";
-import { validateKubernetesGatewaySettings } from "../config/aks";
+import { DEFAULT_NAMESPACE, validateKubernetesGatewaySettings } from "../config/aks";
 import { Model } from "../config/model";
 import { asResourceError } from "../util/errors";
 import { childName, createKubernetesResource, KubernetesObjectInput } from "./kubernetesResources";
@@ -17,7 +16,7 @@ import { childName, createKubernetesResource, KubernetesObjectInput } from "./ku
 export interface KubernetesGatewayArgs {
     /** Models listed on the landing page, with their user lists. Any model Service in the namespace is routed (DNS). */
     models: Model[];
-    /** Namespace of the gateway and the models. Default `plumberhub`. */
+    /** Namespace of the gateway and the models. Default `DEFAULT_NAMESPACE` (`models`). */
     namespace?: string;
     /** Kubernetes provider of the cluster (`AksCluster.provider`). Default: the ambient provider. */
     provider?: k8s.Provider;
@@ -47,7 +46,7 @@ export interface KubernetesGatewayArgs {
     skipLoadBalancerAwait?: boolean;
     /** Request limits and timeouts. Default: the gateway renderer's. */
     limits?: GatewayLimits;
-    /** Landing page title. Default `plumberhub models`. */
+    /** Landing page title. Default `GATEWAY_SETTINGS_DEFAULTS.title`. */
     title?: string;
     /** Resources the pods must wait for, e.g. `AksCluster.workloadDependencies`. Default none. */
     dependsOn?: pulumi.Resource[];

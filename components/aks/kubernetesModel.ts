@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_NAMESPACE, MODEL_SERVICE_PORT, modelObjectList, renderModelObjects } from "../render/kubernetes";
+import { DEFAULT_NAMESPACE } from "../config/aks";
+import { MODEL_SERVICE_PORT, modelObjectList, renderModelObjects } from "../render/kubernetes";
 import { validateNamespace } from "../config/aks";
 import { validateImageByDigest } from "../config/image";
 import { Model } from "../config/model";
@@ -15,7 +16,7 @@ export interface KubernetesModelArgs {
      * known: a plain string at once, an Output when it resolves.
      */
     image: pulumi.Input<string>;
-    /** Namespace (must exist; `AksCluster` creates it). Default `plumberhub`. */
+    /** Namespace (must exist; `AksCluster` creates it). Default `DEFAULT_NAMESPACE` (`models`). */
     namespace?: string;
     /** Kubernetes provider of the cluster (`AksCluster.provider`). Default: the ambient provider. */
     provider?: k8s.Provider;

@@ -4,7 +4,11 @@
  * Every message names the field in backticks, the bad value and what is valid.
  */
 import { show } from "./checks";
+import { MAX_GATEWAY_REPLICAS } from "./gateway";
 import { isImageReference } from "./image";
+
+/** Namespace of a hub's models and gateway on AKS. */
+export const DEFAULT_NAMESPACE = "models";
 
 /** ACR SKUs. */
 export const ACR_SKUS = ["Basic", "Standard", "Premium"] as const;
@@ -155,9 +159,6 @@ export interface KubernetesGatewayChecks {
     resolver?: string;
     namespace?: string;
 }
-
-/** Most gateway pods. */
-export const MAX_GATEWAY_REPLICAS = 20;
 
 /** Throws when a gateway setting is invalid. */
 export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChecks): void {

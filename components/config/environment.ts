@@ -4,9 +4,10 @@
  * checked on disk). Every problem names the config key path in backticks, the bad value and what is
  * valid; all problems are reported together so nothing is created until the whole config is right.
  */
-import { NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
+import { DEFAULT_NAMESPACE, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
 import { checkInteger, checkKeys, closest, isObject, show } from "./checks";
 import { validateUserName } from "./credentials";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
 import { isImageReference, isPinnedByDigest } from "./image";
 import { ENDPOINT_MODES, EndpointMode, PUBLISH_MODES, PublishMode, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
 import { Model } from "./model";
@@ -236,23 +237,24 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
         problems.push(`\`${at}.dnsLabel\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter, got ${show(dnsLabel)}`);
     }
     if (dnsLabel !== undefined && target === "swarm") problems.push(`\`${at}.dnsLabel\` is an Azure setting; remove it on a swarm`);
-    const httpsPort = checkInteger(spec.httpsPort, `${at}.httpsPort`, 1, 65535, 443, problems);
-    const httpPort = checkInteger(spec.httpPort, `${at}.httpPort`, 1, 65535, 80, problems);
+    const defaults = GATEWAY_SETTINGS_DEFAULTS;
+    const httpsPort = checkInteger(spec.httpsPort, `${at}.httpsPort`, 1, 65535, defaults.httpsPort, problems);
+    const httpPort = checkInteger(spec.httpPort, `${at}.httpPort`, 1, 65535, defaults.httpPort, problems);
     if (httpsPort === httpPort) problems.push(`\`${at}.httpPort\` and \`${at}.httpsPort\` are both ${httpsPort}; they must differ`);
-    const title = spec.title ?? "plumberhub models";
-    if (typeof title !== "string" || title.length === 0 || title.length > 80) problems.push(`\`${at}.title\` must be a string of 1 to 80 characters, got ${show(title)}`);
+    const title = spec.title ?? defaults.title;
+    collect(problems, () => validateGatewayTitle(title, `${at}.title`));
     return {
         host,
         ipAddresses,
         users,
         tls,
         ...(acme ? { acme } : {}),
-        replicas: checkInteger(spec.replicas, `${at}.replicas`, 1, 20, target === "aks" ? 2 : 1, problems),
+        replicas: checkInteger(spec.replicas, `${at}.replicas`, 1, MAX_GATEWAY_REPLICAS, defaults.replicas[target ?? "swarm"], problems),
         httpsPort,
         httpPort,
         ...(typeof dnsLabel === "string" ? { dnsLabel } : {}),
-        maxBodyMiB: checkInteger(spec.maxBodyMiB, `${at}.maxBodyMiB`, 1, 1024, 10, problems),
-        readTimeoutSeconds: checkInteger(spec.readTimeoutSeconds, `${at}.readTimeoutSeconds`, 1, 3600, 120, problems),
+        maxBodyMiB: checkInteger(spec.maxBodyMiB, `${at}.maxBodyMiB`, 1, 1024, defaults.maxBodyMiB, problems),
+        readTimeoutSeconds: checkInteger(spec.readTimeoutSeconds, `${at}.readTimeoutSeconds`, 1, 3600, defaults.readTimeoutSeconds, problems),
         title: String(title),
     };
 }
@@ -270,7 +272,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
     } else {
         for (const key of ["server", "username"]) if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
     }
-    const port = checkInteger(spec.port, `${at}.port`, 1, 65535, 5000, problems);
+    const port = checkInteger(spec.port, `${at}.port`, 1, 65535, SWARM_DEFAULTS.registryPort, problems);
     if (spec.port !== undefined && kind !== "swarm") problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
     const sku = checkEnum(spec.sku, `${at}.sku`, ["Basic", "Standard", "Premium"] as const, "Basic", problems);
     for (const key of ["sku", "namePrefix"]) {
@@ -315,7 +317,7 @@ function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
 function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["aks"] {
     const at = `${NS}:aks`;
     const spec = objectOrEmpty(value, at, "{ location, kubernetesVersion, namespace, systemPool, userPool, … }", AKS_KEYS, problems);
-    const namespace = spec.namespace ?? "models";
+    const namespace = spec.namespace ?? DEFAULT_NAMESPACE;
     collect(problems, () => validateNamespace(namespace, `${at}.namespace`));
     if (spec.kubernetesVersion !== undefined) collect(problems, () => validateKubernetesVersion(spec.kubernetesVersion, `${at}.kubernetesVersion`));
     for (const key of ["resourceGroupName", "location"]) {

@@ -2,6 +2,7 @@ export * from "./model";
 export * from "./validateModel";
 export * from "./image";
 export * from "./swarm";
+export * from "./gateway";
 export * from "./credentials";
 export * from "./tls";
 export * from "./aks";

@@ -9,6 +9,7 @@
 import { MAX_MODEL_NAME_LENGTH, MODEL_DEFAULTS, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../config/validateModel";
 import { validateUserName } from "../config/credentials";
 import { show } from "../config/checks";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { LandingEndpoint, renderLandingPage } from "./landingPage";
 
 /** One model behind the gateway. */
@@ -151,19 +152,19 @@ export const GATEWAY_DEFAULTS = Object.freeze({
     pidFile: "/tmp/plumberhub-nginx.pid",
     accessLog: "/dev/stdout",
     errorLog: "stderr",
-    maxBodyBytes: 10 * 1024 * 1024,
+    maxBodyBytes: GATEWAY_SETTINGS_DEFAULTS.maxBodyMiB * 1024 * 1024,
     connectTimeoutSeconds: 5,
-    readTimeoutSeconds: 120,
+    readTimeoutSeconds: GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds,
     sendTimeoutSeconds: 60,
     upstreamKeepalive: 0,
-    httpsPort: 443,
+    httpsPort: GATEWAY_SETTINGS_DEFAULTS.httpsPort,
     httpOnlyPort: 8080,
-    httpPort: 80,
+    httpPort: GATEWAY_SETTINGS_DEFAULTS.httpPort,
     workerConnections: 1024,
     hstsMaxAgeSeconds: 31536000,
     dnsValidSeconds: 10,
     realm: "plumberhub",
-    title: "plumberhub models",
+    title: GATEWAY_SETTINGS_DEFAULTS.title,
 });
 
 // ---------------------------------------------------------------------------------------------

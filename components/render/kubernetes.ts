@@ -4,6 +4,8 @@
  * (`renderKubernetesManifests` + `toKubernetesYaml`) writes the very same objects for review.
  */
 import { createHash } from "crypto";
+import { DEFAULT_NAMESPACE } from "../config/aks";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { stringify } from "yaml";
 import { Model } from "../config/model";
 import { GatewayConfig, GatewayLimits, renderGatewayFiles } from "./gateway";
@@ -28,7 +30,6 @@ export interface KubernetesObject {
 export const MODEL_SERVICE_PORT = 8000;
 
 /** Default namespace of an environment. */
-export const DEFAULT_NAMESPACE = "plumberhub";
 
 /** Annotation whose change rolls the pods (the checksum of the configuration they read). */
 export const CONFIG_CHECKSUM_ANNOTATION = "plumberhub.io/config-checksum";
@@ -312,7 +313,7 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): Ga
         httpsPort: GATEWAY_CONTAINER_PORTS.https,
         httpPort: GATEWAY_CONTAINER_PORTS.http,
         publicHttpsPort: 443,
-        ...(settings.title ? { title: settings.title } : {}),
+        ...(settings.title !== undefined ? { title: settings.title } : {}),
     };
 }
 
@@ -364,7 +365,7 @@ export interface GatewayObjects {
 export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObjects {
     const name = options.name ?? "gateway";
     const { namespace } = options;
-    const replicas = options.replicas ?? 2;
+    const replicas = options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.aks;
     const selector = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF };
     const labels = { ...selector, "app.kubernetes.io/component": "gateway", "app.kubernetes.io/managed-by": "plumberhub" };
     const names = { config: `${name}-config`, tls: `${name}-tls`, htpasswd: `${name}-htpasswd` };

@@ -4,6 +4,7 @@
  * Self-contained (inline CSS, no script, no CDN) so it works offline and under a strict CSP, and
  * readable on a phone (viewport meta, one fluid column).
  */
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 
 /** One endpoint of a model, as shown on the landing page. */
 export interface LandingEndpoint {
@@ -71,7 +72,7 @@ function renderModel(model: LandingModel): string {
  * Renders the landing page. Models are listed in the order given. Names are expected to be valid
  * model names already (the gateway renderer validates them); everything is HTML-escaped anyway.
  */
-export function renderLandingPage(models: LandingModel[], title = "plumberhub models"): string {
+export function renderLandingPage(models: LandingModel[], title: string = GATEWAY_SETTINGS_DEFAULTS.title): string {
     const body = models.length > 0 ? models.map(renderModel).join("\n") : `<p class="muted">No models are deployed yet.</p>`;
     return `<!doctype html>
 <html lang="en">

@@ -9,6 +9,7 @@
 import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { Model } from "../config/model";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateLabels, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "../config/swarm";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
 import { healthcheckCommand } from "./modelContainer";
@@ -425,7 +426,7 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
     return {
         name: options.name ?? "gateway",
         image: options.image ?? DEFAULT_GATEWAY_IMAGE,
-        replicas: options.replicas ?? 1,
+        replicas: options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.swarm,
         env: {},
         labels: { ...options.labels, [ROLE_LABEL]: "gateway" },
         endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
