@@ -2,7 +2,7 @@ import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { RegistryLogin } from "../image/modelImage";
-import { ACR_SUFFIX_LENGTH, AcrSku, defaultAcrNamePrefix, validateAcrSettings } from "../config/aks";
+import { ACR_SUFFIX_LENGTH, AcrSku, DEFAULT_ACR_SKU, defaultAcrNamePrefix, validateAcrSettings } from "../config/aks";
 import { asResourceError } from "../util/errors";
 
 export interface AcrRegistryArgs {
@@ -64,7 +64,7 @@ export class AcrRegistry extends pulumi.ComponentResource {
                 registryName,
                 resourceGroupName: args.resourceGroupName,
                 location: args.location,
-                sku: { name: args.sku ?? "Basic" },
+                sku: { name: args.sku ?? DEFAULT_ACR_SKU },
                 adminUserEnabled: true,
                 tags: args.tags,
             },

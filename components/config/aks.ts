@@ -13,6 +13,8 @@ export const DEFAULT_NAMESPACE = "models";
 /** ACR SKUs. */
 export const ACR_SKUS = ["Basic", "Standard", "Premium"] as const;
 export type AcrSku = (typeof ACR_SKUS)[number];
+/** The SKU of a new registry: enough for a few teams' images; upgrade in place when it is not. */
+export const DEFAULT_ACR_SKU: AcrSku = "Basic";
 
 /** Length of the random suffix that makes an ACR name globally unique (36^8 ≈ 2.8e12 names). */
 export const ACR_SUFFIX_LENGTH = 8;

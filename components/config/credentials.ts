@@ -47,10 +47,10 @@ export interface UserShape {
     supplied: boolean;
 }
 
-/** Throws unless `user` can stand left of the `:` in an htpasswd line and in a URL. */
 /** A gateway user name: safe in htpasswd files (no `:`), nginx maps and URLs; 1–64 characters. */
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
+/** Throws unless `user` can stand left of the `:` in an htpasswd line and in a URL. */
 export function validateUserName(user: string, field = "user"): void {
     if (typeof user !== "string" || !USER_NAME.test(user)) {
         throw new Error(

@@ -4,19 +4,21 @@
  * checked on disk). Every problem names the config key path in backticks, the bad value and what is
  * valid; all problems are reported together so nothing is created until the whole config is right.
  */
-import { DEFAULT_NAMESPACE, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
+import { ACR_SKUS, AcrSku, DEFAULT_ACR_SKU, DEFAULT_NAMESPACE, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
 import { checkInteger, checkKeys, closest, isObject, show } from "./checks";
 import { validateUserName } from "./credentials";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
 import { isImageReference, isPinnedByDigest } from "./image";
 import { ENDPOINT_MODES, EndpointMode, PUBLISH_MODES, PublishMode, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
 import { Model } from "./model";
+import { TLS_MODES, TlsMode } from "./tls";
 import { ModelSpecError, validateModels } from "./validateModel";
 
 export type HubTarget = "swarm" | "aks";
 export const HUB_TARGETS: readonly HubTarget[] = ["swarm", "aks"];
-export type HubTlsMode = "selfSigned" | "provided" | "acme";
-export const HUB_TLS_MODES: readonly HubTlsMode[] = ["selfSigned", "provided", "acme"];
+/** The gateway's certificate sources (the TLS layer's modes). */
+export type HubTlsMode = TlsMode;
+export const HUB_TLS_MODES = TLS_MODES;
 export type HubRegistryKind = "swarm" | "acr" | "external";
 export const HUB_REGISTRY_KINDS: readonly HubRegistryKind[] = ["swarm", "acr", "external"];
 
@@ -65,7 +67,7 @@ export interface HubRegistrySpec {
     /** swarm: published port on the manager. Default 5000. */
     port?: number;
     /** acr: SKU. Default `Basic`. */
-    sku?: "Basic" | "Standard" | "Premium";
+    sku?: AcrSku;
     /** acr: name prefix; a random suffix makes the globally unique name. Default `plumberhub`. */
     namePrefix?: string;
 }
@@ -274,7 +276,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
     }
     const port = checkInteger(spec.port, `${at}.port`, 1, 65535, SWARM_DEFAULTS.registryPort, problems);
     if (spec.port !== undefined && kind !== "swarm") problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
-    const sku = checkEnum(spec.sku, `${at}.sku`, ["Basic", "Standard", "Premium"] as const, "Basic", problems);
+    const sku = checkEnum(spec.sku, `${at}.sku`, ACR_SKUS, DEFAULT_ACR_SKU, problems);
     for (const key of ["sku", "namePrefix"]) {
         if (spec[key] !== undefined && kind !== "acr") problems.push(`\`${at}.${key}\` only applies to an "acr" registry; \`${at}.kind\` is ${show(kind)}`);
     }

@@ -9,7 +9,7 @@ import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { stringify } from "yaml";
 import { Model } from "../config/model";
 import { GatewayConfig, GatewayLimits, renderGatewayFiles } from "./gateway";
-import { MODEL_UID } from "./modelContainer";
+import { MODEL_HEALTH_PATH, MODEL_UID, modelContainerEnv } from "./modelContainer";
 import { DEFAULT_GATEWAY_IMAGE } from "./swarmStack";
 
 /** A Kubernetes object as plain JSON. */
@@ -150,12 +150,8 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
     const selector = modelSelector(model.name);
     const labels = modelLabels(model.name);
     const minReplicas = model.autoscaling ? model.autoscaling.minReplicas : model.replicas;
-    // Same platform variables as on swarm: the port, and the public prefix for the OpenAPI `servers`.
-    const allEnv: Record<string, string> = { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` };
-    const env = Object.keys(allEnv)
-        .sort()
-        .map((name) => ({ name, value: allEnv[name] }));
-    const httpGet = { path: "/healthz", port: "http" };
+    const env = Object.entries(modelContainerEnv(model)).map(([name, value]) => ({ name, value }));
+    const httpGet = { path: MODEL_HEALTH_PATH, port: "http" };
     const deployment: KubernetesObject = {
         apiVersion: "apps/v1",
         kind: "Deployment",

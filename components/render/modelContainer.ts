@@ -8,6 +8,7 @@
  * model folder) are rendered into it anyway.
  */
 import { isImageReference } from "../config/image";
+import { Model } from "../config/model";
 import { R_PACKAGE_NAME } from "../config/validateModel";
 
 /** Pinned public base image used when the spec names none (R 4.4.2 on Ubuntu, PPM binary packages). */
@@ -59,6 +60,19 @@ export function modelPackages(packages: string[]): string[] {
     return ["plumber", ...extra];
 }
 
+/** The path of the model's health endpoint, which the entrypoint adds to every plumber API. */
+export const MODEL_HEALTH_PATH = "/healthz";
+
+/**
+ * The environment the platform sets in a model's container on every target: the port plumber listens on and the
+ * public prefix the gateway serves the model under (for the OpenAPI `servers`), beside the model's own `env`.
+ * Sorted by name, so the rendered objects do not change with the spec's order.
+ */
+export function modelContainerEnv(model: Pick<Model, "name" | "port" | "env">): Record<string, string> {
+    const env: Record<string, string> = { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` };
+    return Object.fromEntries(Object.keys(env).sort().map((name) => [name, env[name]]));
+}
+
 /**
  * The files at the root of a model's build context: `Dockerfile`, `entrypoint.R` and
  * `install-packages.R`. The caller stages the model folder beside them as `model/`.
@@ -80,7 +94,7 @@ export function renderModelContainerFiles(spec: ModelContainerSpec): Record<stri
 export function healthcheckCommand(port: number): string[] {
     const probe =
         `exec 3<>/dev/tcp/127.0.0.1/\${PORT:-${port}} ` +
-        `&& printf 'GET /healthz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 ` +
+        `&& printf 'GET ${MODEL_HEALTH_PATH} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 ` +
         `&& IFS= read -r status <&3 ` +
         `&& case "$status" in *" 200 "*) exit 0;; *) exit 1;; esac`;
     return ["bash", "-c", probe];

@@ -12,7 +12,7 @@ import { Model } from "../config/model";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateLabels, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "../config/swarm";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
-import { healthcheckCommand } from "./modelContainer";
+import { healthcheckCommand, modelContainerEnv } from "./modelContainer";
 import { parseQuantity } from "../config/validateModel";
 
 
@@ -244,7 +244,7 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         name: model.name,
         image: options.image,
         replicas: options.replicas ?? model.replicas,
-        env: { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` },
+        env: modelContainerEnv(model),
         labels: { ...options.labels, [ROLE_LABEL]: "model", [MODEL_LABEL]: model.name },
         // Images plumberhub builds have the /healthz probe; a prebuilt `image` keeps its own healthcheck, if any.
         healthcheck: model.path !== undefined ? modelImageHealthcheck(model.port) : undefined,
