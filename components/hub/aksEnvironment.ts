@@ -6,7 +6,7 @@ import { KubernetesGateway } from "../aks/kubernetesGateway";
 import { KubernetesModel } from "../aks/kubernetesModel";
 import { RegistryLogin } from "../image/modelImage";
 import { kubernetesGatewaySettings } from "../render/environmentPlan";
-import { gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
 
 /**
  * The AKS side of a ModelHub: a resource group (or the configured one), ACR (or an external registry), the cluster
@@ -31,7 +31,7 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
         login = acr.login;
         registryId = acr.registryId;
     } else {
-        login = { server: registry.server!, username: registry.username!, password: secrets.registryPassword! };
+        login = externalRegistryLogin(registry, secrets);
     }
 
     const cluster = new AksCluster(

@@ -51,6 +51,17 @@ export interface HubParts {
     imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]) => pulumi.Output<string>;
 }
 
+/**
+ * The push login of an `external` registry: server and user from the config, the password from its secret. The
+ * config validation guarantees all three for that kind; this says which is missing if a caller skipped it.
+ */
+export function externalRegistryLogin(registry: HubConfig["registry"], secrets: HubSecrets): RegistryLogin {
+    if (registry.server === undefined || registry.username === undefined || secrets.registryPassword === undefined) {
+        throw new Error("an external registry needs `plumberhub:registry.server`, `plumberhub:registry.username` and the secret `plumberhub:registryPassword`");
+    }
+    return { server: registry.server, username: registry.username, password: secrets.registryPassword };
+}
+
 /** The gateway's public base URL: the port is left out when it is the HTTPS default. */
 export function gatewayUrl(host: string, httpsPort: number): string {
     return `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}/`;

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { ModelImage, RegistryLogin } from "../image/modelImage";
 import { HubJoinInfo, HubParts, ModelEndpoint } from "./hubParts";
+import type { PlatformRegistryLogin } from "./platformStack";
 import { HubConfig } from "../config/environment";
 import { Model } from "../config/model";
 import { LETS_ENCRYPT_STAGING } from "../config/tls";
@@ -36,7 +37,7 @@ export class ModelHub extends pulumi.ComponentResource {
     /** Admin kubeconfig on AKS (secret); undefined on swarm. */
     public readonly kubeconfig: pulumi.Output<string | undefined>;
     /** Registry login for pushing more images (secret). */
-    public readonly registryLogin: pulumi.Output<{ server: string; username: string; password: string }>;
+    public readonly registryLogin: pulumi.Output<PlatformRegistryLogin>;
     /** What another stack needs to join this hub. */
     public readonly join: pulumi.Output<HubJoinInfo>;
 

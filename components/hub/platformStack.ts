@@ -1,14 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { RegistryLogin } from "../image/modelImage";
 import { isObject, show } from "../config/checks";
 import { HUB_TARGETS } from "../config/environment";
 import { HubJoinInfo } from "./hubParts";
 
-/** A platform stack's registry login output: where and as whom a team pushes its images. */
-export interface PlatformRegistryLogin {
-    server: string;
-    username: string;
-    password: string;
-}
+/** A platform stack's registry login output: a `RegistryLogin` as read back, plain values. */
+export type PlatformRegistryLogin = pulumi.Unwrap<RegistryLogin>;
 
 /** What a team stack reads from the platform stack (a `ModelHub` program's outputs). */
 export interface PlatformStack {

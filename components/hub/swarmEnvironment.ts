@@ -8,7 +8,7 @@ import { SwarmNetwork } from "../swarm/swarmNetwork";
 import { swarmProvider } from "../swarm/swarmProvider";
 import { SwarmRegistry } from "../swarm/swarmRegistry";
 import { GatewayTls } from "../tls/gatewayTls";
-import { gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
 
 /** The user the hub's own swarm registry lets push. */
 export const SWARM_REGISTRY_USER = "plumberhub";
@@ -51,10 +51,10 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
             },
             opts(),
         );
-        login = { server: service.server, username: service.username, password: service.password };
+        login = service.login;
         registryDependencies.push(service);
     } else {
-        login = { server: registry.server!, username: registry.username!, password: secrets.registryPassword! };
+        login = externalRegistryLogin(registry, secrets);
     }
 
     const models = config.models.map(

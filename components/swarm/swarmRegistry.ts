@@ -8,6 +8,7 @@ import {
     validateRegistryServiceOptions,
 } from "../render/swarmStack";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
+import type { RegistryLogin } from "../image/modelImage";
 import { asResourceError } from "../util/errors";
 
 export interface SwarmRegistryArgs {
@@ -70,6 +71,8 @@ export class SwarmRegistry extends pulumi.ComponentResource {
     public readonly password: pulumi.Output<string>;
     /** The registry's service id. */
     public readonly serviceId: pulumi.Output<string>;
+    /** Where and as whom `ModelImage` pushes: `server`, `username`, `password`. */
+    public readonly login: RegistryLogin;
 
     constructor(name: string, args: SwarmRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:swarm:SwarmRegistry", name, {}, opts);
@@ -101,6 +104,7 @@ export class SwarmRegistry extends pulumi.ComponentResource {
         this.username = pulumi.output(args.username);
         this.password = pulumi.secret(args.password);
         this.serviceId = service.id;
+        this.login = { server: this.server, username: this.username, password: this.password };
         this.registerOutputs({ server: this.server, username: this.username, password: this.password, serviceId: this.serviceId });
     }
 }
