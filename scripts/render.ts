@@ -1,6 +1,6 @@
 /**
  * `npm run render -- --stack <dev|prod> --out DIR`: writes every object of a stack, from the same plan the Pulumi
- * resources come from (`components/render/environmentPlan.ts`), without the Pulumi engine: Kubernetes YAML for
+ * resources come from (`components/render/hubConfigInputs.ts`), without the Pulumi engine: Kubernetes YAML for
  * `target: aks` (review, `kubectl apply -f DIR`), a compose v3.8 stack file with its config and secret files for
  * `target: swarm` (`docker stack deploy -c DIR/docker-stack.yml STACK`). The logic is in small exported functions;
  * `main` does the I/O. Exit code 1 with the message on stderr on any bad argument or config.
@@ -12,7 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { stageModelImageContext } from "../components/image/buildContext";
-import { DEFAULT_HUB_NAME, kubernetesManifestsInput, swarmStackInput } from "../components/render/environmentPlan";
+import { DEFAULT_HUB_NAME } from "../components/config/environment";
+import { kubernetesManifestsInput, swarmStackInput } from "../components/render/hubConfigInputs";
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml } from "../components/render/kubernetes";
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarmStack";

@@ -52,19 +52,12 @@ export interface KubernetesGatewayArgs {
     dependsOn?: pulumi.Resource[];
 }
 
-/** Checks the plain fields of `KubernetesGatewayArgs` and renders nginx.conf (pure; throws naming the field). */
-export function validateKubernetesGatewayArgs(args: KubernetesGatewayArgs): { nginxConf: string; siteFiles: Record<string, string> } {
+/** Checks the plain fields of `KubernetesGatewayArgs` (pure; throws naming the field). */
+export function validateKubernetesGatewayArgs(args: KubernetesGatewayArgs): void {
     validateKubernetesGatewaySettings(args);
     if (args.dnsLabel === undefined && args.location !== undefined && args.hostname === undefined) {
         throw new Error("`location` only spells the `dnsLabel` host: give `dnsLabel` too, or leave `location` out");
     }
-    return renderKubernetesGatewayFiles({
-        namespace: args.namespace ?? DEFAULT_NAMESPACE,
-        models: args.models,
-        resolver: args.resolver,
-        limits: args.limits,
-        title: args.title,
-    });
 }
 
 /**
@@ -85,7 +78,17 @@ export class KubernetesGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: KubernetesGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:aks:KubernetesGateway", name, {}, opts);
-        const files = asResourceError(this, () => validateKubernetesGatewayArgs(args));
+        // Validation first, then nginx.conf and the landing page, whose renderer checks the models and limits.
+        const files = asResourceError(this, () => {
+            validateKubernetesGatewayArgs(args);
+            return renderKubernetesGatewayFiles({
+                namespace: args.namespace ?? DEFAULT_NAMESPACE,
+                models: args.models,
+                resolver: args.resolver,
+                limits: args.limits,
+                title: args.title,
+            });
+        });
         const options: Omit<GatewayObjectsOptions, "tlsCert" | "tlsKey" | "htpasswd"> = {
             ...files,
             namespace: args.namespace ?? DEFAULT_NAMESPACE,

@@ -137,6 +137,9 @@ export class HubConfigError extends Error {
 }
 
 const NS = "plumberhub";
+
+/** Name the stack program (`index.ts`) gives its `ModelHub`: child names and swarm file names derive from it. */
+export const DEFAULT_HUB_NAME = "plumberhub";
 const GATEWAY_KEYS = ["host", "ipAddresses", "users", "tls", "acme", "replicas", "httpsPort", "httpPort", "dnsLabel", "maxBodyMiB", "readTimeoutSeconds", "title"];
 const ACME_KEYS = ["email", "zoneName", "subscriptionId", "resourceGroup", "staging"];
 const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];

@@ -5,7 +5,7 @@ import { AksCluster } from "../aks/aksCluster";
 import { KubernetesGateway } from "../aks/kubernetesGateway";
 import { KubernetesModel } from "../aks/kubernetesModel";
 import { RegistryLogin } from "../image/modelImage";
-import { kubernetesGatewaySettings } from "../render/environmentPlan";
+import { kubernetesGatewaySettings } from "../render/hubConfigInputs";
 import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
 
 /**

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { RegistryLogin } from "../image/modelImage";
-import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/environmentPlan";
+import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/hubConfigInputs";
 import { SwarmGateway } from "../swarm/swarmGateway";
 import { SwarmModel } from "../swarm/swarmModel";
 import { SwarmNetwork } from "../swarm/swarmNetwork";

@@ -6,4 +6,4 @@ export * from "./htpasswd";
 export * from "./kubernetes";
 export * from "./gateway";
 export * from "./landingPage";
-export * from "./environmentPlan";
+export * from "./hubConfigInputs";

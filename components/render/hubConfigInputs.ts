@@ -3,13 +3,10 @@
  * (`components/hub/swarmEnvironment.ts`, `aksEnvironment.ts`) and the file export (`npm run render`) use, so the
  * exported files and the Pulumi resources come from the same plan. Pure: plain values in, plain values out.
  */
-import { HubConfig } from "../config/environment";
+import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
 import { GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
 import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarmStack";
-
-/** Name the stack program (`index.ts`) gives its `ModelHub`: child names and swarm file names derive from it. */
-export const DEFAULT_HUB_NAME = "plumberhub";
 
 /** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
 export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
