@@ -22,6 +22,18 @@ export function checkInteger(value: unknown, at: string, min: number, max: numbe
 }
 
 
+/** Throws unless `value` is an integer from `min` to `max`, naming `field`. */
+export function validateInteger(value: unknown, field: string, min: number, max: number): void {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+        throw new Error(`\`${field}\` must be an integer from ${min} to ${max}, got ${show(value)}`);
+    }
+}
+
+/** Throws unless `value` is a TCP port number (1–65535), naming `field`. */
+export function validatePort(value: unknown, field: string): void {
+    validateInteger(value, field, 1, 65535);
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -9,11 +9,12 @@
 import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { Model } from "../config/model";
-import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
+import { validateInteger, validatePort } from "../config/checks";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../config/gateway";
 import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateLabels, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "../config/swarm";
 import { GatewayConfig, renderGatewayFiles } from "./gateway";
 import { healthcheckCommand, modelContainerEnv } from "./modelContainer";
-import { parseQuantity } from "../config/validateModel";
+import { MAX_REPLICAS, parseQuantity } from "../config/validateModel";
 
 
 /** A file handed to services as a swarm config or secret. */
@@ -122,18 +123,6 @@ export function validateSwarmServiceOptions(options: SwarmPublishedServiceOption
     validateLabels(options.labels ?? {}, `${field}.labels`);
 }
 
-/** Checks a TCP port number. */
-function validatePort(value: unknown, field: string): void {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
-        throw new Error(`\`${field}\` must be an integer port from 1 to 65535, got ${JSON.stringify(value)}`);
-    }
-}
-
-function validateReplicas(value: unknown, field: string): void {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-        throw new Error(`\`${field}\` must be an integer ≥ 1, got ${JSON.stringify(value)}`);
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Files
@@ -239,7 +228,7 @@ export interface ModelServiceOptions extends SwarmServiceOptions {
  */
 export function planModelService(model: Model, options: ModelServiceOptions): SwarmServicePlan {
     validateSwarmServiceOptions(options, `models.${model.name}`);
-    if (options.replicas !== undefined) validateReplicas(options.replicas, `models.${model.name}.replicas`);
+    if (options.replicas !== undefined) validateInteger(options.replicas, `models.${model.name}.replicas`, 1, MAX_REPLICAS);
     return {
         name: model.name,
         image: options.image,
@@ -401,7 +390,7 @@ export interface GatewayServiceOptions extends SwarmPublishedServiceOptions {
 export function validateGatewayServiceOptions(options: GatewayServiceOptions, field = "args"): void {
     validateSwarmServiceOptions(options, field, true);
     if (options.name !== undefined) validateSwarmName(options.name, `${field}.name`);
-    if (options.replicas !== undefined) validateReplicas(options.replicas, `${field}.replicas`);
+    if (options.replicas !== undefined) validateInteger(options.replicas, `${field}.replicas`, 1, MAX_GATEWAY_REPLICAS);
     if (options.httpsPort !== undefined) validatePort(options.httpsPort, `${field}.httpsPort`);
     if (options.httpPort !== undefined) validatePort(options.httpPort, `${field}.httpPort`);
     if (options.httpsPort !== undefined && options.httpsPort === (options.httpPort ?? 80)) {

@@ -105,7 +105,7 @@ describe("planModelService", () => {
     });
 
     test("rejects zero replicas", () => {
-        expect(() => planModelService(rf, { image: "x", replicas: 0 })).toThrow("`models.bos-rf.replicas` must be an integer ≥ 1, got 0");
+        expect(() => planModelService(rf, { image: "x", replicas: 0 })).toThrow("`models.bos-rf.replicas` must be an integer from 1 to 100, got 0");
     });
 });
 
