@@ -26,7 +26,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../components/render/htpasswd";
-import { planSwarmStack, renderSwarmStackFiles } from "../components/render/swarmStack";
+import { planSwarmStack, renderSwarmStackFiles } from "../components/render/swarm";
 import { validateModels } from "../components/config";
 import { makeTls, request, tempDir } from "../test/helpers/gateway";
 import { freePort, requireTools, waitUntil } from "../test/helpers/processes";

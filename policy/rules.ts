@@ -14,7 +14,7 @@
  */
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { isPinnedByDigest } from "../components/config/image";
-import { ROLE_LABEL } from "../components/render/swarmStack";
+import { ROLE_LABEL } from "../components/render/swarm";
 
 /** The part of a resource a rule reads: Pulumi type token, Pulumi resource name and input properties. */
 export interface PolicyResource {

@@ -16,7 +16,7 @@ import { DEFAULT_HUB_NAME } from "../components/config/environment";
 import { kubernetesManifestsInput, swarmStackInput } from "../components/render/hubConfigInputs";
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml } from "../components/render/kubernetes";
-import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarmStack";
+import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarm";
 import { closest } from "../components/config/checks";
 import { HubConfig } from "../components/config/environment";
 import { isPinnedByDigest } from "../components/config/image";

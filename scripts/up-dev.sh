@@ -90,7 +90,7 @@ fi
 images="$(node -r "$ROOT/scripts/register-ts.js" -e '
     const { LOCAL_IMAGES_ENV, localImagesRequested } = require("./components/config/stackConfig");
     const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
-    const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarmStack");
+    const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarm");
     try {
         console.log(process.env[LOCAL_IMAGES_ENV] === undefined ? "auto" : localImagesRequested(process.env) ? "on" : "off");
     } catch (error) {

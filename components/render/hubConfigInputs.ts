@@ -6,7 +6,7 @@
 import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
 import { GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
-import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarmStack";
+import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarm";
 
 /** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
 export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {

@@ -1,7 +1,7 @@
 // Pure renderers: plain values in, file contents out. No Pulumi imports.
 export {};
 export * from "./modelContainer";
-export * from "./swarmStack";
+export * from "./swarm";
 export * from "./htpasswd";
 export * from "./kubernetes";
 export * from "./gateway";

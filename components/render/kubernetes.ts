@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { Model } from "../config/model";
 import { GatewayConfig, GatewayLimits, renderGatewayFiles } from "./gateway";
 import { MODEL_HEALTH_PATH, MODEL_UID, modelContainerEnv } from "./modelContainer";
-import { DEFAULT_GATEWAY_IMAGE } from "./swarmStack";
+import { DEFAULT_GATEWAY_IMAGE } from "./swarm";
 
 /** A Kubernetes object as plain JSON. */
 export interface KubernetesObject {

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SwarmFile, SwarmFileMount, SwarmFileRef, SwarmServicePlan, SwarmUpdatePlan } from "../render/swarmStack";
+import { SwarmFile, SwarmFileMount, SwarmFileRef, SwarmServicePlan, SwarmUpdatePlan } from "../render/swarm";
 
 /** Docker's label list from a record. */
 export function toLabels(labels: Record<string, string>): { label: string; value: string }[] {

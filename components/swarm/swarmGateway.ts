@@ -10,7 +10,7 @@ import {
     staticFileKey,
     SwarmGatewaySettings,
     validateGatewayServiceOptions,
-} from "../render/swarmStack";
+} from "../render/swarm";
 import { asResourceError } from "../util/errors";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan } from "./serviceArgs";
 

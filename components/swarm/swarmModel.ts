@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { EndpointMode } from "../config/swarm";
-import { planModelService, validateSwarmServiceOptions } from "../render/swarmStack";
+import { planModelService, validateSwarmServiceOptions } from "../render/swarm";
 import { Model } from "../config/model";
 import { serviceArgsFromPlan } from "./serviceArgs";
 import { asResourceError } from "../util/errors";

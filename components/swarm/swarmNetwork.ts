@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { validateSwarmName } from "../config/swarm";
-import { ROLE_LABEL } from "../render/swarmStack";
+import { ROLE_LABEL } from "../render/swarm";
 import { toLabels } from "./serviceArgs";
 import { asResourceError } from "../util/errors";
 

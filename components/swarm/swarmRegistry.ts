@@ -6,7 +6,7 @@ import {
     planRegistryService,
     ROLE_LABEL,
     validateRegistryServiceOptions,
-} from "../render/swarmStack";
+} from "../render/swarm";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 import type { RegistryLogin } from "../image/modelImage";
 import { asResourceError } from "../util/errors";

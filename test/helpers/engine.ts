@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { LOCAL_IMAGES_ENV } from "../../components/config/stackConfig";
 import { run, RunError } from "./processes";
-import { ROLE_LABEL } from "../../components/render/swarmStack";
+import { ROLE_LABEL } from "../../components/render/swarm";
 import { docker, REPO_ROOT } from "./swarm";
 
 let engineBin: string | undefined;

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stageModelImageContext } from "../../components/image/buildContext";
-import { STACK_FILE_NAME } from "../../components/render/swarmStack";
+import { STACK_FILE_NAME } from "../../components/render/swarm";
 import { Model } from "../../components/config/model";
 import { LOCAL_IMAGES } from "../../components/config/stackConfig";
 import { run, waitUntil } from "./processes";

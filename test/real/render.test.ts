@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import { REDACTED } from "../../components/render/kubernetes";
-import { STACK_FILE_NAME } from "../../components/render/swarmStack";
+import { STACK_FILE_NAME } from "../../components/render/swarm";
 import { kubernetesSchemaErrors } from "../helpers/kubernetesSchema";
 import { run } from "../helpers/processes";
 

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../../components/render/htpasswd";
-import { planSwarmStack, renderSwarmStackFiles, SwarmStackInput } from "../../components/render/swarmStack";
+import { planSwarmStack, renderSwarmStackFiles, SwarmStackInput } from "../../components/render/swarm";
 import { Model, validateModels } from "../../components/config";
 import { makeTls, request, tempDir, TestTls } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";

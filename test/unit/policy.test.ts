@@ -8,7 +8,7 @@ import {
     renderKubernetesGatewayFiles,
     renderModelObjects,
 } from "../../components/render/kubernetes";
-import { planGatewayConfigs, renderSwarmGatewayConfigs, ROLE_LABEL } from "../../components/render/swarmStack";
+import { planGatewayConfigs, renderSwarmGatewayConfigs, ROLE_LABEL } from "../../components/render/swarm";
 import { validateModel } from "../../components/config/validateModel";
 import {
     asResourcePolicy,

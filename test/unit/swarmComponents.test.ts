@@ -15,7 +15,7 @@ const recorded = installRecordingMocks({
 });
 
 import { ModelImage } from "../../components/image";
-import { planSwarmStack, renderSwarmGatewayConfigs } from "../../components/render/swarmStack";
+import { planSwarmStack, renderSwarmGatewayConfigs } from "../../components/render/swarm";
 import { Model, validateModels } from "../../components/config";
 import { SwarmGateway, SwarmModel, SwarmNetwork, SwarmRegistry, swarmProvider } from "../../components/swarm";
 

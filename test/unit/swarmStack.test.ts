@@ -16,7 +16,7 @@ import {
     renderSwarmStackFiles,
     STACK_FILE_NAME,
     SwarmStackInput,
-} from "../../components/render/swarmStack";
+} from "../../components/render/swarm";
 import { Model, validateModel } from "../../components/config";
 
 const hello: Model = validateModel({ name: "hello", image: "registry.test:5000/hello:1", env: { GREETING: "hi" } });

@@ -1,0 +1,184 @@
+/** The nginx gateway on a swarm: its nginx.conf and landing page, its configs and secrets, and its service. */
+import { validateInteger, validatePort } from "../../config/checks";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../../config/gateway";
+import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
+import { GatewayConfig, renderGatewayFiles } from "../gateway";
+import { mount, swarmFile } from "./files";
+import { ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
+import { RESTART, SwarmPublishedServiceOptions, updateFor, validateSwarmServiceOptions } from "./serviceOptions";
+
+/** Pinned public nginx image used when the caller gives none. */
+export const DEFAULT_GATEWAY_IMAGE = "nginx:1.28.0-bookworm";
+
+/** Where the gateway's files land in the nginx container; the rendered nginx.conf refers to these paths. */
+export const GATEWAY_PATHS = Object.freeze({
+    nginxConf: "/etc/nginx/nginx.conf",
+    tlsCertificate: "/run/secrets/tls.crt",
+    tlsKey: "/run/secrets/tls.key",
+    htpasswd: "/run/secrets/htpasswd",
+    /** Folder for the static files (landing page …). */
+    staticRoot: "/usr/share/nginx/html",
+});
+
+/** Contents of the gateway's configs: nginx.conf and static files (landing page …) by file name in `GATEWAY_PATHS.staticRoot`. */
+export interface GatewayConfigContents {
+    nginxConf: string;
+    staticFiles: Record<string, string>;
+}
+
+/** Contents of the gateway's secrets. */
+export interface GatewaySecretContents {
+    /** PEM certificate chain of the gateway (`GatewayTls.certChainPem`). */
+    tlsCertificate: string;
+    /** PEM private key of the gateway (`GatewayTls.privateKeyPem`). */
+    tlsKey: string;
+    /** htpasswd lines of the gateway's users (`Credentials.htpasswd`). */
+    htpasswd: string;
+}
+
+/** Docker's embedded DNS server, inside every container on a user-defined network. */
+export const SWARM_DNS = "127.0.0.11";
+
+/**
+ * Gateway settings on a swarm: the gateway renderer's config minus what the swarm target decides
+ * (routing, file paths, listen ports).
+ */
+export type SwarmGatewaySettings = Omit<GatewayConfig, "routing" | "tls" | "paths" | "httpsPort" | "httpPort" | "publicHttpsPort" | "listenAddress"> & {
+    /**
+     * Seconds nginx caches a model's DNS answer: new tasks get traffic and stopping ones lose it after at most
+     * this. Default 1: swarm removes a stopping task from DNS 2 s before signalling it, so a longer cache
+     * sends requests to tasks that are going away. Docker's DNS is local to the node, so lookups are cheap.
+     */
+    dnsValidSeconds?: number;
+    /** Port every model listens on. Default 8000. */
+    modelPort?: number;
+};
+
+/**
+ * The gateway's nginx config on a swarm: `/{model}/` is proxied to the service `{model}` resolved per request
+ * through Docker's DNS, so a model from another stack that joins the network is routed with no gateway change;
+ * certificate, key, htpasswd and landing page at `GATEWAY_PATHS`. `publicHttpsPort` is the published port
+ * (for the HTTP→HTTPS redirect).
+ */
+export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPort = 443): GatewayConfig {
+    const { dnsValidSeconds, modelPort, ...rest } = settings;
+    return {
+        ...rest,
+        routing: { mode: "dns", resolver: [SWARM_DNS], nameTemplate: "{model}", port: modelPort, validSeconds: dnsValidSeconds ?? 1 },
+        tls: { certificatePath: GATEWAY_PATHS.tlsCertificate, keyPath: GATEWAY_PATHS.tlsKey },
+        paths: { htpasswd: GATEWAY_PATHS.htpasswd, landingDir: GATEWAY_PATHS.staticRoot },
+        httpsPort: 443,
+        httpPort: 80,
+        publicHttpsPort,
+    };
+}
+
+/** nginx.conf and the landing page of the swarm gateway, from the gateway renderer. */
+export function renderSwarmGatewayConfigs(settings: SwarmGatewaySettings, publicHttpsPort = 443): GatewayConfigContents {
+    const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort));
+    return { nginxConf: files["nginx.conf"], staticFiles: { "index.html": files["index.html"] } };
+}
+
+/** The gateway's swarm configs (public) and secrets, named by content hash. */
+export interface SwarmGatewayFiles<F extends SwarmFileRef = SwarmFile> {
+    configs: F[];
+    secrets: F[];
+}
+
+/** Key of the config that holds static file `fileName` (`index.html` → `static-index.html`). */
+export function staticFileKey(fileName: string): string {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(fileName)) {
+        throw new Error(`\`staticFiles\` keys must be plain file names (letters, digits, "_", ".", "-"; no folders), got ${JSON.stringify(fileName)}`);
+    }
+    return `static-${fileName}`;
+}
+
+/** The gateway's configs: nginx.conf and the static files. */
+export function planGatewayConfigs(prefix: string, contents: GatewayConfigContents): SwarmFile[] {
+    return [
+        swarmFile(prefix, "nginx.conf", "configs", contents.nginxConf),
+        ...Object.entries(contents.staticFiles ?? {})
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([path, text]) => swarmFile(prefix, staticFileKey(path), "configs", text)),
+    ];
+}
+
+/** The gateway's secrets: certificate, key, htpasswd. */
+export function planGatewaySecrets(prefix: string, contents: GatewaySecretContents): SwarmFile[] {
+    return [
+        swarmFile(prefix, "tls.crt", "secrets", contents.tlsCertificate),
+        swarmFile(prefix, "tls.key", "secrets", contents.tlsKey),
+        swarmFile(prefix, "htpasswd", "secrets", contents.htpasswd),
+    ];
+}
+
+/**
+ * The gateway's configs and secrets. The service plan takes only their names (`SwarmFileRef`), so secret
+ * contents never flow into the service's description.
+ */
+export function planGatewayFiles(prefix: string, configs: GatewayConfigContents, secrets: GatewaySecretContents): SwarmGatewayFiles {
+    return { configs: planGatewayConfigs(prefix, configs), secrets: planGatewaySecrets(prefix, secrets) };
+}
+
+export interface GatewayServiceOptions extends SwarmPublishedServiceOptions {
+    /** Service name. Default `gateway`. */
+    name?: string;
+    /** nginx image. Default `DEFAULT_GATEWAY_IMAGE`. */
+    image?: string;
+    /** Replicas. Default 1. */
+    replicas?: number;
+    /** Published HTTPS port. Default 443. */
+    httpsPort?: number;
+    /** Published HTTP port (redirects to HTTPS). Default 80. */
+    httpPort?: number;
+}
+
+/** Checks the gateway's options (sync, before any resource exists). */
+export function validateGatewayServiceOptions(options: GatewayServiceOptions, field = "args"): void {
+    validateSwarmServiceOptions(options, field, true);
+    if (options.name !== undefined) validateSwarmName(options.name, `${field}.name`);
+    if (options.replicas !== undefined) validateInteger(options.replicas, `${field}.replicas`, 1, MAX_GATEWAY_REPLICAS);
+    if (options.httpsPort !== undefined) validatePort(options.httpsPort, `${field}.httpsPort`);
+    if (options.httpPort !== undefined) validatePort(options.httpPort, `${field}.httpPort`);
+    if (options.httpsPort !== undefined && options.httpsPort === (options.httpPort ?? 80)) {
+        throw new Error(`\`${field}.httpsPort\` and \`${field}.httpPort\` must differ, both are ${options.httpsPort}`);
+    }
+}
+
+
+/** The nginx gateway service: configs and secrets mounted where `GATEWAY_PATHS` says, HTTPS and HTTP published. */
+export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {
+    validateGatewayServiceOptions(options);
+    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
+    const byKey = (list: SwarmFileRef[], key: string) => list.find((file) => file.key === key)!;
+    const statics = files.configs.filter((file) => file.key.startsWith("static-"));
+    return {
+        name: options.name ?? "gateway",
+        image: options.image ?? DEFAULT_GATEWAY_IMAGE,
+        replicas: options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.swarm,
+        env: {},
+        labels: { ...options.labels, [ROLE_LABEL]: "gateway" },
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
+        ports: [
+            { target: 443, published: options.httpsPort ?? 443, mode: publishMode },
+            { target: 80, published: options.httpPort ?? 80, mode: publishMode },
+        ],
+        update: updateFor(publishMode, "rollback"),
+        rollback: updateFor(publishMode, "pause"),
+        restart: RESTART,
+        constraints: options.constraints ?? [],
+        aliases: [],
+        configs: [
+            mount(byKey(files.configs, "nginx.conf"), GATEWAY_PATHS.nginxConf, 0o444),
+            ...statics.map((file) => mount(file, `${GATEWAY_PATHS.staticRoot}/${file.key.slice("static-".length)}`, 0o444)),
+        ],
+        secrets: [
+            mount(byKey(files.secrets, "tls.crt"), GATEWAY_PATHS.tlsCertificate, 0o444),
+            // nginx's master (root) reads the key; workers (unprivileged) read htpasswd on each request
+            mount(byKey(files.secrets, "tls.key"), GATEWAY_PATHS.tlsKey, 0o400),
+            mount(byKey(files.secrets, "htpasswd"), GATEWAY_PATHS.htpasswd, 0o444),
+        ],
+        volumes: [],
+        stopGracePeriod: "10s",
+    };
+}

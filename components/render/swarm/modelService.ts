@@ -1,0 +1,80 @@
+/** The swarm service of one model: replicas, resources, healthcheck, rolling updates that roll back. */
+import { MAX_REPLICAS, parseQuantity } from "../../config/validateModel";
+import { validateInteger } from "../../config/checks";
+import { Model } from "../../config/model";
+import { SWARM_DEFAULTS } from "../../config/swarm";
+import { healthcheckCommand, modelContainerEnv } from "../modelContainer";
+import { MODEL_LABEL, ROLE_LABEL, SwarmServicePlan, SwarmUpdatePlan } from "./plan";
+import { RESTART, SwarmServiceOptions, validateSwarmServiceOptions } from "./serviceOptions";
+
+/** Swarm rolls a model one task at a time, new task first; a task that fails its healthcheck within `monitor` rolls the service back. */
+const MODEL_UPDATE: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "rollback", monitor: "30s" };
+const MODEL_ROLLBACK: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "pause", monitor: "30s" };
+
+/**
+ * Healthcheck timings of model services: 5 s instead of the image's 30 s, so a rolling update's new task turns
+ * healthy within seconds. Durations are written as Docker reads them back (`1m`, not `60s`; see `isDockerDuration`):
+ * the Docker provider compares the text, so any other spelling is a diff on every preview.
+ */
+export const MODEL_HEALTHCHECK_TIMINGS = Object.freeze({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "1m" });
+
+/**
+ * The `GET /healthz` probe of images built from the rendered Dockerfile: the Dockerfile's own HEALTHCHECK
+ * command (one definition, in the model container renderer) with faster timings. The docker provider requires a
+ * command when a service sets healthcheck timings, so it is spelled out here.
+ */
+export function modelImageHealthcheck(port: number): NonNullable<SwarmServicePlan["healthcheck"]> {
+    return { test: ["CMD", ...healthcheckCommand(port)], ...MODEL_HEALTHCHECK_TIMINGS };
+}
+
+/** NanoCPUs and bytes from the model's Kubernetes quantities. */
+function modelResources(model: Model): NonNullable<SwarmServicePlan["resources"]> {
+    const nano = (q: string) => Math.round(parseQuantity(q) * 1e9);
+    const bytes = (q: string) => Math.round(parseQuantity(q));
+    return {
+        limits: { nanoCpus: nano(model.cpu.limit), memoryBytes: bytes(model.memory.limit) },
+        reservations: { nanoCpus: nano(model.cpu.request), memoryBytes: bytes(model.memory.request) },
+    };
+}
+
+export interface ModelServiceOptions extends SwarmServiceOptions {
+    /** Image to run, ideally `registry/repo@sha256:…` (the `repoDigest` of `ModelImage`). */
+    image: string;
+    /** Replicas; default the model's `replicas`. */
+    replicas?: number;
+}
+
+/**
+ * The swarm service of one model. Its service name and network alias are the model's name: the gateway
+ * routes `/{model}/…` to `{model}:{port}` through Docker's DNS, so a model from another stack that joins
+ * the network is reachable without touching the gateway.
+ */
+export function planModelService(model: Model, options: ModelServiceOptions): SwarmServicePlan {
+    validateSwarmServiceOptions(options, `models.${model.name}`);
+    if (options.replicas !== undefined) validateInteger(options.replicas, `models.${model.name}.replicas`, 1, MAX_REPLICAS);
+    return {
+        name: model.name,
+        image: options.image,
+        replicas: options.replicas ?? model.replicas,
+        env: modelContainerEnv(model),
+        labels: { ...options.labels, [ROLE_LABEL]: "model", [MODEL_LABEL]: model.name },
+        // Images plumberhub builds have the /healthz probe; a prebuilt `image` keeps its own healthcheck, if any.
+        healthcheck: model.path !== undefined ? modelImageHealthcheck(model.port) : undefined,
+        resources: modelResources(model),
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
+        ports: [],
+        update: MODEL_UPDATE,
+        rollback: MODEL_ROLLBACK,
+        restart: RESTART,
+        constraints: options.constraints ?? [],
+        aliases: [model.name],
+        configs: [],
+        secrets: [],
+        volumes: [],
+        // Swarm takes a stopping task out of DNS 2 s before signalling it and the gateway caches DNS for 1 s,
+        // so by the signal the task gets no new requests. SIGTERM, not SIGINT: R's interrupt aborts a request
+        // in progress with httpuv's 500 "An exception occurred." (the gateway does not retry a 500).
+        stopSignal: "SIGTERM",
+        stopGracePeriod: "10s",
+    };
+}

@@ -1,0 +1,94 @@
+/** A private registry (distribution 2.x) as a swarm service: TLS and htpasswd from secrets, data on a volume. */
+import { validatePort } from "../../config/checks";
+import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
+import { mount, swarmFile } from "./files";
+import { ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
+import { RESTART, SwarmPublishedServiceOptions, updateFor, validateSwarmServiceOptions } from "./serviceOptions";
+
+/** Pinned public registry (distribution 2.x) image used when the caller gives none. */
+export const DEFAULT_REGISTRY_IMAGE = "registry:2.8.3";
+
+/** Contents of the registry's secrets. */
+export interface RegistryFileContents {
+    tlsCertificate: string;
+    tlsKey: string;
+    /** htpasswd lines with bcrypt hashes (`$2y$`): the registry accepts nothing else. */
+    htpasswd: string;
+}
+
+const REGISTRY_PATHS = Object.freeze({
+    tlsCertificate: "/run/secrets/registry.crt",
+    tlsKey: "/run/secrets/registry.key",
+    htpasswd: "/run/secrets/registry.htpasswd",
+    data: "/var/lib/registry",
+});
+
+/** The registry's secrets, named by content hash. */
+export function planRegistryFiles(prefix: string, contents: RegistryFileContents): SwarmFile[] {
+    return [
+        swarmFile(prefix, "registry.crt", "secrets", contents.tlsCertificate),
+        swarmFile(prefix, "registry.key", "secrets", contents.tlsKey),
+        swarmFile(prefix, "registry.htpasswd", "secrets", contents.htpasswd),
+    ];
+}
+
+export interface RegistryServiceOptions extends SwarmPublishedServiceOptions {
+    /** Service name. Default `registry`. */
+    name?: string;
+    /** Registry (distribution 2.x) image. Default `DEFAULT_REGISTRY_IMAGE`. */
+    image?: string;
+    /** Published port. Default `SWARM_DEFAULTS.registryPort` (5000). */
+    port?: number;
+    /** Named volume for the image data. */
+    volume: string;
+}
+
+/** Checks the registry's options. */
+export function validateRegistryServiceOptions(options: Omit<RegistryServiceOptions, "volume"> & { volume?: string }, field = "args"): void {
+    validateSwarmServiceOptions(options, field, true);
+    if (options.name !== undefined) validateSwarmName(options.name, `${field}.name`);
+    if (options.volume !== undefined) validateSwarmName(options.volume, `${field}.volume`);
+    if (options.port !== undefined) validatePort(options.port, `${field}.port`);
+}
+
+/**
+ * A registry (distribution 2.x) as a swarm service: TLS + htpasswd auth from secrets, data on a named
+ * volume. One replica pinned to a manager by default: filesystem storage is local to one node.
+ */
+export function planRegistryService(secrets: SwarmFileRef[], options: RegistryServiceOptions): SwarmServicePlan {
+    validateRegistryServiceOptions(options);
+    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
+    const [certificate, key, htpasswd] = secrets;
+    return {
+        name: options.name ?? "registry",
+        image: options.image ?? DEFAULT_REGISTRY_IMAGE,
+        replicas: 1,
+        env: {
+            REGISTRY_HTTP_ADDR: "0.0.0.0:5000",
+            REGISTRY_HTTP_TLS_CERTIFICATE: REGISTRY_PATHS.tlsCertificate,
+            REGISTRY_HTTP_TLS_KEY: REGISTRY_PATHS.tlsKey,
+            REGISTRY_AUTH: "htpasswd",
+            REGISTRY_AUTH_HTPASSWD_REALM: "plumberhub",
+            REGISTRY_AUTH_HTPASSWD_PATH: REGISTRY_PATHS.htpasswd,
+            REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: REGISTRY_PATHS.data,
+            REGISTRY_STORAGE_DELETE_ENABLED: "true",
+        },
+        labels: { ...options.labels, [ROLE_LABEL]: "registry" },
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
+        ports: [{ target: 5000, published: options.port ?? SWARM_DEFAULTS.registryPort, mode: publishMode }],
+        // one replica on one volume: never two registries writing at once
+        update: { ...updateFor(publishMode, "rollback"), order: "stop-first" },
+        rollback: { ...updateFor(publishMode, "pause"), order: "stop-first" },
+        restart: RESTART,
+        constraints: options.constraints ?? [...SWARM_DEFAULTS.registryConstraints],
+        aliases: [],
+        configs: [],
+        secrets: [
+            mount(certificate, REGISTRY_PATHS.tlsCertificate, 0o444),
+            mount(key, REGISTRY_PATHS.tlsKey, 0o400),
+            mount(htpasswd, REGISTRY_PATHS.htpasswd, 0o444),
+        ],
+        volumes: [{ source: options.volume, target: REGISTRY_PATHS.data }],
+        stopGracePeriod: "30s",
+    };
+}
