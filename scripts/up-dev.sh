@@ -89,8 +89,7 @@ fi
 # The switch and the default images, read from the code that owns them (components/config, components/render).
 images="$(node -r "$ROOT/scripts/register-ts.js" -e '
     const { LOCAL_IMAGES_ENV, localImagesRequested } = require("./components/config/stackConfig");
-    const { DEFAULT_BASE_IMAGE } = require("./components/render/modelContainer");
-    const { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render/swarm");
+    const { DEFAULT_BASE_IMAGE, DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } = require("./components/render");
     try {
         console.log(process.env[LOCAL_IMAGES_ENV] === undefined ? "auto" : localImagesRequested(process.env) ? "on" : "off");
     } catch (error) {

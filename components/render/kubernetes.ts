@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { Model } from "../config/model";
 import { GatewayConfig, GatewayLimits, renderGatewayFiles } from "./gateway";
 import { MODEL_HEALTH_PATH, MODEL_UID, modelContainerEnv } from "./modelContainer";
-import { DEFAULT_GATEWAY_IMAGE } from "./swarm";
+import { DEFAULT_GATEWAY_IMAGE } from "./gateway";
 
 /** A Kubernetes object as plain JSON. */
 export interface KubernetesObject {

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkStackConfig, LOCAL_IMAGES, localImagesRequested } from "../../components/config";
 import { DEFAULT_BASE_IMAGE } from "../../components/render/modelContainer";
-import { DEFAULT_GATEWAY_IMAGE, DEFAULT_REGISTRY_IMAGE } from "../../components/render/swarm";
+import { DEFAULT_GATEWAY_IMAGE } from "../../components/render/gateway";
+import { DEFAULT_REGISTRY_IMAGE } from "../../components/render/swarm";
 import { configMap, PROJECT_DIR, stackConfig } from "../helpers/stackProgram";
 
 const notSecret = () => false;

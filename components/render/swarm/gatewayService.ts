@@ -2,13 +2,10 @@
 import { validateInteger, validatePort } from "../../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../../config/gateway";
 import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
-import { GatewayConfig, renderGatewayFiles } from "../gateway";
+import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, renderGatewayFiles } from "../gateway";
 import { mount, swarmFile } from "./files";
 import { ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
 import { RESTART, SwarmPublishedServiceOptions, updateFor, validateSwarmServiceOptions } from "./serviceOptions";
-
-/** Pinned public nginx image used when the caller gives none. */
-export const DEFAULT_GATEWAY_IMAGE = "nginx:1.28.0-bookworm";
 
 /** Where the gateway's files land in the nginx container; the rendered nginx.conf refers to these paths. */
 export const GATEWAY_PATHS = Object.freeze({

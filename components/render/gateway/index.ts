@@ -1,0 +1,4 @@
+export * from "./config";
+export * from "./validation";
+export * from "./modelLocation";
+export * from "./nginxConf";
