@@ -1,0 +1,243 @@
+/** The gateway on Kubernetes: nginx.conf for kube-dns routing, and its ConfigMap, Secrets, Deployment, PDB and Service. */
+import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
+import { Model } from "../../config/model";
+import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, GatewayLimits, renderGatewayFiles } from "../gateway";
+import {
+    AZURE_DNS_LABEL_ANNOTATION,
+    AZURE_IP_RESOURCE_GROUP_ANNOTATION,
+    AZURE_STATIC_IP_ANNOTATION,
+    configChecksum,
+    CONFIG_CHECKSUM_ANNOTATION,
+    disruptionBudget,
+    DROP_ALL,
+    KubernetesObject,
+    PART_OF,
+    SKIP_AWAIT_ANNOTATION,
+    spreadOverNodes,
+} from "./objects";
+import { MODEL_SERVICE_PORT } from "./modelObjects";
+
+/** Service network of a cluster `AksCluster` creates: fixed so the gateway's resolver has a known address. */
+export const AKS_SERVICE_CIDR = "10.0.0.0/16";
+/** kube-dns's address in a cluster `AksCluster` creates (inside `AKS_SERVICE_CIDR`): the gateway's default resolver. */
+export const AKS_DNS_SERVICE_IP = "10.0.0.10";
+
+/** UID of the `nginx` user in the official nginx images. */
+export const GATEWAY_RUN_AS_USER = 101;
+/** Ports nginx listens on inside the pod: unprivileged, so it runs without root or `NET_BIND_SERVICE`. */
+export const GATEWAY_CONTAINER_PORTS = Object.freeze({ http: 8080, https: 8443 });
+/** Where the gateway pod mounts its files (the rendered nginx.conf points here). */
+export const KUBERNETES_GATEWAY_PATHS = Object.freeze({
+    config: "/etc/nginx/nginx.conf",
+    /** Landing page folder (ConfigMap). */
+    site: "/etc/nginx/plumberhub/site",
+    /** `tls.crt` and `tls.key` (Secret of type kubernetes.io/tls). */
+    tls: "/etc/nginx/plumberhub/tls",
+    /** `htpasswd` (Secret). */
+    auth: "/etc/nginx/plumberhub/auth",
+});
+
+/** What the AKS gateway serves, for the gateway renderer. */
+export interface KubernetesGatewaySettings {
+    /** Namespace of the models (the DNS routing template is `{model}.{namespace}.svc.cluster.local`). */
+    namespace: string;
+    /** Models listed on the landing page and with per-model user lists; any model in the namespace is routed. */
+    models: Model[];
+    /** Cluster DNS (kube-dns) address for nginx's resolver. Default `AKS_DNS_SERVICE_IP`. */
+    resolver?: string;
+    /** Request limits and timeouts (the gateway renderer's defaults otherwise). */
+    limits?: GatewayLimits;
+    /** Landing page title. Default the renderer's. */
+    title?: string;
+}
+
+/**
+ * The gateway renderer's config for AKS: DNS routing to `{model}.{namespace}.svc.cluster.local:8000` through
+ * kube-dns, TLS and htpasswd from the mounted Secrets, unprivileged listen ports behind the LoadBalancer's 80/443.
+ */
+export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): GatewayConfig {
+    const paths = KUBERNETES_GATEWAY_PATHS;
+    return {
+        models: settings.models.map((m) => ({ name: m.name, ...(m.users ? { users: m.users } : {}) })),
+        routing: {
+            mode: "dns",
+            resolver: [settings.resolver ?? AKS_DNS_SERVICE_IP],
+            nameTemplate: `{model}.${settings.namespace}.svc.cluster.local`,
+            port: MODEL_SERVICE_PORT,
+        },
+        tls: { certificatePath: `${paths.tls}/tls.crt`, keyPath: `${paths.tls}/tls.key` },
+        // pid and temp files on the pod's writable /tmp (the root filesystem is read-only).
+        paths: { htpasswd: `${paths.auth}/htpasswd`, landingDir: paths.site, pidFile: "/tmp/nginx.pid", tempDir: "/tmp" },
+        limits: settings.limits,
+        httpsPort: GATEWAY_CONTAINER_PORTS.https,
+        httpPort: GATEWAY_CONTAINER_PORTS.http,
+        publicHttpsPort: 443,
+        ...(settings.title !== undefined ? { title: settings.title } : {}),
+    };
+}
+
+/** nginx.conf and the landing page of the AKS gateway (`siteFiles` of `renderGatewayObjects`). */
+export function renderKubernetesGatewayFiles(settings: KubernetesGatewaySettings): { nginxConf: string; siteFiles: Record<string, string> } {
+    const files = renderGatewayFiles(kubernetesGatewayConfig(settings));
+    return { nginxConf: files["nginx.conf"], siteFiles: { "index.html": files["index.html"] } };
+}
+
+export interface GatewayObjectsOptions {
+    /** Namespace of the gateway's objects. */
+    namespace: string;
+    /** Base name of the gateway's objects. Default `gateway`. */
+    name?: string;
+    /** Rendered nginx.conf (`renderKubernetesGatewayFiles`). */
+    nginxConf: string;
+    /** Static files served by the gateway (the landing page), file name → contents. */
+    siteFiles: Record<string, string>;
+    /** PEM certificate chain of the gateway. */
+    tlsCert: string;
+    /** PEM private key of the gateway (secret). */
+    tlsKey: string;
+    /** htpasswd file contents (secret). */
+    htpasswd: string;
+    /** nginx image. Default `DEFAULT_GATEWAY_IMAGE`. */
+    image?: string;
+    /** Gateway pods. Default 2. */
+    replicas?: number;
+    /** Azure DNS label: the gateway answers on `{label}.{region}.cloudapp.azure.com`. */
+    dnsLabel?: string;
+    /** Existing static public IP for the LoadBalancer. */
+    staticIp?: string;
+    /** Resource group of `staticIp` when it is not the cluster's node resource group. */
+    staticIpResourceGroup?: string;
+    /** Tell Pulumi not to wait for the LoadBalancer's address. Default false. */
+    skipLoadBalancerAwait?: boolean;
+}
+
+export interface GatewayObjects {
+    config: KubernetesObject;
+    tlsSecret: KubernetesObject;
+    htpasswdSecret: KubernetesObject;
+    deployment: KubernetesObject;
+    service: KubernetesObject;
+    disruptionBudget: KubernetesObject;
+}
+
+/** The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB. */
+export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObjects {
+    const name = options.name ?? "gateway";
+    const { namespace } = options;
+    const replicas = options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.aks;
+    const selector = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF };
+    const labels = { ...selector, "app.kubernetes.io/component": "gateway", "app.kubernetes.io/managed-by": "plumberhub" };
+    const names = { config: `${name}-config`, tls: `${name}-tls`, htpasswd: `${name}-htpasswd` };
+    const configData: Record<string, string> = { "nginx.conf": options.nginxConf };
+    for (const [file, contents] of Object.entries(options.siteFiles)) configData[`site-${file}`] = contents;
+    // Rolls the pods when any file they read changes (ConfigMap and Secret updates do not restart pods).
+    const checksum = configChecksum({ config: configData, cert: options.tlsCert, key: options.tlsKey, htpasswd: options.htpasswd });
+    const serviceAnnotations: Record<string, string> = {};
+    if (options.dnsLabel) serviceAnnotations[AZURE_DNS_LABEL_ANNOTATION] = options.dnsLabel;
+    if (options.staticIp) serviceAnnotations[AZURE_STATIC_IP_ANNOTATION] = options.staticIp;
+    if (options.staticIpResourceGroup) serviceAnnotations[AZURE_IP_RESOURCE_GROUP_ANNOTATION] = options.staticIpResourceGroup;
+    if (options.skipLoadBalancerAwait) serviceAnnotations[SKIP_AWAIT_ANNOTATION] = "true";
+    const probe = { httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" } };
+    return {
+        config: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: names.config, namespace, labels }, data: configData },
+        tlsSecret: {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: names.tls, namespace, labels },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": options.tlsCert, "tls.key": options.tlsKey },
+        },
+        htpasswdSecret: {
+            apiVersion: "v1",
+            kind: "Secret",
+            metadata: { name: names.htpasswd, namespace, labels },
+            type: "Opaque",
+            stringData: { htpasswd: options.htpasswd },
+        },
+        deployment: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name, namespace, labels },
+            spec: {
+                replicas,
+                revisionHistoryLimit: 5,
+                selector: { matchLabels: selector },
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                template: {
+                    metadata: { labels, annotations: { [CONFIG_CHECKSUM_ANNOTATION]: checksum } },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        enableServiceLinks: false,
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: GATEWAY_RUN_AS_USER,
+                            runAsGroup: GATEWAY_RUN_AS_USER,
+                            fsGroup: GATEWAY_RUN_AS_USER, // the Secret files are mode 0440: readable through the group
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        topologySpreadConstraints: spreadOverNodes(selector),
+                        containers: [
+                            {
+                                name: "nginx",
+                                image: options.image ?? DEFAULT_GATEWAY_IMAGE,
+                                // nginx itself, not the image's entrypoint scripts (they try to edit files on the read-only root).
+                                command: ["nginx", "-g", "daemon off;"],
+                                ports: [
+                                    { name: "http", containerPort: GATEWAY_CONTAINER_PORTS.http, protocol: "TCP" },
+                                    { name: "https", containerPort: GATEWAY_CONTAINER_PORTS.https, protocol: "TCP" },
+                                ],
+                                resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+                                readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                                livenessProbe: { ...probe, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+                                securityContext: DROP_ALL,
+                                volumeMounts: [
+                                    { name: "config", mountPath: KUBERNETES_GATEWAY_PATHS.config, subPath: "nginx.conf", readOnly: true },
+                                    { name: "site", mountPath: KUBERNETES_GATEWAY_PATHS.site, readOnly: true },
+                                    { name: "tls", mountPath: KUBERNETES_GATEWAY_PATHS.tls, readOnly: true },
+                                    { name: "htpasswd", mountPath: KUBERNETES_GATEWAY_PATHS.auth, readOnly: true },
+                                    { name: "tmp", mountPath: "/tmp" },
+                                ],
+                            },
+                        ],
+                        volumes: [
+                            { name: "config", configMap: { name: names.config, items: [{ key: "nginx.conf", path: "nginx.conf" }] } },
+                            {
+                                name: "site",
+                                configMap: {
+                                    name: names.config,
+                                    items: Object.keys(options.siteFiles)
+                                        .sort()
+                                        .map((file) => ({ key: `site-${file}`, path: file })),
+                                },
+                            },
+                            { name: "tls", secret: { secretName: names.tls, defaultMode: 0o440 } },
+                            { name: "htpasswd", secret: { secretName: names.htpasswd, defaultMode: 0o440 } },
+                            { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                        ],
+                    },
+                },
+            },
+        },
+        service: {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name, namespace, labels, ...(Object.keys(serviceAnnotations).length > 0 ? { annotations: serviceAnnotations } : {}) },
+            spec: {
+                type: "LoadBalancer",
+                // Keeps the client's address (access log, rate limits); the LB only sends to nodes with a gateway pod.
+                externalTrafficPolicy: "Local",
+                selector,
+                ports: [
+                    { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+                    { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
+                ],
+            },
+        },
+        disruptionBudget: disruptionBudget(name, namespace, labels, selector),
+    };
+}
+
+/** The objects of `renderGatewayObjects` as a list, in apply order. */
+export function gatewayObjectList(objects: GatewayObjects): KubernetesObject[] {
+    return [objects.config, objects.tlsSecret, objects.htpasswdSecret, objects.deployment, objects.service, objects.disruptionBudget];
+}

@@ -1,0 +1,4 @@
+export * from "./objects";
+export * from "./modelObjects";
+export * from "./gatewayObjects";
+export * from "./manifests";
