@@ -3,7 +3,7 @@
  * the components in `components/aks/` call these before declaring anything, and rethrow as `ResourceError`.
  * Every message names the field in backticks, the bad value and what is valid.
  */
-import { show } from "./checks";
+import { isIPv4, show } from "./checks";
 import { MAX_GATEWAY_REPLICAS } from "./gateway";
 import { isImageReference } from "./image";
 
@@ -32,7 +32,11 @@ const DNS_PREFIX = /^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Azure public IP DNS label: 3–63 lower-case letters, digits and `-`, starting with a letter, not ending with `-`. */
 const AZURE_DNS_LABEL = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Whether `label` is an Azure public IP DNS label (`{label}.{region}.cloudapp.azure.com`). */
+export function isAzureDnsLabel(label: unknown): label is string {
+    return typeof label === "string" && AZURE_DNS_LABEL.test(label);
+}
 const MAX_POOL_NODES = 1000;
 
 function isInteger(value: unknown): value is number {
@@ -171,16 +175,16 @@ export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChe
     if (settings.image !== undefined && !isImageReference(settings.image)) {
         throw new Error(`\`image\` must be an image reference such as \`nginx:1.27.5-alpine\` (lower-case, no spaces), got ${show(settings.image)}`);
     }
-    if (settings.dnsLabel !== undefined && (typeof settings.dnsLabel !== "string" || !AZURE_DNS_LABEL.test(settings.dnsLabel))) {
+    if (settings.dnsLabel !== undefined && !isAzureDnsLabel(settings.dnsLabel)) {
         throw new Error(
             `\`dnsLabel\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter and not ending with \`-\` ` +
                 `(it becomes {label}.{region}.cloudapp.azure.com), got ${show(settings.dnsLabel)}`,
         );
     }
-    if (settings.staticIp !== undefined && (typeof settings.staticIp !== "string" || !IPV4.test(settings.staticIp))) {
+    if (settings.staticIp !== undefined && !isIPv4(settings.staticIp)) {
         throw new Error(`\`staticIp\` must be an IPv4 address such as \`20.50.1.2\` (an existing Azure public IP), got ${show(settings.staticIp)}`);
     }
-    if (settings.resolver !== undefined && (typeof settings.resolver !== "string" || !IPV4.test(settings.resolver))) {
+    if (settings.resolver !== undefined && !isIPv4(settings.resolver)) {
         throw new Error(`\`resolver\` must be the IPv4 address of the cluster's DNS service (kube-dns), such as \`10.0.0.10\`, got ${show(settings.resolver)}`);
     }
 }

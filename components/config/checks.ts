@@ -29,6 +29,17 @@ export function validateInteger(value: unknown, field: string, min: number, max:
     }
 }
 
+/** Whether `value` is a dotted IPv4 address (no leading zeros). */
+export function isIPv4(value: unknown): value is string {
+    return typeof value === "string" && /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(value);
+}
+
+/** Whether `name` is a lower-case DNS name (≤ 253 characters, labels of letters, digits and `-`); `*.` first with `wildcard`. */
+export function isDnsName(name: unknown, wildcard = false): name is string {
+    const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+    return typeof name === "string" && name.length <= 253 && new RegExp(`^${wildcard ? "(\\*\\.)?" : ""}${label}(\\.${label})*$`).test(name);
+}
+
 /** Throws unless `value` is a TCP port number (1–65535), naming `field`. */
 export function validatePort(value: unknown, field: string): void {
     validateInteger(value, field, 1, 65535);
@@ -75,4 +86,71 @@ function editDistance(a: string, b: string): number {
         prev = row;
     }
     return prev[b.length];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting problems: the stack config reports every problem at once
+
+/** `value` as an object with known `keys` (unknown ones reported); `{}` when absent or not an object. */
+export function objectOrEmpty(value: unknown, at: string, shape: string, keys: string[], problems: string[]): Record<string, unknown> {
+    if (value === undefined) return {};
+    if (!isObject(value)) {
+        problems.push(`\`${at}\` must be an object ${shape}, got ${show(value)}`);
+        return {};
+    }
+    checkKeys(value, keys, at, problems);
+    return value;
+}
+
+/** One of `allowed`, else `fallback` and a problem (`required`: absent is a problem too). */
+export function checkEnum<T extends string>(value: unknown, at: string, allowed: readonly T[], fallback: T | undefined, problems: string[], required = false): T | undefined {
+    if (value === undefined && !required) return fallback;
+    if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+    problems.push(`\`${at}\` ${value === undefined ? "is required" : `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`}${value === undefined ? `: one of ${allowed.map((a) => `"${a}"`).join(", ")}` : ""}`);
+    return fallback;
+}
+
+/** A list of distinct strings each `valid`, else `fallback` and a problem per bad item. */
+export function checkList(value: unknown, at: string, what: string, valid: (item: string) => boolean, fallback: string[], problems: string[]): string[] {
+    if (value === undefined) return fallback;
+    if (!Array.isArray(value)) {
+        problems.push(`\`${at}\` must be a list of ${what}, got ${show(value)}`);
+        return fallback;
+    }
+    const seen: string[] = [];
+    value.forEach((item, i) => {
+        if (typeof item !== "string" || !valid(item)) problems.push(`\`${at}[${i}]\` must be one of ${what}, got ${show(item)}`);
+        else if (seen.includes(item)) problems.push(`\`${at}[${i}]\` ${show(item)} is listed twice`);
+        else seen.push(item);
+    });
+    return seen;
+}
+
+
+/** Like `collect`, for validators that name a bare field (`\`namePrefix\``): the field is put under `at`. */
+export function collectAt<T>(problems: string[], at: string, check: () => T): T | undefined {
+    const local: string[] = [];
+    const result = collect(local, check);
+    problems.push(...local.map((problem) => problem.replace(/^`([\w.]+)`/, `\`${at}.$1\``)));
+    return result;
+}
+
+/** Runs a validator that throws; its message becomes one problem. */
+export function collect<T>(problems: string[], check: () => T): T | undefined {
+    try {
+        return check();
+    } catch (error) {
+        problems.push((error as Error).message);
+        return undefined;
+    }
+}
+
+/** Whether a throwing validator accepts. */
+export function isValid(check: () => void): boolean {
+    try {
+        check();
+        return true;
+    } catch {
+        return false;
+    }
 }

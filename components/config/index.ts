@@ -1,4 +1,5 @@
 export * from "./model";
+export * from "./quantities";
 export * from "./validateModel";
 export * from "./image";
 export * from "./swarm";
@@ -7,4 +8,5 @@ export * from "./credentials";
 export * from "./tls";
 export * from "./aks";
 export * from "./environment";
+export * from "./validateHubConfig";
 export * from "./stackConfig";

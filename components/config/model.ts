@@ -78,3 +78,63 @@ export interface Model {
     users?: string[];
     autoscaling?: Required<AutoscalingSpec>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Limits and defaults of a model, the one home of each (`validateModel` applies them)
+
+/**
+ * Model-name pattern as a regex source without anchors or flags: valid in JavaScript and in nginx
+ * PCRE, so the gateway builds its `location ~ ^/(NAME)/` from this one definition.
+ * It is a DNS-1035 label (a DNS-1123 label that starts with a letter), which a Kubernetes Service
+ * name must be; the length limit is checked separately (`MAX_MODEL_NAME_LENGTH`).
+ */
+export const MODEL_NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
+
+/**
+ * Longest model name. Why 40:
+ * - Kubernetes: the Deployment is named after the model and its pods are named
+ *   `{deployment}-{10-char template hash}-{5-char suffix}`, i.e. 17 more characters; the pod's
+ *   hostname must stay a DNS label (≤ 63), so the Deployment name is ≤ 46.
+ * - Swarm: a stack's services are `{stack}_{name}` and a service name is ≤ 63, so 40 leaves 22
+ *   characters for the stack name and `_`.
+ * - The remaining 6 characters let a component add a short suffix (e.g. `-model`) to a name that
+ *   must still fit the limits above.
+ */
+export const MAX_MODEL_NAME_LENGTH = 40;
+
+/**
+ * Names a model cannot take because the gateway or the platform owns them: `/healthz` and the probe
+ * paths are gateway routes; `gateway` and `registry` are the platform's own service names (routing
+ * goes by DNS, `{model}` → service `{model}`); `kubernetes` is the API server's Service in every
+ * namespace and `localhost` resolves to the gateway itself, so routing to them would open a proxy.
+ */
+export const RESERVED_MODEL_NAMES: readonly string[] = Object.freeze([
+    "healthz",
+    "livez",
+    "readyz",
+    "metrics",
+    "static",
+    "gateway",
+    "registry",
+    "kubernetes",
+    "localhost",
+]);
+
+/** Most replicas (and autoscaling `maxReplicas`) a model may ask for. */
+export const MAX_REPLICAS = 100;
+
+/** Environment variables the platform sets in every model container; users may not set them. */
+export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR"]);
+
+/** Defaults filled in by `validateModel` (documented on `ModelSpec`). */
+export const MODEL_DEFAULTS = Object.freeze({
+    replicas: 1,
+    cpu: Object.freeze({ request: "250m", limit: "500m" }),
+    memory: Object.freeze({ request: "512Mi", limit: "1Gi" }),
+    port: 8000,
+    targetCpuUtilization: 70,
+});
+
+
+/** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
+export const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;

@@ -5,7 +5,8 @@
  * never put in a message.
  */
 import { isObject, show } from "./checks";
-import { HUB_SECRET_KEYS, HubConfig, HubConfigError, HubSecretKey, validateHubConfig } from "./environment";
+import { HUB_SECRET_KEYS, HubConfig, HubConfigError, HubSecretKey } from "./environment";
+import { validateHubConfig } from "./validateHubConfig";
 
 const NS = "plumberhub:";
 

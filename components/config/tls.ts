@@ -4,6 +4,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, KeyObject, X509Certificate } from "crypto";
 import { isIP } from "net";
+import { isDnsName } from "./checks";
 
 /** `selfSigned`: own CA + server cert (@pulumi/tls); `provided`: PEMs from config; `acme`: Let's Encrypt. */
 export type TlsMode = "selfSigned" | "provided" | "acme";
@@ -56,12 +57,11 @@ export interface SelfSignedTlsInput {
     organization?: string;
 }
 
-const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** Validates host names and IPs; at least one of either. */
 export function validateHosts(dnsNames: string[] = [], ipAddresses: string[] = []): TlsHosts {
     dnsNames.forEach((host, i) => {
-        if (typeof host !== "string" || host.length > 253 || !DNS_NAME.test(host)) {
+        if (!isDnsName(host, true)) {
             throw new Error(
                 `\`dnsNames[${i}]\` must be a lower-case DNS name (labels of letters, digits and \`-\`, optional leading \`*.\`), got ${JSON.stringify(host)}`,
             );
@@ -258,7 +258,7 @@ export function validateAcme(acme: AcmeShape | undefined, dnsNames: string[] = [
         throw new Error(`\`acme.serverUrl\` must be an https:// ACME directory URL, got ${JSON.stringify(serverUrl)}`);
     }
     const zone = (acme.zoneName ?? "").toLowerCase();
-    if (!DNS_NAME.test(zone) || zone.startsWith("*.")) {
+    if (!isDnsName(zone)) {
         throw new Error(`\`acme.zoneName\` must be the Azure DNS zone name, e.g. "example.com", got ${JSON.stringify(acme.zoneName)}`);
     }
     dnsNames.forEach((host, i) => {

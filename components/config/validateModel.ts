@@ -10,103 +10,18 @@ import * as path from "path";
 import { checkInteger, checkKeys, isObject, show } from "./checks";
 import { isImageReference } from "./image";
 import { USER_NAME } from "./credentials";
-import { AutoscalingSpec, Model, ResourceRange } from "./model";
-
-/**
- * Model-name pattern as a regex source without anchors or flags: valid in JavaScript and in nginx
- * PCRE, so the gateway builds its `location ~ ^/(NAME)/` from this one definition.
- * It is a DNS-1035 label (a DNS-1123 label that starts with a letter), which a Kubernetes Service
- * name must be; the length limit is checked separately (`MAX_MODEL_NAME_LENGTH`).
- */
-export const MODEL_NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
-
-/**
- * Longest model name. Why 40:
- * - Kubernetes: the Deployment is named after the model and its pods are named
- *   `{deployment}-{10-char template hash}-{5-char suffix}`, i.e. 17 more characters; the pod's
- *   hostname must stay a DNS label (≤ 63), so the Deployment name is ≤ 46.
- * - Swarm: a stack's services are `{stack}_{name}` and a service name is ≤ 63, so 40 leaves 22
- *   characters for the stack name and `_`.
- * - The remaining 6 characters let a component add a short suffix (e.g. `-model`) to a name that
- *   must still fit the limits above.
- */
-export const MAX_MODEL_NAME_LENGTH = 40;
-
-/**
- * Names a model cannot take because the gateway or the platform owns them: `/healthz` and the probe
- * paths are gateway routes; `gateway` and `registry` are the platform's own service names (routing
- * goes by DNS, `{model}` → service `{model}`); `kubernetes` is the API server's Service in every
- * namespace and `localhost` resolves to the gateway itself, so routing to them would open a proxy.
- */
-export const RESERVED_MODEL_NAMES: readonly string[] = Object.freeze([
-    "healthz",
-    "livez",
-    "readyz",
-    "metrics",
-    "static",
-    "gateway",
-    "registry",
-    "kubernetes",
-    "localhost",
-]);
-
-/** Most replicas (and autoscaling `maxReplicas`) a model may ask for. */
-export const MAX_REPLICAS = 100;
-
-/** Environment variables the platform sets in every model container; users may not set them. */
-export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR"]);
-
-/** Defaults filled in by `validateModel` (documented on `ModelSpec`). */
-export const MODEL_DEFAULTS = Object.freeze({
-    replicas: 1,
-    cpu: Object.freeze({ request: "250m", limit: "500m" }),
-    memory: Object.freeze({ request: "512Mi", limit: "1Gi" }),
-    port: 8000,
-    targetCpuUtilization: 70,
-});
+import { AutoscalingSpec, MAX_MODEL_NAME_LENGTH, MAX_REPLICAS, Model, MODEL_DEFAULTS, MODEL_NAME_PATTERN, R_PACKAGE_NAME, RESERVED_ENV_NAMES, RESERVED_MODEL_NAMES, ResourceRange } from "./model";
+import { isQuantity, parseQuantity } from "./quantities";
 
 /** Smallest memory request/limit: Docker refuses memory limits below 6 MiB. */
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
-export const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;
 const NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
 
 const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling"];
 const RANGE_KEYS = ["request", "limit"];
 const AUTOSCALING_KEYS = ["minReplicas", "maxReplicas", "targetCpuUtilization"];
-
-// ---------------------------------------------------------------------------------------------
-// Kubernetes quantities
-
-/*
- * The grammar of k8s.io/apimachinery/pkg/api/resource (quantity.go):
- *   quantity ::= signedNumber suffix;  suffix ::= binarySI | decimalExponent | decimalSI
- *   binarySI ::= Ki | Mi | Gi | Ti | Pi | Ei;  decimalSI ::= n | u | m | "" | k | M | G | T | P | E
- *   decimalExponent ::= (e | E) signedNumber;  number ::= digits | digits.digits | digits. | .digits
- * `1E` is exa; `1E3` is an exponent.
- */
-const QUANTITY = /^([+-]?)(\d+\.?\d*|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
-const MULTIPLIERS: Record<string, number> = {
-    n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/**
- * Parses a Kubernetes quantity (`250m`, `0.5`, `2`, `512Mi`, `1G`, `1e3`) to a plain number:
- * cores for CPU, bytes for memory. Throws on anything that is not a quantity.
- * Used for Docker's NanoCPUs (`cores × 1e9`) and memory bytes.
- */
-export function parseQuantity(q: string): number {
-    const m = typeof q === "string" ? QUANTITY.exec(q) : null;
-    if (!m) {
-        throw new Error(`${show(q)} is not a Kubernetes quantity (e.g. "250m", "0.5", "512Mi", "1G", "1e3")`);
-    }
-    const [, sign, digits, suffix, exponent] = m;
-    const magnitude = exponent !== undefined ? Number(`${digits}e${exponent}`) : Number(digits) * MULTIPLIERS[suffix ?? ""];
-    return sign === "-" ? -magnitude : magnitude;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -334,7 +249,7 @@ function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems
 function checkQuantity(value: unknown, at: string, kind: "cpu" | "memory", problems: string[]): number | undefined {
     if (value === undefined) return undefined;
     const examples = kind === "cpu" ? `"250m", "0.5" or "2"` : `"512Mi", "1Gi" or "1G"`;
-    if (typeof value !== "string" || !QUANTITY.test(value)) {
+    if (typeof value !== "string" || !isQuantity(value)) {
         const unit = typeof value === "string" ? /^[\d.]+(([kKMGTPE])i?B)$/.exec(value) : null;
         const [, written, letter] = unit ?? [];
         const hint = unit ? `; "${written}" is not a unit: use "${letter.toUpperCase()}" (powers of 10) or "${letter.toUpperCase()}i" (powers of 2)` : "";

@@ -9,7 +9,7 @@
  */
 import { isImageReference } from "../config/image";
 import { Model } from "../config/model";
-import { R_PACKAGE_NAME } from "../config/validateModel";
+import { R_PACKAGE_NAME } from "../config/model";
 
 /** Pinned public base image used when the spec names none (R 4.4.2 on Ubuntu, PPM binary packages). */
 export const DEFAULT_BASE_IMAGE = "rocker/r-ver:4.4.2";

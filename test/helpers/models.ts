@@ -1,4 +1,4 @@
-import { MODEL_DEFAULTS } from "../../components/config/validateModel";
+import { MODEL_DEFAULTS } from "../../components/config/model";
 import { Model } from "../../components/config/model";
 
 /** A validated model with the spec's defaults (as `validateModel` fills them), for tests. */

@@ -1,5 +1,5 @@
 /** The nginx `location` of one model: its proxy to the model's upstream and, with a user list, its access check. */
-import { MODEL_DEFAULTS } from "../../config/validateModel";
+import { MODEL_DEFAULTS } from "../../config/model";
 import { GatewayConfig, GatewayModel, GatewayRouting } from "./config";
 
 /** The `location` of a model: `/{model}/…` proxied to its upstream, behind its user list if it has one. */

@@ -1,6 +1,6 @@
 /** nginx.conf of the gateway and the files beside it (the landing page), from a checked gateway config. */
 import { renderLandingPage } from "../landingPage";
-import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/validateModel";
+import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayFiles, GatewayModel, GatewayRouting, GatewayTlsFiles } from "./config";
 import { aclLocation, aclMap, dnsProxy, proxyLocation } from "./modelLocation";
 import { validateGatewayConfig } from "./validation";

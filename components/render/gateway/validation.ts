@@ -1,7 +1,7 @@
 /** The gateway config's check: everything that ends up in nginx.conf is checked, so no value can inject directives. */
 import { show } from "../../config/checks";
 import { validateUserName } from "../../config/credentials";
-import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/validateModel";
+import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayModel, GatewayPaths, GatewayRouting } from "./config";
 
 const MODEL_NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);

@@ -1,5 +1,6 @@
 /** The swarm service of one model: replicas, resources, healthcheck, rolling updates that roll back. */
-import { MAX_REPLICAS, parseQuantity } from "../../config/validateModel";
+import { MAX_REPLICAS } from "../../config/model";
+import { parseQuantity } from "../../config/quantities";
 import { validateInteger } from "../../config/checks";
 import { Model } from "../../config/model";
 import { SWARM_DEFAULTS } from "../../config/swarm";

@@ -1,0 +1,244 @@
+/**
+ * Validation of a stack's config (`plumberhub:*` keys): plain values in, a `HubConfig` with every default filled
+ * in out. Pure and synchronous (the model folders are checked on disk). Every problem names the config key path in
+ * backticks, the bad value and what is valid; all problems are reported together.
+ */
+import { ACR_SKUS, DEFAULT_ACR_SKU, DEFAULT_NAMESPACE, isAzureDnsLabel, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, USER_POOL_DEFAULTS, validateAcrSettings, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
+import { checkEnum, checkInteger, checkKeys, checkList, closest, collect, collectAt, isDnsName, isIPv4, isObject, isValid, objectOrEmpty, show } from "./checks";
+import { validateUserName } from "./credentials";
+import { HUB_CONFIG_KEYS, HUB_REGISTRY_KINDS, HUB_SECRET_KEYS, HUB_TARGETS, HUB_TLS_MODES, HubConfig, HubConfigError, HubGatewaySpec, HubTarget } from "./environment";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
+import { isImageReference, isPinnedByDigest } from "./image";
+import { Model } from "./model";
+import { ENDPOINT_MODES, PUBLISH_MODES, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
+import { ModelSpecError, validateModels } from "./validateModel";
+
+const NS = "plumberhub";
+const GATEWAY_KEYS = ["host", "ipAddresses", "users", "tls", "acme", "replicas", "httpsPort", "httpPort", "dnsLabel", "maxBodyMiB", "readTimeoutSeconds", "title"];
+const ACME_KEYS = ["email", "zoneName", "subscriptionId", "resourceGroup", "staging"];
+const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];
+const SWARM_KEYS = ["host", "network", "endpointMode", "publishMode", "constraints", "gatewayImage", "registryImage"];
+const AKS_KEYS = ["resourceGroupName", "location", "kubernetesVersion", "namespace", "systemPool", "userPool", "existingCluster", "kubeletObjectId", "gatewayImage"];
+const REGISTRY_SERVER = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Validates the raw `plumberhub:*` config (plain values by key, without the namespace) and which secret keys are
+ * set (their values never come here). `baseDir` resolves model paths (the Pulumi project folder).
+ */
+export function validateHubConfig(raw: Record<string, unknown>, secretsSet: ReadonlySet<string>, baseDir: string): HubConfig {
+    const problems: string[] = [];
+    for (const key of Object.keys(raw)) {
+        if ((HUB_CONFIG_KEYS as readonly string[]).includes(key)) continue;
+        if ((HUB_SECRET_KEYS as readonly string[]).includes(key)) {
+            problems.push(`\`${NS}:${key}\` holds a secret and must be set with \`pulumi config set --secret ${NS}:${key}\``);
+            continue;
+        }
+        const near = closest(key, [...HUB_CONFIG_KEYS, ...HUB_SECRET_KEYS]);
+        problems.push(`\`${NS}:${key}\` is not a plumberhub config key; ${near ? `did you mean \`${NS}:${near}\`?` : `known keys: ${[...HUB_CONFIG_KEYS, ...HUB_SECRET_KEYS].join(", ")}`}`);
+    }
+
+    const target = checkEnum(raw.target, `${NS}:target`, HUB_TARGETS, undefined, problems, true);
+    let models: Model[] = [];
+    try {
+        models = validateModels(raw.models ?? [], { field: `${NS}:models`, baseDir });
+    } catch (error) {
+        if (!(error instanceof ModelSpecError)) throw error;
+        problems.push(...error.problems);
+    }
+    const gateway = checkGateway(raw.gateway, target, secretsSet, problems);
+    const registry = checkRegistry(raw.registry, target, secretsSet, problems);
+    const swarm = checkSwarm(raw.swarm, problems);
+    const aks = checkAks(raw.aks, target, secretsSet, problems);
+    const baseImage = checkImage(raw.baseImage, `${NS}:baseImage`, problems);
+
+    for (const model of models) {
+        for (const user of model.users ?? []) {
+            if (!gateway.users.includes(user)) {
+                problems.push(
+                    `\`${NS}:models\` model \`${model.name}\` allows user ${show(user)}, who is not a gateway user; add it to \`${NS}:gateway.users\` (now ${gateway.users.join(", ")})`,
+                );
+            }
+        }
+        if (target === "aks" && model.image && !isPinnedByDigest(model.image)) {
+            problems.push(`\`${NS}:models\` model \`${model.name}\` image ${show(model.image)} must be pinned by digest (\`…@sha256:<64 hex>\`) on AKS`);
+        }
+    }
+    if (target === "aks" && raw.swarm !== undefined) problems.push(`\`${NS}:swarm\` is set but \`${NS}:target\` is "aks"; remove it or set the target to "swarm"`);
+    if (target === "swarm" && raw.aks !== undefined) problems.push(`\`${NS}:aks\` is set but \`${NS}:target\` is "swarm"; remove it or set the target to "aks"`);
+    if (target === "aks" && aks.existingCluster && registry.kind === "acr" && !aks.kubeletObjectId) {
+        problems.push(`\`${NS}:aks.existingCluster\` with an "acr" registry needs \`${NS}:aks.kubeletObjectId\` to grant the cluster AcrPull (\`az aks show --query identityProfile.kubeletidentity.objectId\`)`);
+    }
+    const hostGiven = isObject(raw.gateway) && raw.gateway.host !== undefined;
+    if (target === "aks" && !hostGiven) {
+        if (gateway.dnsLabel && aks.location) gateway.host = `${gateway.dnsLabel}.${aks.location}.cloudapp.azure.com`;
+        else problems.push(`\`${NS}:gateway.host\` is required on AKS: the gateway's DNS name (or set \`${NS}:gateway.dnsLabel\` and \`${NS}:aks.location\` for \`{label}.{location}.cloudapp.azure.com\`)`);
+    }
+    if (target === "swarm" && registry.kind === "acr") problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
+    if (target === "aks" && registry.kind === "swarm") problems.push(`\`${NS}:registry.kind\` "swarm" needs \`${NS}:target\` "swarm"; on AKS use "acr" or "external"`);
+
+    if (problems.length > 0) throw new HubConfigError(problems);
+    return { target: target!, models, gateway, registry, swarm, aks, ...(baseImage ? { baseImage } : {}) };
+}
+
+function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["gateway"] {
+    const at = `${NS}:gateway`;
+    const spec = objectOrEmpty(value, at, "{ host, users, tls, … }", GATEWAY_KEYS, problems);
+    const host = typeof spec.host === "string" ? spec.host : "localhost";
+    if (spec.host !== undefined && !isDnsName(spec.host)) {
+        problems.push(`\`${at}.host\` must be a lower-case DNS name such as \`models.example.com\`, got ${show(spec.host)}`);
+    }
+    const ipAddresses = checkList(spec.ipAddresses, `${at}.ipAddresses`, "IPv4 addresses", isIPv4, target === "swarm" ? ["127.0.0.1"] : [], problems);
+    const users = checkList(spec.users, `${at}.users`, "user names", (user) => isValid(() => validateUserName(user)), ["admin"], problems);
+    if (users.length === 0) problems.push(`\`${at}.users\` is empty, so nobody could log in; list at least one user`);
+    const tls = checkEnum(spec.tls, `${at}.tls`, HUB_TLS_MODES, "selfSigned", problems)!;
+    if (tls === "provided") {
+        for (const key of ["tlsCertificate", "tlsKey"]) {
+            if (!secretsSet.has(key)) problems.push(`\`${at}.tls\` is "provided" but the secret \`${NS}:${key}\` is not set; set it with \`pulumi config set --secret ${NS}:${key} < file.pem\``);
+        }
+    }
+    let acme: HubGatewaySpec["acme"];
+    if (tls === "acme") {
+        const acmeSpec = objectOrEmpty(spec.acme, `${at}.acme`, "{ email, zoneName, subscriptionId, resourceGroup, staging? }", ACME_KEYS, problems);
+        for (const key of ["email", "zoneName", "subscriptionId", "resourceGroup"]) {
+            if (typeof acmeSpec[key] !== "string" || acmeSpec[key] === "") problems.push(`\`${at}.acme.${key}\` is required when \`${at}.tls\` is "acme", got ${show(acmeSpec[key])}`);
+        }
+        if (host === "localhost") problems.push(`\`${at}.host\` must be a public DNS name in \`${at}.acme.zoneName\` for "acme" certificates, got "localhost"`);
+        acme = acmeSpec as HubGatewaySpec["acme"];
+    } else if (spec.acme !== undefined) {
+        problems.push(`\`${at}.acme\` is set but \`${at}.tls\` is ${show(tls)}; set \`tls: acme\` or remove it`);
+    }
+    const dnsLabel = spec.dnsLabel;
+    if (dnsLabel !== undefined && !isAzureDnsLabel(dnsLabel)) {
+        problems.push(`\`${at}.dnsLabel\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter, got ${show(dnsLabel)}`);
+    }
+    if (dnsLabel !== undefined && target === "swarm") problems.push(`\`${at}.dnsLabel\` is an Azure setting; remove it on a swarm`);
+    const defaults = GATEWAY_SETTINGS_DEFAULTS;
+    const httpsPort = checkInteger(spec.httpsPort, `${at}.httpsPort`, 1, 65535, defaults.httpsPort, problems);
+    const httpPort = checkInteger(spec.httpPort, `${at}.httpPort`, 1, 65535, defaults.httpPort, problems);
+    if (httpsPort === httpPort) problems.push(`\`${at}.httpPort\` and \`${at}.httpsPort\` are both ${httpsPort}; they must differ`);
+    const title = spec.title ?? defaults.title;
+    collect(problems, () => validateGatewayTitle(title, `${at}.title`));
+    return {
+        host,
+        ipAddresses,
+        users,
+        tls,
+        ...(acme ? { acme } : {}),
+        replicas: checkInteger(spec.replicas, `${at}.replicas`, 1, MAX_GATEWAY_REPLICAS, defaults.replicas[target ?? "swarm"], problems),
+        httpsPort,
+        httpPort,
+        ...(typeof dnsLabel === "string" ? { dnsLabel } : {}),
+        maxBodyMiB: checkInteger(spec.maxBodyMiB, `${at}.maxBodyMiB`, 1, 1024, defaults.maxBodyMiB, problems),
+        readTimeoutSeconds: checkInteger(spec.readTimeoutSeconds, `${at}.readTimeoutSeconds`, 1, 3600, defaults.readTimeoutSeconds, problems),
+        title: String(title),
+    };
+}
+
+function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["registry"] {
+    const at = `${NS}:registry`;
+    const spec = objectOrEmpty(value, at, "{ kind, server?, username?, port?, sku? }", REGISTRY_KEYS, problems);
+    const kind = checkEnum(spec.kind, `${at}.kind`, HUB_REGISTRY_KINDS, target === "aks" ? "acr" : "swarm", problems)!;
+    if (kind === "external") {
+        if (typeof spec.server !== "string" || !REGISTRY_SERVER.test(spec.server)) {
+            problems.push(`\`${at}.server\` must be a registry host[:port] without scheme, e.g. \`ghcr.io\`, when \`${at}.kind\` is "external", got ${show(spec.server)}`);
+        }
+        if (typeof spec.username !== "string" || spec.username === "") problems.push(`\`${at}.username\` is required when \`${at}.kind\` is "external", got ${show(spec.username)}`);
+        if (!secretsSet.has("registryPassword")) problems.push(`\`${at}.kind\` is "external" but the secret \`${NS}:registryPassword\` is not set; set it with \`pulumi config set --secret ${NS}:registryPassword\``);
+    } else {
+        for (const key of ["server", "username"]) if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
+    }
+    const port = checkInteger(spec.port, `${at}.port`, 1, 65535, SWARM_DEFAULTS.registryPort, problems);
+    if (spec.port !== undefined && kind !== "swarm") problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
+    const sku = checkEnum(spec.sku, `${at}.sku`, ACR_SKUS, DEFAULT_ACR_SKU, problems);
+    for (const key of ["sku", "namePrefix"]) {
+        if (spec[key] !== undefined && kind !== "acr") problems.push(`\`${at}.${key}\` only applies to an "acr" registry; \`${at}.kind\` is ${show(kind)}`);
+    }
+    const namePrefix = spec.namePrefix ?? "plumberhub";
+    if (kind === "acr") collectAt(problems, at, () => validateAcrSettings({ namePrefix: namePrefix as string }));
+    return {
+        kind,
+        ...(typeof spec.server === "string" ? { server: spec.server } : {}),
+        ...(typeof spec.username === "string" ? { username: spec.username } : {}),
+        ...(kind === "swarm" ? { port } : {}),
+        ...(kind === "acr" ? { sku, namePrefix: String(namePrefix) } : {}),
+    };
+}
+
+function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
+    const at = `${NS}:swarm`;
+    const spec = objectOrEmpty(value, at, "{ host, network, endpointMode, publishMode, … }", SWARM_KEYS, problems);
+    // No host: the Docker provider's own default, `DOCKER_HOST` or the local engine.
+    if (spec.host !== undefined) collect(problems, () => validateDockerHost(spec.host, `${at}.host`));
+    const network = spec.network ?? SWARM_DEFAULTS.network;
+    collect(problems, () => validateSwarmName(network, `${at}.network`));
+    const constraints = checkList(spec.constraints, `${at}.constraints`, "placement constraints such as `node.role == worker`", (c) => isValid(() => validatePlacementConstraint(c, "")), [], problems);
+    const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
+    const registryImage = checkImage(spec.registryImage, `${at}.registryImage`, problems);
+    const endpointMode = checkEnum(spec.endpointMode, `${at}.endpointMode`, ENDPOINT_MODES, SWARM_DEFAULTS.endpointMode, problems)!;
+    const publishMode = checkEnum(spec.publishMode, `${at}.publishMode`, PUBLISH_MODES, SWARM_DEFAULTS.publishMode, problems)!;
+    // The gateway and the registry publish ports: the pair must work for them.
+    collect(problems, () => validateSwarmPublishing({ endpointMode, publishMode }, at, true));
+    return {
+        ...(typeof spec.host === "string" ? { host: spec.host } : {}),
+        network: String(network),
+        endpointMode,
+        publishMode,
+        constraints,
+        ...(gatewayImage ? { gatewayImage } : {}),
+        ...(registryImage ? { registryImage } : {}),
+    };
+}
+
+function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["aks"] {
+    const at = `${NS}:aks`;
+    const spec = objectOrEmpty(value, at, "{ location, kubernetesVersion, namespace, systemPool, userPool, … }", AKS_KEYS, problems);
+    const namespace = spec.namespace ?? DEFAULT_NAMESPACE;
+    collect(problems, () => validateNamespace(namespace, `${at}.namespace`));
+    if (spec.kubernetesVersion !== undefined) collect(problems, () => validateKubernetesVersion(spec.kubernetesVersion, `${at}.kubernetesVersion`));
+    for (const key of ["resourceGroupName", "location"]) {
+        if (spec[key] !== undefined && (typeof spec[key] !== "string" || !/^[-\w.()]{1,90}$/.test(spec[key] as string))) {
+            problems.push(`\`${at}.${key}\` must be an Azure name of 1 to 90 letters, digits, \`-\`, \`_\`, \`.\` or parentheses, got ${show(spec[key])}`);
+        }
+    }
+    const existingCluster = spec.existingCluster ?? false;
+    if (typeof existingCluster !== "boolean") problems.push(`\`${at}.existingCluster\` must be true or false, got ${show(existingCluster)}`);
+    if (existingCluster === true && target === "aks" && !secretsSet.has("kubeconfig")) {
+        problems.push(`\`${at}.existingCluster\` is true but the secret \`${NS}:kubeconfig\` is not set; set it with \`pulumi config set --secret ${NS}:kubeconfig < kubeconfig.yaml\``);
+    }
+    const pool = (key: "systemPool" | "userPool", defaults: NodePool, system: boolean): NodePool => {
+        const settings = spec[key];
+        if (settings !== undefined && !isObject(settings)) {
+            problems.push(`\`${at}.${key}\` must be an object { name, vmSize, minCount, maxCount }, got ${show(settings)}`);
+            return defaults;
+        }
+        if (settings) checkKeys(settings, ["name", "vmSize", "minCount", "maxCount"], `${at}.${key}`, problems);
+        return collect(problems, () => validateNodePool(settings as NodePoolSettings | undefined, `${at}.${key}`, defaults, system)) ?? defaults;
+    };
+    const kubeletObjectId = spec.kubeletObjectId;
+    if (kubeletObjectId !== undefined && (typeof kubeletObjectId !== "string" || !GUID.test(kubeletObjectId))) {
+        problems.push(`\`${at}.kubeletObjectId\` must be a GUID such as \`00000000-0000-0000-0000-000000000000\`, got ${show(kubeletObjectId)}`);
+    }
+    const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
+    return {
+        ...(typeof kubeletObjectId === "string" ? { kubeletObjectId } : {}),
+        ...(typeof spec.resourceGroupName === "string" ? { resourceGroupName: spec.resourceGroupName } : {}),
+        ...(typeof spec.location === "string" ? { location: spec.location } : {}),
+        ...(typeof spec.kubernetesVersion === "string" ? { kubernetesVersion: spec.kubernetesVersion } : {}),
+        namespace: String(namespace),
+        systemPool: pool("systemPool", { ...SYSTEM_POOL_DEFAULTS }, true),
+        userPool: pool("userPool", { ...USER_POOL_DEFAULTS }, false),
+        existingCluster: existingCluster === true,
+        ...(gatewayImage ? { gatewayImage } : {}),
+    };
+}
+
+/** An image reference, else undefined and a problem. */
+function checkImage(value: unknown, at: string, problems: string[]): string | undefined {
+    if (value === undefined) return undefined;
+    if (!isImageReference(value)) {
+        problems.push(`\`${at}\` must be an image reference such as \`nginx:1.28.0\` or \`…@sha256:<64 hex>\`, got ${show(value)}`);
+        return undefined;
+    }
+    return value;
+}
