@@ -7,9 +7,9 @@ import { HubConfig } from "../config/environment";
 import { Model } from "../config/model";
 import { LETS_ENCRYPT_STAGING } from "../config/tls";
 import { GatewayTls } from "../tls/gatewayTls";
-import { deployOnAks } from "./aksEnvironment";
 import { HubSecrets } from "./readHubConfig";
 import { deployOnSwarm } from "./swarmEnvironment";
+import { loadAksWiring } from "../util/aksTarget";
 
 export interface ModelHubArgs {
     /** The validated environment (`readHubConfig()` in a stack program, or `validateHubConfig`). */
@@ -67,7 +67,11 @@ export class ModelHub extends pulumi.ComponentResource {
         };
 
         const parts: HubParts = { name, parent: this, config, secrets, users, tls, imageFor };
-        const deployment = config.target === "swarm" ? deployOnSwarm(parts) : deployOnAks(parts);
+        const deployment =
+            config.target === "swarm"
+                ? deployOnSwarm(parts)
+                : // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on AKS: its SDKs are optional peers
+                  loadAksWiring(() => require("./aksEnvironment") as typeof import("./aksEnvironment")).deployOnAks(parts);
 
         this.url = deployment.url;
         this.models = this.url.apply((base) =>

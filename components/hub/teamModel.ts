@@ -1,6 +1,4 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesModel } from "../aks/kubernetesModel";
 import { ModelImage } from "../image/modelImage";
 import { EndpointMode } from "../config/swarm";
 import { show } from "../config/checks";
@@ -8,6 +6,7 @@ import { Model, ModelSpec } from "../config/model";
 import { validateModel } from "../config/validateModel";
 import { SwarmModel } from "../swarm/swarmModel";
 import { swarmProvider } from "../swarm/swarmProvider";
+import { loadAksWiring } from "../util/aksTarget";
 import { asResourceError } from "../util/errors";
 import { PlatformStack, validatePlatformJoin } from "./platformStack";
 
@@ -126,8 +125,9 @@ export class TeamModel extends pulumi.ComponentResource {
                 childOpts,
             );
         } else {
-            const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: args.platform.kubeconfig! }, { parent: this });
-            new KubernetesModel(name, { model, image, namespace: join.namespace, provider }, { parent: this });
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only on AKS: its SDKs are optional peers
+            const { deployTeamModelOnAks } = loadAksWiring(() => require("./aksTeamModel") as typeof import("./aksTeamModel"));
+            deployTeamModelOnAks(name, model, image, args.platform, this);
         }
 
         const base = join.gatewayUrl.endsWith("/") ? join.gatewayUrl : `${join.gatewayUrl}/`;
