@@ -7,9 +7,9 @@ const tsJest = ["ts-jest", { diagnostics: false }];
 const common = { preset: "ts-jest", testEnvironment: "node", transform: { "^.+\\.ts$": tsJest } };
 
 module.exports = {
-  projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
-    { ...common, displayName: "real", testMatch: ["<rootDir>/test/real/**/*.test.ts"], slowTestThreshold: 120 },
-    { ...common, displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"], slowTestThreshold: 600 },
-  ],
+    projects: [
+        { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+        { ...common, displayName: "real", testMatch: ["<rootDir>/test/real/**/*.test.ts"], slowTestThreshold: 120 },
+        { ...common, displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"], slowTestThreshold: 600 },
+    ],
 };

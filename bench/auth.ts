@@ -32,14 +32,14 @@ const SEED = "bench-salt-seed-0123456789abcdefghij";
 interface Scheme {
     name: string;
     /** htpasswd line for USER, or undefined for no auth. */
-    line?: () => Promise<string>;
+    line?: () => string | Promise<string>;
 }
 
 const SCHEMES: Scheme[] = [
     { name: "none" },
-    { name: "ssha", line: async () => renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "ssha" }], SEED).trim() },
+    { name: "ssha", line: () => renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "ssha" }], SEED).trim() },
     { name: "apr1", line: async () => `${USER}:${(await run("openssl", ["passwd", "-apr1", "-salt", "plumbhub", PASSWORD])).stdout.trim()}` },
-    { name: "bcrypt10", line: async () => renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "bcrypt", cost: 10 }], SEED).trim() },
+    { name: "bcrypt10", line: () => renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "bcrypt", cost: 10 }], SEED).trim() },
 ];
 
 /** Checks that nginx runs the one worker this bench is about (its CPU time is the measure). */
@@ -74,7 +74,9 @@ async function main(): Promise<void> {
         locations.push(`        location /${scheme.name}/ { auth_basic "bench"; auth_basic_user_file ${file}; }`);
     }
     const port = await freePort();
-    const conf = writeMinimalNginxConf(dir, `    server {\n        listen 127.0.0.1:${port};\n        root ${dir};\n${locations.join("\n")}\n    }`, { workers: 1 });
+    const conf = writeMinimalNginxConf(dir, `    server {\n        listen 127.0.0.1:${port};\n        root ${dir};\n${locations.join("\n")}\n    }`, {
+        workers: 1,
+    });
     const nginx = await startNginx(dir, conf, port);
     try {
         const urlOf = (scheme: Scheme) => `http://127.0.0.1:${port}/${scheme.name}/hello.txt`;
@@ -92,7 +94,8 @@ async function main(): Promise<void> {
         for (let round = 0; round < ROUNDS; round++) {
             // Odd rounds run in reverse order, so no scheme always goes first or follows bcrypt.
             const order = round % 2 ? [...SCHEMES].reverse() : SCHEMES;
-            for (const scheme of order) results[scheme.name].push(await wrkPerWorkerCpu(masterPid, urlOf(scheme), loadOf(scheme.line !== undefined), SETTLE_MS));
+            for (const scheme of order)
+                results[scheme.name].push(await wrkPerWorkerCpu(masterPid, urlOf(scheme), loadOf(scheme.line !== undefined), SETTLE_MS));
         }
         const spread = (values: number[]) => `${median(values).toFixed(0)} (${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)})`;
         for (const scheme of SCHEMES) {

@@ -55,7 +55,11 @@ async function main(): Promise<void> {
     const before = await hubObjects();
     if (before.length > 0) throw new Error(`this Docker engine already runs a plumberhub stack (${before.join(", ")}): destroy it first`);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-bench-engine-"));
-    const project = new PulumiProject(copyProject(path.join(work, "project"), { withoutTests: true }), path.join(work, "state"), crypto.randomBytes(24).toString("base64"));
+    const project = new PulumiProject(
+        copyProject(path.join(work, "project"), { withoutTests: true }),
+        path.join(work, "state"),
+        crypto.randomBytes(24).toString("base64"),
+    );
     const stack = (name: string) => ["--stack", name];
     try {
         // 1. cold up of the dev stack
@@ -68,7 +72,8 @@ async function main(): Promise<void> {
             // 2. no-op previews, on the first deployment with warm images
             if (round === 1) {
                 const previews: number[] = [];
-                for (let i = 0; i < PREVIEWS; i++) previews.push(await seconds(() => project.pulumi(["preview", "--expect-no-changes", ...stack("dev")])));
+                for (let i = 0; i < PREVIEWS; i++)
+                    previews.push(await seconds(() => project.pulumi(["preview", "--expect-no-changes", ...stack("dev")])));
                 console.log(`no-op pulumi preview of the dev stack: ${fmt(previews)} s, median ${median(previews).toFixed(2)} s`);
             }
             if (round < UP_ROUNDS) await project.pulumi(["destroy", "--yes", "--skip-preview", ...stack("dev")]);
@@ -90,7 +95,9 @@ async function main(): Promise<void> {
             await project.pulumi(["destroy", "--yes", "--skip-preview", ...stack(name)], 20 * 60_000);
         }
         const perModel = (count: number) => (medians[count] - medians[0]) / count;
-        console.log(`per-model cost of a no-op preview: ${(perModel(2) * 1000).toFixed(0)} ms at 2 models, ${(perModel(20) * 1000).toFixed(0)} ms at 20`);
+        console.log(
+            `per-model cost of a no-op preview: ${(perModel(2) * 1000).toFixed(0)} ms at 2 models, ${(perModel(20) * 1000).toFixed(0)} ms at 20`,
+        );
         if (perModel(2) <= 0) throw new Error("2 models previewed no slower than none: the difference is below the noise; raise BENCH_PREVIEWS");
         const ratio = perModel(20) / perModel(2);
         console.log(`engine_preview_scaling_ratio=${ratio.toFixed(2)}`);

@@ -18,10 +18,21 @@
  * BENCH_CEILING_CONNECTIONS (default 32).
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { GatewayLimits, GatewayModel } from "../components/render/gateway";
 import {
-    basicAuth, gatewayPaths, makeTls, nginxTest, startExampleModel, startNginx, tempDir, TestTls, twoPorts, writeGateway, writeHtpasswd,
+    basicAuth,
+    gatewayPaths,
+    makeTls,
+    nginxTest,
+    startExampleModel,
+    startNginx,
+    tempDir,
+    TestTls,
+    twoPorts,
+    writeGateway,
+    writeHtpasswd,
 } from "../test/helpers/gateway";
 import { freePort, Service } from "../test/helpers/processes";
 import { wrk, WrkOptions, wrkPerWorkerCpu, WrkResult } from "../test/helpers/wrk";
@@ -37,7 +48,8 @@ const AUTH = { Authorization: basicAuth(USER, PASSWORD) };
 /** wrk load for the direct/gateway rounds; failures are counted and checked once all rounds ran. */
 const LOAD: WrkOptions = { connections: CONNECTIONS, seconds: DURATION, failures: "count" };
 
-const fmt = (r: WrkResult) => `${r.requestsPerSecond.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}`;
+const fmt = (r: WrkResult) =>
+    `${r.requestsPerSecond.toFixed(1).padStart(9)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  errors ${r.errors}`;
 
 /** A tiny nginx answering `return 200` on loopback: the static upstream for the ceiling. */
 async function startStaticUpstream(dir: string): Promise<{ port: number; nginx: Service }> {
@@ -45,21 +57,32 @@ async function startStaticUpstream(dir: string): Promise<{ port: number; nginx: 
     const upDir = path.join(dir, "static-upstream");
     fs.mkdirSync(upDir, { recursive: true });
     const conf = path.join(upDir, "nginx.conf");
-    fs.writeFileSync(conf, [
-        "worker_processes 1;", `pid ${upDir}/nginx.pid;`, `error_log ${upDir}/error.log warn;`,
-        "events { worker_connections 1024; }",
-        "http {",
-        ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `  ${kind}_temp_path ${upDir}/tmp/${kind};`),
-        "  access_log off; keepalive_requests 100000;",
-        `  server { listen 127.0.0.1:${port}; location / { default_type application/json; return 200 '{"ok":true}'; } }`,
-        "}", "",
-    ].join("\n"));
+    fs.writeFileSync(
+        conf,
+        [
+            "worker_processes 1;",
+            `pid ${upDir}/nginx.pid;`,
+            `error_log ${upDir}/error.log warn;`,
+            "events { worker_connections 1024; }",
+            "http {",
+            ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `  ${kind}_temp_path ${upDir}/tmp/${kind};`),
+            "  access_log off; keepalive_requests 100000;",
+            `  server { listen 127.0.0.1:${port}; location / { default_type application/json; return 200 '{"ok":true}'; } }`,
+            "}",
+            "",
+        ].join("\n"),
+    );
     await nginxTest(upDir, conf);
     return { port, nginx: await startNginx(upDir, conf, port) };
 }
 
 /** One gateway (1 worker, TLS + basic auth, JSON access log to a file as in production) in its own folder. */
-async function startGateway(dir: string, certs: TestTls, models: GatewayModel[], limits?: GatewayLimits): Promise<{ httpsPort: number; nginx: Service }> {
+async function startGateway(
+    dir: string,
+    certs: TestTls,
+    models: GatewayModel[],
+    limits?: GatewayLimits,
+): Promise<{ httpsPort: number; nginx: Service }> {
     fs.mkdirSync(dir, { recursive: true });
     const [httpsPort, httpPort] = await twoPorts();
     const paths = gatewayPaths(dir);
@@ -99,7 +122,7 @@ async function main(): Promise<void> {
         console.log(`plumber (one R process) direct vs through the gateway (TLS + basic auth {SSHA}, 1 nginx worker)`);
         console.log(
             `wrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds; direct with Connection: close (a connection per request, ` +
-                `as the gateway does upstream), client to gateway keep-alive; machine: ${require("os").cpus().length} cores, shared`,
+                `as the gateway does upstream), client to gateway keep-alive; machine: ${os.cpus().length} cores, shared`,
         );
         const directRuns: WrkResult[] = [];
         const keepAliveRuns: WrkResult[] = [];
@@ -112,7 +135,9 @@ async function main(): Promise<void> {
             keepAliveRuns.push(k);
             viaRuns.push(g);
             console.log(`round ${round}  direct  ${fmt(d)}`);
-            console.log(`round ${round}  direct, keep-alive ${fmt(k)}  (informational: ~40 ms delayed-ACK stall per reused connection; not in the ratio)`);
+            console.log(
+                `round ${round}  direct, keep-alive ${fmt(k)}  (informational: ~40 ms delayed-ACK stall per reused connection; not in the ratio)`,
+            );
             console.log(`round ${round}  gateway ${fmt(g)}`);
         }
         const errors = [...directRuns, ...keepAliveRuns, ...viaRuns].reduce((n, r) => n + r.errors, 0);
@@ -124,7 +149,9 @@ async function main(): Promise<void> {
             return `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
         };
         console.log(`direct_rps_median=${rps(directRuns).toFixed(1)} (range ${spread(directRuns)}) direct_p50_ms=${p50(directRuns).toFixed(2)}`);
-        console.log(`direct_keepalive_rps_median=${rps(keepAliveRuns).toFixed(1)} (range ${spread(keepAliveRuns)}) direct_keepalive_p50_ms=${p50(keepAliveRuns).toFixed(2)} (informational)`);
+        console.log(
+            `direct_keepalive_rps_median=${rps(keepAliveRuns).toFixed(1)} (range ${spread(keepAliveRuns)}) direct_keepalive_p50_ms=${p50(keepAliveRuns).toFixed(2)} (informational)`,
+        );
         console.log(`gateway_rps_median=${rps(viaRuns).toFixed(1)} (range ${spread(viaRuns)}) gateway_p50_ms=${p50(viaRuns).toFixed(2)}`);
         console.log(`gateway_p50_added_ms=${(p50(viaRuns) - p50(directRuns)).toFixed(2)} (target <= 1)`);
 

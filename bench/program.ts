@@ -33,7 +33,6 @@ const TARGET = 1.5;
 const PREFIX = "bench-";
 
 // Internal to the SDK (not in its typings): resolves once every RPC sent to the (mock) monitor has been answered.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
 /** `count` models: even ones built from the hello example, odd ones a prebuilt image by digest. */
@@ -61,7 +60,6 @@ async function evaluate(config: Record<string, unknown>): Promise<{ ms: number; 
     // Start each run from a collected heap, so one run's garbage is not charged to the next (`node --expose-gc`).
     (globalThis as { gc?: () => void }).gc?.();
     const start = process.hrtime.bigint();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(programPath) as Record<string, pulumi.Output<unknown>>;
     await Promise.all(Object.values(exported).map((output) => promiseOf(output)));
     await waitForRPCs();

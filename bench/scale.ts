@@ -30,7 +30,17 @@ import { planSwarmStack, renderSwarmStackFiles } from "../components/render/swar
 import { validateModels } from "../components/config";
 import { makeTls, request, tempDir } from "../test/helpers/gateway";
 import { freePort, requireTools, waitUntil } from "../test/helpers/processes";
-import { BASE_IMAGES, buildModelImage, deployStack, docker, ensureLocalImages, ensureSwarm, removeStack, REPO_ROOT, waitForService } from "../test/helpers/swarm";
+import {
+    BASE_IMAGES,
+    buildModelImage,
+    deployStack,
+    docker,
+    ensureLocalImages,
+    ensureSwarm,
+    removeStack,
+    REPO_ROOT,
+    waitForService,
+} from "../test/helpers/swarm";
 import { wrk } from "../test/helpers/wrk";
 import { median } from "./median";
 
@@ -70,7 +80,10 @@ async function main(): Promise<number> {
                             secrets: {
                                 tlsCertificate: fs.readFileSync(tls.certificatePath, "utf8"),
                                 tlsKey: fs.readFileSync(tls.keyPath, "utf8"),
-                                htpasswd: renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "ssha" }], crypto.randomBytes(24).toString("hex")),
+                                htpasswd: renderHtpasswd(
+                                    [{ user: USER, password: PASSWORD, scheme: "ssha" }],
+                                    crypto.randomBytes(24).toString("hex"),
+                                ),
                             },
                             options: { image: BASE_IMAGES.nginx, endpointMode: "dnsrr", publishMode: "host", httpsPort, httpPort },
                         },
@@ -88,19 +101,27 @@ async function main(): Promise<number> {
                 await deploy(replicas);
                 await waitForService(`${STACK}_hello`, replicas);
                 await waitForService(`${STACK}_gateway`, 1);
-                await waitUntil("hello through the gateway", async () => (await request(url, { ca: tls.ca, user: USER, password: PASSWORD })).status === 200, 60_000);
+                await waitUntil(
+                    "hello through the gateway",
+                    async () => (await request(url, { ca: tls.ca, user: USER, password: PASSWORD })).status === 200,
+                    60_000,
+                );
                 await new Promise((resolve) => setTimeout(resolve, 2000)); // gateway DNS cache (1 s) sees every replica
                 const load = { threads: WRK_THREADS, connections: CONNECTIONS_PER_REPLICA * replicas, headers: auth };
                 await wrk(url, { ...load, seconds: 5 }); // warm-up: R compiles on first calls
                 const result = await wrk(url, { ...load, seconds: SECONDS });
                 results[replicas].push(result.requestsPerSecond);
-                console.log(`round ${round} replicas=${replicas} connections=${load.connections} requests_per_second=${result.requestsPerSecond.toFixed(1)} ${result.latency}`);
+                console.log(
+                    `round ${round} replicas=${replicas} connections=${load.connections} requests_per_second=${result.requestsPerSecond.toFixed(1)} ${result.latency}`,
+                );
             }
             ratios.push(results[2][round - 1] / results[1][round - 1]);
         }
         for (const replicas of [1, 2]) {
             const values = results[replicas];
-            console.log(`replicas=${replicas} median_requests_per_second=${median(values).toFixed(1)} min=${Math.min(...values).toFixed(1)} max=${Math.max(...values).toFixed(1)}`);
+            console.log(
+                `replicas=${replicas} median_requests_per_second=${median(values).toFixed(1)} min=${Math.min(...values).toFixed(1)} max=${Math.max(...values).toFixed(1)}`,
+            );
         }
         console.log(`per-round ratios: ${ratios.map((r) => r.toFixed(2)).join(" ")}`);
         const ratio = median(ratios);

@@ -43,7 +43,6 @@ export const TYPES = {
     swarmConfig: "docker:index/serviceConfig:ServiceConfig",
 } as const;
 
-
 function kubernetesLabels(props: Record<string, any>): Record<string, string> {
     return props.metadata?.labels ?? {};
 }
@@ -104,7 +103,9 @@ export function resourceLimitsSet({ type, name, props }: PolicyResource): string
             const missing = ["cpu", "memory"].filter((key) => limits[key] === undefined || limits[key] === null || limits[key] === "");
             return missing.length === 0
                 ? []
-                : [`${what} of Deployment "${name}" sets no ${missing.map((key) => `\`resources.limits.${key}\``).join(" and ")}: one busy R process must not starve the node`];
+                : [
+                      `${what} of Deployment "${name}" sets no ${missing.map((key) => `\`resources.limits.${key}\``).join(" and ")}: one busy R process must not starve the node`,
+                  ];
         });
     }
     if (type === TYPES.swarmService) {
@@ -112,7 +113,9 @@ export function resourceLimitsSet({ type, name, props }: PolicyResource): string
         const missing = ["nanoCpus", "memoryBytes"].filter((key) => !(typeof limits[key] === "number" && limits[key] > 0));
         return missing.length === 0
             ? []
-            : [`swarm service "${name}" sets no ${missing.map((key) => `\`taskSpec.resources.limits.${key}\``).join(" and ")}: one busy R process must not starve the node`];
+            : [
+                  `swarm service "${name}" sets no ${missing.map((key) => `\`taskSpec.resources.limits.${key}\``).join(" and ")}: one busy R process must not starve the node`,
+              ];
     }
     return [];
 }
@@ -200,7 +203,9 @@ export function nginxTlsProblems(text: string): string[] {
     const tlsServers = servers.filter((s) => (s.block ?? []).some((d) => d.name === "listen" && d.args.includes("ssl")));
     if (tlsServers.length === 0) problems.push("has no server with `listen … ssl`: the gateway must serve HTTPS");
     for (const server of tlsServers) {
-        const missing = ["ssl_certificate", "ssl_certificate_key"].filter((name) => !(server.block ?? []).some((d) => d.name === name) && !inherited(name));
+        const missing = ["ssl_certificate", "ssl_certificate_key"].filter(
+            (name) => !(server.block ?? []).some((d) => d.name === name) && !inherited(name),
+        );
         const listen = (server.block ?? []).find((d) => d.name === "listen")!;
         if (missing.length > 0) problems.push(`server \`listen ${listen.args.join(" ")}\` sets no ${missing.map((m) => `\`${m}\``).join(" and ")}`);
     }
@@ -226,7 +231,11 @@ export function gatewayTlsOn({ type, name, props }: PolicyResource): string[] {
     if (type === TYPES.configMap && kubernetesLabels(props)[KUBERNETES_COMPONENT_LABEL] === "gateway" && props.data?.["nginx.conf"] !== undefined) {
         text = props.data["nginx.conf"];
         what = `gateway ConfigMap "${name}" (\`nginx.conf\`)`;
-    } else if (type === TYPES.swarmConfig && swarmLabels(props)[SWARM_ROLE_LABEL] === "gateway" && String(props.name ?? name).includes("nginx.conf")) {
+    } else if (
+        type === TYPES.swarmConfig &&
+        swarmLabels(props)[SWARM_ROLE_LABEL] === "gateway" &&
+        String(props.name ?? name).includes("nginx.conf")
+    ) {
         // docker.ServiceConfig `data` is base64.
         text = typeof props.data === "string" ? Buffer.from(props.data, "base64").toString("utf8") : props.data;
         what = `gateway swarm config "${name}"`;

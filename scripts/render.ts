@@ -76,11 +76,14 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
             const near = closest(flag, known);
             throw new RenderUsageError(`unknown flag \`${flag}\`; ${near ? `did you mean \`${near}\`?` : `known flags: ${known.join(", ")}`}`);
         }
-        let value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+        const value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
         if (value === undefined || value === "" || (eq === -1 && value.startsWith("--"))) throw new RenderUsageError(`\`${flag}\` needs a value`);
         if (flag === "--image") {
             const match = /^([^=]+)=(.+)$/.exec(value);
-            if (!match) throw new RenderUsageError(`\`--image\` must be MODEL=REF, e.g. \`--image hello=registry.example.com/hello@sha256:…\`, got "${value}"`);
+            if (!match)
+                throw new RenderUsageError(
+                    `\`--image\` must be MODEL=REF, e.g. \`--image hello=registry.example.com/hello@sha256:…\`, got "${value}"`,
+                );
             if (images[match[1]] !== undefined) throw new RenderUsageError(`\`--image\` is given twice for model \`${match[1]}\``);
             images[match[1]] = match[2];
             continue;
@@ -88,7 +91,8 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
         if (values[flag] !== undefined) throw new RenderUsageError(`\`${flag}\` is given twice`);
         values[flag] = value;
     }
-    if (values["--stack"] === undefined) throw new RenderUsageError("`--stack` is required: the stack whose `Pulumi.<stack>.yaml` to render, e.g. `--stack dev`");
+    if (values["--stack"] === undefined)
+        throw new RenderUsageError("`--stack` is required: the stack whose `Pulumi.<stack>.yaml` to render, e.g. `--stack dev`");
     if (values["--out"] === undefined) throw new RenderUsageError("`--out` is required: the folder to write the files to, e.g. `--out rendered/dev`");
     const given = SECRET_FLAGS.filter((flag) => values[flag] !== undefined);
     if (given.length > 0 && switches.has("--generate-secrets")) {
@@ -96,7 +100,9 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
     }
     if (given.length > 0 && given.length < SECRET_FLAGS.length) {
         const missing = SECRET_FLAGS.filter((flag) => values[flag] === undefined);
-        throw new RenderUsageError(`\`--tls-cert\`, \`--tls-key\` and \`--htpasswd\` go together; missing ${missing.map((f) => `\`${f}\``).join(" and ")}`);
+        throw new RenderUsageError(
+            `\`--tls-cert\`, \`--tls-key\` and \`--htpasswd\` go together; missing ${missing.map((f) => `\`${f}\``).join(" and ")}`,
+        );
     }
     return {
         stack: values["--stack"],
@@ -128,7 +134,7 @@ function holdsSecret(value: unknown): boolean {
  * are, other values as JSON text. Encrypted (`secure:`) values cannot be read here: they count as set, value unknown.
  */
 export function stackConfigEntries(doc: unknown, file: string): { entries: Record<string, string>; secretKeys: Set<string> } {
-    const config = doc && typeof doc === "object" && "config" in doc ? (doc as { config: unknown }).config : undefined;
+    const config = doc && typeof doc === "object" && "config" in doc ? doc.config : undefined;
     if (config === undefined || config === null) return { entries: {}, secretKeys: new Set() };
     if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: \`config\` must be a map of keys to values`);
     const entries: Record<string, string> = {};
@@ -158,7 +164,9 @@ export function loadStackConfig(projectDir: string, stack: string): { config: Hu
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         const stacks = listStacks(projectDir);
-        throw new RenderUsageError(`\`--stack\` "${stack}": there is no Pulumi.${stack}.yaml in ${projectDir}; ${stacks.length > 0 ? `stacks here: ${stacks.join(", ")}` : "no stack files here"}`);
+        throw new RenderUsageError(
+            `\`--stack\` "${stack}": there is no Pulumi.${stack}.yaml in ${projectDir}; ${stacks.length > 0 ? `stacks here: ${stacks.join(", ")}` : "no stack files here"}`,
+        );
     }
     const { entries, secretKeys } = stackConfigEntries(parse(fs.readFileSync(file, "utf8")), file);
     const { config } = checkStackConfig(entries, (key) => secretKeys.has(key), projectDir, {
@@ -182,7 +190,6 @@ export function registryServer(config: HubConfig, override?: string): string {
     if (registry.kind === "external") return registry.server!;
     return `${registry.namePrefix}${ACR_SUFFIX_PLACEHOLDER}.azurecr.io`;
 }
-
 
 /**
  * The image of every model: an `--image` override, else the model's own prebuilt `image`, else
@@ -220,7 +227,9 @@ export function planImages(
         }
     }
     if (config.target === "aks" && config.registry.kind === "acr" && !registry && notes.some((n) => n.includes(ACR_SUFFIX_PLACEHOLDER))) {
-        notes.push(`"${ACR_SUFFIX_PLACEHOLDER}" stands for the random suffix of the ACR name; pass --registry with the login server (pulumi stack output join)`);
+        notes.push(
+            `"${ACR_SUFFIX_PLACEHOLDER}" stands for the random suffix of the ACR name; pass --registry with the login server (pulumi stack output join)`,
+        );
     }
     return { images, notes };
 }
@@ -246,7 +255,11 @@ export function readSecretFiles(files: NonNullable<RenderOptions["secretFiles"]>
         if (!fs.existsSync(file)) throw new RenderUsageError(`\`${flag}\` ${file}: no such file`);
         return fs.readFileSync(file, "utf8");
     };
-    return { tlsCertificate: read(files.tlsCert, "--tls-cert"), tlsKey: read(files.tlsKey, "--tls-key"), htpasswd: read(files.htpasswd, "--htpasswd") };
+    return {
+        tlsCertificate: read(files.tlsCert, "--tls-cert"),
+        tlsKey: read(files.tlsKey, "--tls-key"),
+        htpasswd: read(files.htpasswd, "--htpasswd"),
+    };
 }
 
 /**
@@ -303,14 +316,23 @@ export function renderStackFiles(
     options: { includeSecrets: boolean; imageNotes: string[] },
 ): Record<string, OutputFile> {
     const files: Record<string, OutputFile> = {};
-    const notes = [`plumberhub render of stack "${stack}" (target ${config.target}), from Pulumi.${stack}.yaml and the same plan as the Pulumi resources.`, ""];
+    const notes = [
+        `plumberhub render of stack "${stack}" (target ${config.target}), from Pulumi.${stack}.yaml and the same plan as the Pulumi resources.`,
+        "",
+    ];
     if (config.target === "aks") {
-        if (options.includeSecrets && !secrets) throw new RenderUsageError("`--include-secrets` needs the secrets: give `--tls-cert`, `--tls-key` and `--htpasswd`, or `--generate-secrets`");
+        if (options.includeSecrets && !secrets)
+            throw new RenderUsageError(
+                "`--include-secrets` needs the secrets: give `--tls-cert`, `--tls-key` and `--htpasswd`, or `--generate-secrets`",
+            );
         const { tlsCertificate: tlsCert, tlsKey, htpasswd } = secrets ?? { tlsCertificate: "", tlsKey: "", htpasswd: "" };
         const objects = renderKubernetesManifests(kubernetesManifestsInput(config, images, { tlsCert, tlsKey, htpasswd }));
         objects.forEach((object, i) => {
             const secret = object.kind === "Secret" && options.includeSecrets;
-            files[manifestFileName(object, i)] = { contents: toKubernetesYaml([object], { includeSecrets: options.includeSecrets }), mode: secret ? 0o600 : 0o644 };
+            files[manifestFileName(object, i)] = {
+                contents: toKubernetesYaml([object], { includeSecrets: options.includeSecrets }),
+                mode: secret ? 0o600 : 0o644,
+            };
         });
         notes.push(
             `${objects.length} Kubernetes objects, one per file, in apply order: kubectl apply -f <this folder>.`,
@@ -365,10 +387,14 @@ export function writeOutput(dir: string, files: Record<string, OutputFile>): voi
 }
 
 /** Runs the command; returns the exit code. Messages go to `stderr`, the list of written files to `stdout`. */
-export function main(argv: string[], projectDir = process.cwd(), io: { stdout: (s: string) => void; stderr: (s: string) => void } = {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-}): number {
+export function main(
+    argv: string[],
+    projectDir = process.cwd(),
+    io: { stdout: (s: string) => void; stderr: (s: string) => void } = {
+        stdout: (s) => process.stdout.write(s),
+        stderr: (s) => process.stderr.write(s),
+    },
+): number {
     try {
         const options = parseRenderArgs(argv);
         const { config } = loadStackConfig(projectDir, options.stack);
@@ -379,12 +405,21 @@ export function main(argv: string[], projectDir = process.cwd(), io: { stdout: (
             const generated = generateSecrets(config);
             secrets = generated.secrets;
             // Shown once, here; written nowhere.
-            io.stderr(`generated gateway passwords (shown once, not saved):\n${Object.entries(generated.passwords).map(([u, p]) => `  ${u}: ${p}\n`).join("")}`);
+            io.stderr(
+                `generated gateway passwords (shown once, not saved):\n${Object.entries(generated.passwords)
+                    .map(([u, p]) => `  ${u}: ${p}\n`)
+                    .join("")}`,
+            );
         }
         const files = renderStackFiles(config, options.stack, images, secrets, { includeSecrets: options.includeSecrets, imageNotes: notes });
         const out = path.resolve(projectDir, options.out);
         writeOutput(out, files);
-        io.stdout(`wrote ${Object.keys(files).length} files to ${out}:\n${Object.keys(files).sort().map((f) => `  ${f}\n`).join("")}`);
+        io.stdout(
+            `wrote ${Object.keys(files).length} files to ${out}:\n${Object.keys(files)
+                .sort()
+                .map((f) => `  ${f}\n`)
+                .join("")}`,
+        );
         return 0;
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -36,6 +36,10 @@ echo "==> type-check"
 npx tsc --noEmit
 npx tsc --noEmit -p examples/team-stack/tsconfig.check.json
 
+echo "==> lint and format"
+npm run -s lint
+npm run -s format:check
+
 echo "==> tests"
 mkdir -p test-artifacts
 npm test -- --json --outputFile=test-artifacts/jest-results.json "$@"

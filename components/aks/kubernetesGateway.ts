@@ -1,13 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GatewayLimits } from "../render/gateway";
-import {
-    GatewayObjects,
-    GatewayObjectsOptions,
-    gatewayObjectList,
-    renderGatewayObjects,
-    renderKubernetesGatewayFiles,
-} from "../render/kubernetes";
+import { GatewayObjects, GatewayObjectsOptions, gatewayObjectList, renderGatewayObjects, renderKubernetesGatewayFiles } from "../render/kubernetes";
 import { DEFAULT_NAMESPACE, validateKubernetesGatewaySettings } from "../config/aks";
 import { Model } from "../config/model";
 import { asResourceError } from "../util/errors";

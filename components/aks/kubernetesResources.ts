@@ -6,9 +6,16 @@ import { KubernetesObject } from "../render/kubernetes";
  * A rendered object with some fields replaced by Pulumi inputs (an image digest, secret data): the rendered
  * object stays the single source of truth, only values known at deploy time are swapped in.
  */
-export type KubernetesObjectInput = { [field: string]: pulumi.Input<any> } & { apiVersion: string; kind: string };
+export type KubernetesObjectInput = { [field: string]: pulumi.Input<unknown> } & { apiVersion: string; kind: string };
 
-type Constructor = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+/** Each class takes its own args type; the rendered object is the args of its kind. */
+type Constructor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/** The part of a Deployment spec an image is swapped into; the rest passes through. */
+interface DeploymentSpec {
+    template: { spec: { containers: Record<string, unknown>[]; [field: string]: unknown }; [field: string]: unknown };
+    [field: string]: unknown;
+}
 
 /** The typed `@pulumi/kubernetes` class of each kind the renderers produce. */
 const CLASSES: Record<string, Constructor> = {
@@ -29,7 +36,7 @@ export function createKubernetesResource(
 ): pulumi.CustomResource {
     const Class = CLASSES[`${object.apiVersion}/${object.kind}`];
     if (!Class) throw new Error(`no Pulumi resource class for ${object.apiVersion} ${object.kind}`);
-    return new Class(name, object, opts);
+    return new Class(name, object as never, opts);
 }
 
 /** Child resource name for a rendered object: `{component}-{kind}[-{suffix}]`, e.g. `hello-deployment`. */
@@ -40,10 +47,10 @@ export function childName(component: string, object: { kind: string }, suffix?: 
 
 /** A rendered Deployment with the image of container `index` replaced (the rendered one is a placeholder). */
 export function withContainerImage(deployment: KubernetesObject, image: pulumi.Input<string>, index = 0): KubernetesObjectInput {
-    const podSpec = deployment.spec.template.spec;
-    const containers = podSpec.containers.map((c: Record<string, unknown>, i: number) => (i === index ? { ...c, image } : c));
+    const spec = deployment.spec as DeploymentSpec;
+    const containers = spec.template.spec.containers.map((c, i) => (i === index ? { ...c, image } : c));
     return {
         ...deployment,
-        spec: { ...deployment.spec, template: { ...deployment.spec.template, spec: { ...podSpec, containers } } },
+        spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers } } },
     };
 }

@@ -56,7 +56,10 @@ export interface AcrNameSettings {
 
 /** The default ACR name prefix for a component name: its letters and digits, lower-cased, cut to fit. */
 export function defaultAcrNamePrefix(componentName: string): string {
-    const prefix = componentName.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 50 - ACR_SUFFIX_LENGTH);
+    const prefix = componentName
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, "")
+        .slice(0, 50 - ACR_SUFFIX_LENGTH);
     return prefix.length > 0 ? prefix : "plumberhub";
 }
 
@@ -141,7 +144,11 @@ export function validateDnsPrefix(prefix: unknown): void {
 
 /** The default DNS prefix for a component name. */
 export function defaultDnsPrefix(componentName: string): string {
-    const prefix = componentName.replace(/[^A-Za-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 54).replace(/-+$/, "");
+    const prefix = componentName
+        .replace(/[^A-Za-z0-9-]/g, "-")
+        .replace(/^-+|-+$/g, "")
+        .slice(0, 54)
+        .replace(/-+$/, "");
     return prefix.length > 0 ? prefix : "plumberhub";
 }
 
@@ -185,7 +192,8 @@ export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChe
         throw new Error(`\`staticIp\` must be an IPv4 address such as \`20.50.1.2\` (an existing Azure public IP), got ${show(settings.staticIp)}`);
     }
     if (settings.resolver !== undefined && !isIPv4(settings.resolver)) {
-        throw new Error(`\`resolver\` must be the IPv4 address of the cluster's DNS service (kube-dns), such as \`10.0.0.10\`, got ${show(settings.resolver)}`);
+        throw new Error(
+            `\`resolver\` must be the IPv4 address of the cluster's DNS service (kube-dns), such as \`10.0.0.10\`, got ${show(settings.resolver)}`,
+        );
     }
 }
-

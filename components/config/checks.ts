@@ -21,7 +21,6 @@ export function checkInteger(value: unknown, at: string, min: number, max: numbe
     return value;
 }
 
-
 /** Throws unless `value` is an integer from `min` to `max`, naming `field`. */
 export function validateInteger(value: unknown, field: string, min: number, max: number): void {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -55,11 +54,18 @@ export function show(v: unknown): string {
     if (typeof v === "number" && !Number.isFinite(v)) return String(v);
     let text: string;
     try {
-        text = JSON.stringify(v) ?? String(v);
+        text = JSON.stringify(v) ?? describeUnserializable(v);
     } catch {
-        text = String(v);
+        text = describeUnserializable(v);
     }
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** What JSON cannot spell: functions, symbols, bigints, cycles. */
+function describeUnserializable(v: unknown): string {
+    if (typeof v === "function") return `function ${v.name || "(anonymous)"}`;
+    if (typeof v === "symbol" || typeof v === "bigint") return v.toString();
+    return Object.prototype.toString.call(v);
 }
 
 /** The known key nearest to a typo (edit distance ≤ 2, or a prefix of ≥ 3 characters), if any. */
@@ -103,15 +109,31 @@ export function objectOrEmpty(value: unknown, at: string, shape: string, keys: s
 }
 
 /** One of `allowed`, else `fallback` and a problem (`required`: absent is a problem too). */
-export function checkEnum<T extends string>(value: unknown, at: string, allowed: readonly T[], fallback: T | undefined, problems: string[], required = false): T | undefined {
+export function checkEnum<T extends string>(
+    value: unknown,
+    at: string,
+    allowed: readonly T[],
+    fallback: T | undefined,
+    problems: string[],
+    required = false,
+): T | undefined {
     if (value === undefined && !required) return fallback;
     if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-    problems.push(`\`${at}\` ${value === undefined ? "is required" : `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`}${value === undefined ? `: one of ${allowed.map((a) => `"${a}"`).join(", ")}` : ""}`);
+    problems.push(
+        `\`${at}\` ${value === undefined ? "is required" : `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`}${value === undefined ? `: one of ${allowed.map((a) => `"${a}"`).join(", ")}` : ""}`,
+    );
     return fallback;
 }
 
 /** A list of distinct strings each `valid`, else `fallback` and a problem per bad item. */
-export function checkList(value: unknown, at: string, what: string, valid: (item: string) => boolean, fallback: string[], problems: string[]): string[] {
+export function checkList(
+    value: unknown,
+    at: string,
+    what: string,
+    valid: (item: string) => boolean,
+    fallback: string[],
+    problems: string[],
+): string[] {
     if (value === undefined) return fallback;
     if (!Array.isArray(value)) {
         problems.push(`\`${at}\` must be a list of ${what}, got ${show(value)}`);
@@ -126,13 +148,22 @@ export function checkList(value: unknown, at: string, what: string, valid: (item
     return seen;
 }
 
-
 /** Like `collect`, for validators that name a bare field (`\`namePrefix\``): the field is put under `at`. */
 export function collectAt<T>(problems: string[], at: string, check: () => T): T | undefined {
     const local: string[] = [];
     const result = collect(local, check);
     problems.push(...local.map((problem) => problem.replace(/^`([\w.]+)`/, `\`${at}.$1\``)));
     return result;
+}
+
+/**
+ * A string setting with a default, checked by a throwing validator: the value, or the default when unset.
+ * A bad value becomes a problem (the config is then rejected, so the default returned for it is never used).
+ */
+export function checkText(value: unknown, fallback: string, validate: (text: unknown) => void, problems: string[]): string {
+    const text = value ?? fallback;
+    collect(problems, () => validate(text));
+    return typeof text === "string" ? text : fallback;
 }
 
 /** Runs a validator that throws; its message becomes one problem. */

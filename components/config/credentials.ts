@@ -67,10 +67,7 @@ export function validateBcryptCost(cost: unknown, field: string): void {
 }
 
 /** Validates the users and options of a Credentials component; returns the policy with defaults. */
-export function validateCredentials(
-    users: UserShape[],
-    options: Partial<CredentialsPolicy> = {},
-): CredentialsPolicy {
+export function validateCredentials(users: UserShape[], options: Partial<CredentialsPolicy> = {}): CredentialsPolicy {
     if (!Array.isArray(users) || users.length === 0) {
         throw new Error(`\`users\` must list at least one user, got ${JSON.stringify(users)}`);
     }

@@ -2,15 +2,10 @@
  * The stack config of one environment (`plumberhub:*` keys in `Pulumi.<stack>.yaml`): what a user writes
  * (`Hub…Spec`) and the validated `HubConfig` with every default filled in (`validateHubConfig` makes one).
  */
-import { ACR_SKUS, AcrSku, DEFAULT_ACR_SKU, DEFAULT_NAMESPACE, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, validateAcrSettings, USER_POOL_DEFAULTS, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
-import { checkInteger, checkKeys, closest, isObject, show } from "./checks";
-import { validateUserName } from "./credentials";
-import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
-import { isImageReference, isPinnedByDigest } from "./image";
-import { ENDPOINT_MODES, EndpointMode, PUBLISH_MODES, PublishMode, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
-import { Model } from "./model";
+import type { AcrSku, NodePool, NodePoolSettings } from "./aks";
+import type { Model } from "./model";
+import type { EndpointMode, PublishMode } from "./swarm";
 import { TLS_MODES, TlsMode } from "./tls";
-import { ModelSpecError, validateModels } from "./validateModel";
 
 export type HubTarget = "swarm" | "aks";
 export const HUB_TARGETS: readonly HubTarget[] = ["swarm", "aks"];

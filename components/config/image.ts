@@ -37,8 +37,8 @@ export function validateImageReference(image: unknown, field = "image"): void {
 }
 
 /** Whether `image` is pinned by its sha256 digest (`…@sha256:<64 hex>`; a tag before the `@` is allowed). */
-export function isPinnedByDigest(image: unknown): image is string {
-    return isImageReference(image) && PINNED_BY_DIGEST.test(image);
+export function isPinnedByDigest(image: unknown): boolean {
+    return typeof image === "string" && isImageReference(image) && PINNED_BY_DIGEST.test(image);
 }
 
 /**
@@ -47,7 +47,9 @@ export function isPinnedByDigest(image: unknown): image is string {
  */
 export function validateImageByDigest(image: unknown, field = "image"): void {
     if (!isPinnedByDigest(image)) {
-        throw new Error(`\`${field}\` must be pinned by digest, \`registry/repo@sha256:<64 hex digits>\` (e.g. \`ModelImage.repoDigest\`), got ${show(image)}`);
+        throw new Error(
+            `\`${field}\` must be pinned by digest, \`registry/repo@sha256:<64 hex digits>\` (e.g. \`ModelImage.repoDigest\`), got ${show(image)}`,
+        );
     }
 }
 

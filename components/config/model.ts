@@ -135,6 +135,5 @@ export const MODEL_DEFAULTS = Object.freeze({
     targetCpuUtilization: 70,
 });
 
-
 /** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
 export const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;

@@ -49,7 +49,9 @@ export function localImagesRequested(env: Record<string, string | undefined>): b
     const value = env[LOCAL_IMAGES_ENV];
     if (value === undefined || value === "" || value === "0" || value === "false") return false;
     if (value === "1" || value === "true") return true;
-    throw new HubConfigError([`environment variable \`${LOCAL_IMAGES_ENV}\` must be 1 or true (use the local images) or 0, false or empty (do not), got ${show(value)}`]);
+    throw new HubConfigError([
+        `environment variable \`${LOCAL_IMAGES_ENV}\` must be 1 or true (use the local images) or 0, false or empty (do not), got ${show(value)}`,
+    ]);
 }
 
 /** `raw` with `LOCAL_IMAGES` filled in where it sets no image; the swarm images only matter on swarm. */
@@ -59,7 +61,11 @@ function withLocalImages(raw: Record<string, unknown>): Record<string, unknown> 
         ...raw,
         baseImage: raw.baseImage ?? LOCAL_IMAGES.baseImage,
         swarm: isObject(swarm)
-            ? { ...swarm, gatewayImage: swarm.gatewayImage ?? LOCAL_IMAGES.gatewayImage, registryImage: swarm.registryImage ?? LOCAL_IMAGES.registryImage }
+            ? {
+                  ...swarm,
+                  gatewayImage: swarm.gatewayImage ?? LOCAL_IMAGES.gatewayImage,
+                  registryImage: swarm.registryImage ?? LOCAL_IMAGES.registryImage,
+              }
             : swarm,
     };
 }
@@ -100,7 +106,9 @@ export function checkStackConfig(
     }
     for (const user of Object.keys(userPasswords ?? {})) {
         if (config && !config.gateway.users.includes(user)) {
-            problems.push(`\`${NS}userPasswords\` has a password for ${show(user)}, who is not in \`${NS}gateway.users\` (${config.gateway.users.join(", ")})`);
+            problems.push(
+                `\`${NS}userPasswords\` has a password for ${show(user)}, who is not in \`${NS}gateway.users\` (${config.gateway.users.join(", ")})`,
+            );
         }
     }
     if (problems.length > 0 || !config) throw new HubConfigError(problems);
@@ -122,7 +130,9 @@ function parseUserPasswords(value: string | undefined, problems: string[]): Reco
     const parsed = parseConfigValue(value);
     const at = `\`${NS}userPasswords\``;
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        problems.push(`${at} must be an object { user: password } (set with \`pulumi config set --secret --path '${NS}userPasswords.alice'\`), got a ${Array.isArray(parsed) ? "list" : typeof parsed}`);
+        problems.push(
+            `${at} must be an object { user: password } (set with \`pulumi config set --secret --path '${NS}userPasswords.alice'\`), got a ${Array.isArray(parsed) ? "list" : typeof parsed}`,
+        );
         return undefined;
     }
     const passwords: Record<string, string> = {};

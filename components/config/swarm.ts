@@ -13,17 +13,23 @@ export type PublishMode = "ingress" | "host";
 export const PUBLISH_MODES: readonly PublishMode[] = ["ingress", "host"];
 
 /** Defaults of the swarm settings. */
-export const SWARM_DEFAULTS = Object.freeze({
+export const SWARM_DEFAULTS: Readonly<{
+    endpointMode: EndpointMode;
+    publishMode: PublishMode;
+    network: string;
+    registryPort: number;
+    registryConstraints: readonly string[];
+}> = Object.freeze({
     /** One virtual IP per service (needs IPVS in the kernel; `dnsrr` where it is missing). */
-    endpointMode: "vip" as EndpointMode,
+    endpointMode: "vip",
     /** The routing mesh (needs IPVS; `host` where it is missing). */
-    publishMode: "ingress" as PublishMode,
+    publishMode: "ingress",
     /** Overlay network of a hub's services, which other stacks' models join. */
     network: "plumberhub",
     /** Published port of the hub's own registry. */
     registryPort: 5000,
     /** The registry keeps its images on a volume of one node: a manager, where the hub is deployed from. */
-    registryConstraints: Object.freeze(["node.role == manager"]) as readonly string[],
+    registryConstraints: Object.freeze(["node.role == manager"]),
 });
 
 /** Docker endpoints a swarm is managed through (what `DOCKER_HOST` takes). */
@@ -38,7 +44,9 @@ const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 /** Throws unless `host` is a Docker endpoint: `unix:///path`, `npipe://…`, `ssh://[user@]host[:port]` or `tcp://host:port`. */
 export function validateDockerHost(host: unknown, field = "host"): void {
     if (typeof host !== "string" || !DOCKER_HOST.test(host)) {
-        throw new Error(`\`${field}\` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got ${show(host)}`);
+        throw new Error(
+            `\`${field}\` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got ${show(host)}`,
+        );
     }
 }
 
@@ -79,6 +87,8 @@ export function validateSwarmPublishing(settings: { endpointMode?: unknown; publ
         throw new Error(`\`${field}.publishMode\` must be "ingress" or "host", got ${show(publishMode)}`);
     }
     if (publishes && endpointMode === "dnsrr" && (publishMode ?? SWARM_DEFAULTS.publishMode) === "ingress") {
-        throw new Error(`\`${field}.publishMode\` must be "host" when \`${field}.endpointMode\` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service`);
+        throw new Error(
+            `\`${field}.publishMode\` must be "host" when \`${field}.endpointMode\` is "dnsrr": Docker refuses ingress-published ports on a dnsrr service`,
+        );
     }
 }

@@ -57,7 +57,6 @@ export interface SelfSignedTlsInput {
     organization?: string;
 }
 
-
 /** Validates host names and IPs; at least one of either. */
 export function validateHosts(dnsNames: string[] = [], ipAddresses: string[] = []): TlsHosts {
     dnsNames.forEach((host, i) => {
@@ -138,7 +137,10 @@ function splitPemCertificates(pem: string): string[] {
 }
 
 function publicKeyFingerprint(key: KeyObject): string {
-    return createHash("sha256").update(key.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+    return createHash("sha256")
+        .update(key.export({ type: "spki", format: "der" }))
+        .digest("hex")
+        .slice(0, 16);
 }
 
 /** Whether `cert` names `host` in its SANs (wildcard hosts must appear literally; subject CN is ignored as browsers do). */
@@ -155,7 +157,7 @@ function checkChainEndsAtCa(last: X509Certificate, caCertPem: string): void {
     try {
         ca = new X509Certificate(caCertPem);
     } catch (error) {
-        throw new Error(`\`caCertPem\` must be a PEM certificate; it could not be parsed (${(error as Error).message})`);
+        throw new Error(`\`caCertPem\` must be a PEM certificate; it could not be parsed (${(error as Error).message})`, { cause: error });
     }
     if (last.fingerprint256 === ca.fingerprint256) return;
     if (!last.checkIssued(ca) || !last.verify(ca.publicKey)) {
@@ -180,7 +182,9 @@ export function checkProvidedCertificate(pems: ProvidedPems, hosts: TlsHosts, no
         try {
             return new X509Certificate(block);
         } catch (error) {
-            throw new Error(`\`certificatePem\` certificate ${i + 1} of ${blocks.length} could not be parsed: ${(error as Error).message}`);
+            throw new Error(`\`certificatePem\` certificate ${i + 1} of ${blocks.length} could not be parsed: ${(error as Error).message}`, {
+                cause: error,
+            });
         }
     });
     const leaf = chain[0];
@@ -190,6 +194,7 @@ export function checkProvidedCertificate(pems: ProvidedPems, hosts: TlsHosts, no
     } catch (error) {
         throw new Error(
             `\`privateKeyPem\` must be an unencrypted PEM private key (PKCS#1, SEC1 or PKCS#8); it could not be read (${(error as Error).message})`,
+            { cause: error },
         );
     }
     if (!leaf.checkPrivateKey(key)) {
@@ -206,7 +211,9 @@ export function checkProvidedCertificate(pems: ProvidedPems, hosts: TlsHosts, no
         );
     }
     if (notBefore.getTime() > now.getTime()) {
-        throw new Error(`\`certificatePem\` is not valid before ${notBefore.toISOString()} (now ${now.toISOString()}); provide a certificate that is currently valid`);
+        throw new Error(
+            `\`certificatePem\` is not valid before ${notBefore.toISOString()} (now ${now.toISOString()}); provide a certificate that is currently valid`,
+        );
     }
     for (let i = 1; i < chain.length; i++) {
         if (!chain[i - 1].verify(chain[i].publicKey)) {
@@ -264,12 +271,16 @@ export function validateAcme(acme: AcmeShape | undefined, dnsNames: string[] = [
     dnsNames.forEach((host, i) => {
         const bare = host.replace(/^\*\./, "");
         if (bare !== zone && !bare.endsWith(`.${zone}`)) {
-            throw new Error(`\`dnsNames[${i}]\` ${JSON.stringify(host)} is outside \`acme.zoneName\` ${JSON.stringify(zone)}: the DNS-01 challenge record could not be written`);
+            throw new Error(
+                `\`dnsNames[${i}]\` ${JSON.stringify(host)} is outside \`acme.zoneName\` ${JSON.stringify(zone)}: the DNS-01 challenge record could not be written`,
+            );
         }
     });
     const renewBeforeDays = acme.renewBeforeDays ?? 30;
     if (!Number.isInteger(renewBeforeDays) || renewBeforeDays < 1 || renewBeforeDays > 60) {
-        throw new Error(`\`acme.renewBeforeDays\` must be a whole number of days from 1 to 60 (certificates last 90), got ${JSON.stringify(renewBeforeDays)}`);
+        throw new Error(
+            `\`acme.renewBeforeDays\` must be a whole number of days from 1 to 60 (certificates last 90), got ${JSON.stringify(renewBeforeDays)}`,
+        );
     }
     return { email: acme.email, serverUrl, zoneName: zone, renewBeforeDays };
 }

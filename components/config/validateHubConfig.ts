@@ -3,22 +3,93 @@
  * in out. Pure and synchronous (the model folders are checked on disk). Every problem names the config key path in
  * backticks, the bad value and what is valid; all problems are reported together.
  */
-import { ACR_SKUS, DEFAULT_ACR_SKU, DEFAULT_NAMESPACE, isAzureDnsLabel, NodePool, NodePoolSettings, SYSTEM_POOL_DEFAULTS, USER_POOL_DEFAULTS, validateAcrSettings, validateKubernetesVersion, validateNamespace, validateNodePool } from "./aks";
-import { checkEnum, checkInteger, checkKeys, checkList, closest, collect, collectAt, isDnsName, isIPv4, isObject, isValid, objectOrEmpty, show } from "./checks";
+import {
+    ACR_SKUS,
+    DEFAULT_ACR_SKU,
+    DEFAULT_NAMESPACE,
+    defaultAcrNamePrefix,
+    isAzureDnsLabel,
+    NodePool,
+    NodePoolSettings,
+    SYSTEM_POOL_DEFAULTS,
+    USER_POOL_DEFAULTS,
+    validateAcrSettings,
+    validateKubernetesVersion,
+    validateNamespace,
+    validateNodePool,
+} from "./aks";
+import {
+    checkEnum,
+    checkInteger,
+    checkKeys,
+    checkList,
+    checkText,
+    closest,
+    collect,
+    collectAt,
+    isDnsName,
+    isIPv4,
+    isObject,
+    isValid,
+    objectOrEmpty,
+    show,
+} from "./checks";
 import { validateUserName } from "./credentials";
-import { HUB_CONFIG_KEYS, HUB_REGISTRY_KINDS, HUB_SECRET_KEYS, HUB_TARGETS, HUB_TLS_MODES, HubConfig, HubConfigError, HubGatewaySpec, HubTarget } from "./environment";
+import {
+    DEFAULT_HUB_NAME,
+    HUB_CONFIG_KEYS,
+    HUB_REGISTRY_KINDS,
+    HUB_SECRET_KEYS,
+    HUB_TARGETS,
+    HUB_TLS_MODES,
+    HubConfig,
+    HubConfigError,
+    HubGatewaySpec,
+    HubTarget,
+} from "./environment";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
 import { isImageReference, isPinnedByDigest } from "./image";
 import { Model } from "./model";
-import { ENDPOINT_MODES, PUBLISH_MODES, SWARM_DEFAULTS, validateDockerHost, validatePlacementConstraint, validateSwarmName, validateSwarmPublishing } from "./swarm";
+import {
+    ENDPOINT_MODES,
+    PUBLISH_MODES,
+    SWARM_DEFAULTS,
+    validateDockerHost,
+    validatePlacementConstraint,
+    validateSwarmName,
+    validateSwarmPublishing,
+} from "./swarm";
 import { ModelSpecError, validateModels } from "./validateModel";
 
 const NS = "plumberhub";
-const GATEWAY_KEYS = ["host", "ipAddresses", "users", "tls", "acme", "replicas", "httpsPort", "httpPort", "dnsLabel", "maxBodyMiB", "readTimeoutSeconds", "title"];
+const GATEWAY_KEYS = [
+    "host",
+    "ipAddresses",
+    "users",
+    "tls",
+    "acme",
+    "replicas",
+    "httpsPort",
+    "httpPort",
+    "dnsLabel",
+    "maxBodyMiB",
+    "readTimeoutSeconds",
+    "title",
+];
 const ACME_KEYS = ["email", "zoneName", "subscriptionId", "resourceGroup", "staging"];
 const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];
 const SWARM_KEYS = ["host", "network", "endpointMode", "publishMode", "constraints", "gatewayImage", "registryImage"];
-const AKS_KEYS = ["resourceGroupName", "location", "kubernetesVersion", "namespace", "systemPool", "userPool", "existingCluster", "kubeletObjectId", "gatewayImage"];
+const AKS_KEYS = [
+    "resourceGroupName",
+    "location",
+    "kubernetesVersion",
+    "namespace",
+    "systemPool",
+    "userPool",
+    "existingCluster",
+    "kubeletObjectId",
+    "gatewayImage",
+];
 const REGISTRY_SERVER = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,7 +106,9 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
             continue;
         }
         const near = closest(key, [...HUB_CONFIG_KEYS, ...HUB_SECRET_KEYS]);
-        problems.push(`\`${NS}:${key}\` is not a plumberhub config key; ${near ? `did you mean \`${NS}:${near}\`?` : `known keys: ${[...HUB_CONFIG_KEYS, ...HUB_SECRET_KEYS].join(", ")}`}`);
+        problems.push(
+            `\`${NS}:${key}\` is not a plumberhub config key; ${near ? `did you mean \`${NS}:${near}\`?` : `known keys: ${[...HUB_CONFIG_KEYS, ...HUB_SECRET_KEYS].join(", ")}`}`,
+        );
     }
 
     const target = checkEnum(raw.target, `${NS}:target`, HUB_TARGETS, undefined, problems, true);
@@ -61,21 +134,32 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
             }
         }
         if (target === "aks" && model.image && !isPinnedByDigest(model.image)) {
-            problems.push(`\`${NS}:models\` model \`${model.name}\` image ${show(model.image)} must be pinned by digest (\`…@sha256:<64 hex>\`) on AKS`);
+            problems.push(
+                `\`${NS}:models\` model \`${model.name}\` image ${show(model.image)} must be pinned by digest (\`…@sha256:<64 hex>\`) on AKS`,
+            );
         }
     }
-    if (target === "aks" && raw.swarm !== undefined) problems.push(`\`${NS}:swarm\` is set but \`${NS}:target\` is "aks"; remove it or set the target to "swarm"`);
-    if (target === "swarm" && raw.aks !== undefined) problems.push(`\`${NS}:aks\` is set but \`${NS}:target\` is "swarm"; remove it or set the target to "aks"`);
+    if (target === "aks" && raw.swarm !== undefined)
+        problems.push(`\`${NS}:swarm\` is set but \`${NS}:target\` is "aks"; remove it or set the target to "swarm"`);
+    if (target === "swarm" && raw.aks !== undefined)
+        problems.push(`\`${NS}:aks\` is set but \`${NS}:target\` is "swarm"; remove it or set the target to "aks"`);
     if (target === "aks" && aks.existingCluster && registry.kind === "acr" && !aks.kubeletObjectId) {
-        problems.push(`\`${NS}:aks.existingCluster\` with an "acr" registry needs \`${NS}:aks.kubeletObjectId\` to grant the cluster AcrPull (\`az aks show --query identityProfile.kubeletidentity.objectId\`)`);
+        problems.push(
+            `\`${NS}:aks.existingCluster\` with an "acr" registry needs \`${NS}:aks.kubeletObjectId\` to grant the cluster AcrPull (\`az aks show --query identityProfile.kubeletidentity.objectId\`)`,
+        );
     }
     const hostGiven = isObject(raw.gateway) && raw.gateway.host !== undefined;
     if (target === "aks" && !hostGiven) {
         if (gateway.dnsLabel && aks.location) gateway.host = `${gateway.dnsLabel}.${aks.location}.cloudapp.azure.com`;
-        else problems.push(`\`${NS}:gateway.host\` is required on AKS: the gateway's DNS name (or set \`${NS}:gateway.dnsLabel\` and \`${NS}:aks.location\` for \`{label}.{location}.cloudapp.azure.com\`)`);
+        else
+            problems.push(
+                `\`${NS}:gateway.host\` is required on AKS: the gateway's DNS name (or set \`${NS}:gateway.dnsLabel\` and \`${NS}:aks.location\` for \`{label}.{location}.cloudapp.azure.com\`)`,
+            );
     }
-    if (target === "swarm" && registry.kind === "acr") problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
-    if (target === "aks" && registry.kind === "swarm") problems.push(`\`${NS}:registry.kind\` "swarm" needs \`${NS}:target\` "swarm"; on AKS use "acr" or "external"`);
+    if (target === "swarm" && registry.kind === "acr")
+        problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
+    if (target === "aks" && registry.kind === "swarm")
+        problems.push(`\`${NS}:registry.kind\` "swarm" needs \`${NS}:target\` "swarm"; on AKS use "acr" or "external"`);
 
     if (problems.length > 0) throw new HubConfigError(problems);
     return { target: target!, models, gateway, registry, swarm, aks, ...(baseImage ? { baseImage } : {}) };
@@ -94,16 +178,21 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
     const tls = checkEnum(spec.tls, `${at}.tls`, HUB_TLS_MODES, "selfSigned", problems)!;
     if (tls === "provided") {
         for (const key of ["tlsCertificate", "tlsKey"]) {
-            if (!secretsSet.has(key)) problems.push(`\`${at}.tls\` is "provided" but the secret \`${NS}:${key}\` is not set; set it with \`pulumi config set --secret ${NS}:${key} < file.pem\``);
+            if (!secretsSet.has(key))
+                problems.push(
+                    `\`${at}.tls\` is "provided" but the secret \`${NS}:${key}\` is not set; set it with \`pulumi config set --secret ${NS}:${key} < file.pem\``,
+                );
         }
     }
     let acme: HubGatewaySpec["acme"];
     if (tls === "acme") {
         const acmeSpec = objectOrEmpty(spec.acme, `${at}.acme`, "{ email, zoneName, subscriptionId, resourceGroup, staging? }", ACME_KEYS, problems);
         for (const key of ["email", "zoneName", "subscriptionId", "resourceGroup"]) {
-            if (typeof acmeSpec[key] !== "string" || acmeSpec[key] === "") problems.push(`\`${at}.acme.${key}\` is required when \`${at}.tls\` is "acme", got ${show(acmeSpec[key])}`);
+            if (typeof acmeSpec[key] !== "string" || acmeSpec[key] === "")
+                problems.push(`\`${at}.acme.${key}\` is required when \`${at}.tls\` is "acme", got ${show(acmeSpec[key])}`);
         }
-        if (host === "localhost") problems.push(`\`${at}.host\` must be a public DNS name in \`${at}.acme.zoneName\` for "acme" certificates, got "localhost"`);
+        if (host === "localhost")
+            problems.push(`\`${at}.host\` must be a public DNS name in \`${at}.acme.zoneName\` for "acme" certificates, got "localhost"`);
         acme = acmeSpec as HubGatewaySpec["acme"];
     } else if (spec.acme !== undefined) {
         problems.push(`\`${at}.acme\` is set but \`${at}.tls\` is ${show(tls)}; set \`tls: acme\` or remove it`);
@@ -117,8 +206,7 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
     const httpsPort = checkInteger(spec.httpsPort, `${at}.httpsPort`, 1, 65535, defaults.httpsPort, problems);
     const httpPort = checkInteger(spec.httpPort, `${at}.httpPort`, 1, 65535, defaults.httpPort, problems);
     if (httpsPort === httpPort) problems.push(`\`${at}.httpPort\` and \`${at}.httpsPort\` are both ${httpsPort}; they must differ`);
-    const title = spec.title ?? defaults.title;
-    collect(problems, () => validateGatewayTitle(title, `${at}.title`));
+    const title = checkText(spec.title, defaults.title, (t) => validateGatewayTitle(t, `${at}.title`), problems);
     return {
         host,
         ipAddresses,
@@ -131,7 +219,7 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
         ...(typeof dnsLabel === "string" ? { dnsLabel } : {}),
         maxBodyMiB: checkInteger(spec.maxBodyMiB, `${at}.maxBodyMiB`, 1, 1024, defaults.maxBodyMiB, problems),
         readTimeoutSeconds: checkInteger(spec.readTimeoutSeconds, `${at}.readTimeoutSeconds`, 1, 3600, defaults.readTimeoutSeconds, problems),
-        title: String(title),
+        title,
     };
 }
 
@@ -141,27 +229,38 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
     const kind = checkEnum(spec.kind, `${at}.kind`, HUB_REGISTRY_KINDS, target === "aks" ? "acr" : "swarm", problems)!;
     if (kind === "external") {
         if (typeof spec.server !== "string" || !REGISTRY_SERVER.test(spec.server)) {
-            problems.push(`\`${at}.server\` must be a registry host[:port] without scheme, e.g. \`ghcr.io\`, when \`${at}.kind\` is "external", got ${show(spec.server)}`);
+            problems.push(
+                `\`${at}.server\` must be a registry host[:port] without scheme, e.g. \`ghcr.io\`, when \`${at}.kind\` is "external", got ${show(spec.server)}`,
+            );
         }
-        if (typeof spec.username !== "string" || spec.username === "") problems.push(`\`${at}.username\` is required when \`${at}.kind\` is "external", got ${show(spec.username)}`);
-        if (!secretsSet.has("registryPassword")) problems.push(`\`${at}.kind\` is "external" but the secret \`${NS}:registryPassword\` is not set; set it with \`pulumi config set --secret ${NS}:registryPassword\``);
+        if (typeof spec.username !== "string" || spec.username === "")
+            problems.push(`\`${at}.username\` is required when \`${at}.kind\` is "external", got ${show(spec.username)}`);
+        if (!secretsSet.has("registryPassword"))
+            problems.push(
+                `\`${at}.kind\` is "external" but the secret \`${NS}:registryPassword\` is not set; set it with \`pulumi config set --secret ${NS}:registryPassword\``,
+            );
     } else {
-        for (const key of ["server", "username"]) if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
+        for (const key of ["server", "username"])
+            if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
     }
     const port = checkInteger(spec.port, `${at}.port`, 1, 65535, SWARM_DEFAULTS.registryPort, problems);
-    if (spec.port !== undefined && kind !== "swarm") problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
+    if (spec.port !== undefined && kind !== "swarm")
+        problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
     const sku = checkEnum(spec.sku, `${at}.sku`, ACR_SKUS, DEFAULT_ACR_SKU, problems);
     for (const key of ["sku", "namePrefix"]) {
-        if (spec[key] !== undefined && kind !== "acr") problems.push(`\`${at}.${key}\` only applies to an "acr" registry; \`${at}.kind\` is ${show(kind)}`);
+        if (spec[key] !== undefined && kind !== "acr")
+            problems.push(`\`${at}.${key}\` only applies to an "acr" registry; \`${at}.kind\` is ${show(kind)}`);
     }
-    const namePrefix = spec.namePrefix ?? "plumberhub";
-    if (kind === "acr") collectAt(problems, at, () => validateAcrSettings({ namePrefix: namePrefix as string }));
+    const validatePrefix = (prefix: unknown) => {
+        if (kind === "acr") collectAt(problems, at, () => validateAcrSettings({ namePrefix: prefix as string }));
+    };
+    const namePrefix = checkText(spec.namePrefix, defaultAcrNamePrefix(DEFAULT_HUB_NAME), validatePrefix, problems);
     return {
         kind,
         ...(typeof spec.server === "string" ? { server: spec.server } : {}),
         ...(typeof spec.username === "string" ? { username: spec.username } : {}),
         ...(kind === "swarm" ? { port } : {}),
-        ...(kind === "acr" ? { sku, namePrefix: String(namePrefix) } : {}),
+        ...(kind === "acr" ? { sku, namePrefix } : {}),
     };
 }
 
@@ -170,9 +269,15 @@ function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
     const spec = objectOrEmpty(value, at, "{ host, network, endpointMode, publishMode, … }", SWARM_KEYS, problems);
     // No host: the Docker provider's own default, `DOCKER_HOST` or the local engine.
     if (spec.host !== undefined) collect(problems, () => validateDockerHost(spec.host, `${at}.host`));
-    const network = spec.network ?? SWARM_DEFAULTS.network;
-    collect(problems, () => validateSwarmName(network, `${at}.network`));
-    const constraints = checkList(spec.constraints, `${at}.constraints`, "placement constraints such as `node.role == worker`", (c) => isValid(() => validatePlacementConstraint(c, "")), [], problems);
+    const network = checkText(spec.network, SWARM_DEFAULTS.network, (n) => validateSwarmName(n, `${at}.network`), problems);
+    const constraints = checkList(
+        spec.constraints,
+        `${at}.constraints`,
+        "placement constraints such as `node.role == worker`",
+        (c) => isValid(() => validatePlacementConstraint(c, "")),
+        [],
+        problems,
+    );
     const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
     const registryImage = checkImage(spec.registryImage, `${at}.registryImage`, problems);
     const endpointMode = checkEnum(spec.endpointMode, `${at}.endpointMode`, ENDPOINT_MODES, SWARM_DEFAULTS.endpointMode, problems)!;
@@ -181,7 +286,7 @@ function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
     collect(problems, () => validateSwarmPublishing({ endpointMode, publishMode }, at, true));
     return {
         ...(typeof spec.host === "string" ? { host: spec.host } : {}),
-        network: String(network),
+        network,
         endpointMode,
         publishMode,
         constraints,
@@ -193,18 +298,21 @@ function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
 function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["aks"] {
     const at = `${NS}:aks`;
     const spec = objectOrEmpty(value, at, "{ location, kubernetesVersion, namespace, systemPool, userPool, … }", AKS_KEYS, problems);
-    const namespace = spec.namespace ?? DEFAULT_NAMESPACE;
-    collect(problems, () => validateNamespace(namespace, `${at}.namespace`));
+    const namespace = checkText(spec.namespace, DEFAULT_NAMESPACE, (n) => validateNamespace(n, `${at}.namespace`), problems);
     if (spec.kubernetesVersion !== undefined) collect(problems, () => validateKubernetesVersion(spec.kubernetesVersion, `${at}.kubernetesVersion`));
     for (const key of ["resourceGroupName", "location"]) {
-        if (spec[key] !== undefined && (typeof spec[key] !== "string" || !/^[-\w.()]{1,90}$/.test(spec[key] as string))) {
-            problems.push(`\`${at}.${key}\` must be an Azure name of 1 to 90 letters, digits, \`-\`, \`_\`, \`.\` or parentheses, got ${show(spec[key])}`);
+        if (spec[key] !== undefined && (typeof spec[key] !== "string" || !/^[-\w.()]{1,90}$/.test(spec[key]))) {
+            problems.push(
+                `\`${at}.${key}\` must be an Azure name of 1 to 90 letters, digits, \`-\`, \`_\`, \`.\` or parentheses, got ${show(spec[key])}`,
+            );
         }
     }
     const existingCluster = spec.existingCluster ?? false;
     if (typeof existingCluster !== "boolean") problems.push(`\`${at}.existingCluster\` must be true or false, got ${show(existingCluster)}`);
     if (existingCluster === true && target === "aks" && !secretsSet.has("kubeconfig")) {
-        problems.push(`\`${at}.existingCluster\` is true but the secret \`${NS}:kubeconfig\` is not set; set it with \`pulumi config set --secret ${NS}:kubeconfig < kubeconfig.yaml\``);
+        problems.push(
+            `\`${at}.existingCluster\` is true but the secret \`${NS}:kubeconfig\` is not set; set it with \`pulumi config set --secret ${NS}:kubeconfig < kubeconfig.yaml\``,
+        );
     }
     const pool = (key: "systemPool" | "userPool", defaults: NodePool, system: boolean): NodePool => {
         const settings = spec[key];
@@ -225,7 +333,7 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
         ...(typeof spec.resourceGroupName === "string" ? { resourceGroupName: spec.resourceGroupName } : {}),
         ...(typeof spec.location === "string" ? { location: spec.location } : {}),
         ...(typeof spec.kubernetesVersion === "string" ? { kubernetesVersion: spec.kubernetesVersion } : {}),
-        namespace: String(namespace),
+        namespace,
         systemPool: pool("systemPool", { ...SYSTEM_POOL_DEFAULTS }, true),
         userPool: pool("userPool", { ...USER_POOL_DEFAULTS }, false),
         existingCluster: existingCluster === true,

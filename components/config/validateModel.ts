@@ -10,7 +10,18 @@ import * as path from "path";
 import { checkInteger, checkKeys, isObject, show } from "./checks";
 import { isImageReference } from "./image";
 import { USER_NAME } from "./credentials";
-import { AutoscalingSpec, MAX_MODEL_NAME_LENGTH, MAX_REPLICAS, Model, MODEL_DEFAULTS, MODEL_NAME_PATTERN, R_PACKAGE_NAME, RESERVED_ENV_NAMES, RESERVED_MODEL_NAMES, ResourceRange } from "./model";
+import {
+    AutoscalingSpec,
+    MAX_MODEL_NAME_LENGTH,
+    MAX_REPLICAS,
+    Model,
+    MODEL_DEFAULTS,
+    MODEL_NAME_PATTERN,
+    R_PACKAGE_NAME,
+    RESERVED_ENV_NAMES,
+    RESERVED_MODEL_NAMES,
+    ResourceRange,
+} from "./model";
 import { isQuantity, parseQuantity } from "./quantities";
 
 /** Smallest memory request/limit: Docker refuses memory limits below 6 MiB. */
@@ -118,7 +129,6 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
     };
 }
 
-
 function checkName(name: unknown, at: string, problems: string[]): string | undefined {
     const valid = `a DNS-1035 label: lower-case letters, digits and \`-\`, starting with a letter and ending with a letter or digit`;
     if (name === undefined) {
@@ -126,7 +136,11 @@ function checkName(name: unknown, at: string, problems: string[]): string | unde
     } else if (typeof name !== "string") {
         problems.push(`\`${at}\` must be a string, ${valid}, got ${show(name)}`);
     } else if (!NAME.test(name)) {
-        const suggestion = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "");
+        const suggestion = name
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, "-")
+            .replace(/^[^a-z]+/, "")
+            .replace(/-+$/, "");
         const hint = NAME.test(suggestion) && suggestion.length <= MAX_MODEL_NAME_LENGTH ? `; try ${show(suggestion)}` : "";
         problems.push(`\`${at}\` must be ${valid}, got ${show(name)}${hint}`);
     } else if (name.length > MAX_MODEL_NAME_LENGTH) {
@@ -143,7 +157,12 @@ function checkName(name: unknown, at: string, problems: string[]): string | unde
 }
 
 /** `path` (resolved, checked on disk) xor `image` (reference syntax). */
-function checkSource(spec: Record<string, unknown>, at: string, baseDir: string, problems: string[]): { path: string } | { image: string } | {} {
+function checkSource(
+    spec: Record<string, unknown>,
+    at: string,
+    baseDir: string,
+    problems: string[],
+): { path: string } | { image: string } | Record<never, never> {
     const hasPath = spec.path !== undefined;
     const hasImage = spec.image !== undefined;
     if (hasPath === hasImage) {
@@ -212,7 +231,6 @@ function checkPackages(packages: unknown, hasImage: boolean, at: string, problem
     return result;
 }
 
-
 /** cpu / memory `{ request, limit }`: quantities, positive, sane minimums, limit ≥ request. */
 function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems: string[]): Required<ResourceRange> | undefined {
     const defaults = MODEL_DEFAULTS[kind];
@@ -252,7 +270,9 @@ function checkQuantity(value: unknown, at: string, kind: "cpu" | "memory", probl
     if (typeof value !== "string" || !isQuantity(value)) {
         const unit = typeof value === "string" ? /^[\d.]+(([kKMGTPE])i?B)$/.exec(value) : null;
         const [, written, letter] = unit ?? [];
-        const hint = unit ? `; "${written}" is not a unit: use "${letter.toUpperCase()}" (powers of 10) or "${letter.toUpperCase()}i" (powers of 2)` : "";
+        const hint = unit
+            ? `; "${written}" is not a unit: use "${letter.toUpperCase()}" (powers of 10) or "${letter.toUpperCase()}i" (powers of 2)`
+            : "";
         problems.push(`\`${at}\` must be a Kubernetes quantity such as ${examples}, got ${show(value)}${hint}`);
         return undefined;
     }
@@ -278,7 +298,9 @@ function checkEnv(env: unknown, at: string, problems: string[]): Record<string, 
     const result: Record<string, string> = {};
     for (const [key, value] of Object.entries(env)) {
         if (!ENV_NAME.test(key)) {
-            problems.push(`\`${at}\` key ${show(key)} is not a valid environment variable name (letters, digits and \`_\`, not starting with a digit)`);
+            problems.push(
+                `\`${at}\` key ${show(key)} is not a valid environment variable name (letters, digits and \`_\`, not starting with a digit)`,
+            );
         } else if (RESERVED_ENV_NAMES.includes(key)) {
             problems.push(`\`${at}.${key}\` is set by the platform and cannot be overridden (reserved: ${RESERVED_ENV_NAMES.join(", ")})`);
         } else if (typeof value !== "string") {
@@ -327,7 +349,12 @@ function checkAutoscaling(spec: unknown, replicas: number, at: string, problems:
     checkKeys(spec, AUTOSCALING_KEYS, at, problems);
     const minReplicas = checkInteger(spec.minReplicas, `${at}.minReplicas`, 1, MAX_REPLICAS, replicas, problems);
     const targetCpuUtilization = checkInteger(
-        spec.targetCpuUtilization, `${at}.targetCpuUtilization`, 1, 100, MODEL_DEFAULTS.targetCpuUtilization, problems,
+        spec.targetCpuUtilization,
+        `${at}.targetCpuUtilization`,
+        1,
+        100,
+        MODEL_DEFAULTS.targetCpuUtilization,
+        problems,
     );
     if (spec.maxReplicas === undefined) {
         problems.push(`\`${at}.maxReplicas\` is required: an integer from ${minReplicas} to ${MAX_REPLICAS}`);

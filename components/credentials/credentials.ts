@@ -76,10 +76,12 @@ export class Credentials extends pulumi.ComponentResource {
         for (const user of users) {
             passwordOutputs[user.name] =
                 user.password !== undefined
-                    ? pulumi.output(user.password).apply((password) => asResourceError(this, () => {
-                          checkSuppliedPassword(user.name, password);
-                          return password;
-                      }))
+                    ? pulumi.output(user.password).apply((password) =>
+                          asResourceError(this, () => {
+                              checkSuppliedPassword(user.name, password);
+                              return password;
+                          }),
+                      )
                     : new random.RandomPassword(
                           `${name}-${user.name}`,
                           // Letters and digits only, no minimum counts (minimums would lower entropy).

@@ -19,7 +19,7 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
 
     const resourceGroupName: pulumi.Input<string> | undefined = aks.existingCluster
         ? aks.resourceGroupName
-        : aks.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { location: aks.location }, { parent }).name;
+        : (aks.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { location: aks.location }, { parent }).name);
 
     let login: RegistryLogin;
     let registryId: pulumi.Output<string> | undefined;
@@ -27,7 +27,11 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
         if (resourceGroupName === undefined) {
             throw new pulumi.ResourceError("`plumberhub:aks.resourceGroupName` is required to create an ACR next to an existing cluster", parent);
         }
-        const acr = new AcrRegistry(`${name}-acr`, { resourceGroupName, location: aks.location, sku: registry.sku, namePrefix: registry.namePrefix }, { parent });
+        const acr = new AcrRegistry(
+            `${name}-acr`,
+            { resourceGroupName, location: aks.location, sku: registry.sku, namePrefix: registry.namePrefix },
+            { parent },
+        );
         login = acr.login;
         registryId = acr.registryId;
     } else {

@@ -57,7 +57,9 @@ export interface HubParts {
  */
 export function externalRegistryLogin(registry: HubConfig["registry"], secrets: HubSecrets): RegistryLogin {
     if (registry.server === undefined || registry.username === undefined || secrets.registryPassword === undefined) {
-        throw new Error("an external registry needs `plumberhub:registry.server`, `plumberhub:registry.username` and the secret `plumberhub:registryPassword`");
+        throw new Error(
+            "an external registry needs `plumberhub:registry.server`, `plumberhub:registry.username` and the secret `plumberhub:registryPassword`",
+        );
     }
     return { server: registry.server, username: registry.username, password: secrets.registryPassword };
 }

@@ -49,7 +49,12 @@ export class ModelHub extends pulumi.ComponentResource {
 
         const users = new Credentials(
             `${name}-users`,
-            { users: gateway.users.map((user) => ({ name: user, ...(secrets.userPasswords?.[user] ? { password: secrets.userPasswords[user] } : {}) })) },
+            {
+                users: gateway.users.map((user) => ({
+                    name: user,
+                    ...(secrets.userPasswords?.[user] ? { password: secrets.userPasswords[user] } : {}),
+                })),
+            },
             { parent: this },
         );
         const tls = new GatewayTls(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
@@ -75,7 +80,9 @@ export class ModelHub extends pulumi.ComponentResource {
 
         this.url = deployment.url;
         this.models = this.url.apply((base) =>
-            Object.fromEntries(config.models.map((model) => [model.name, { url: `${base}${model.name}/`, docsUrl: `${base}${model.name}/__docs__/` }])),
+            Object.fromEntries(
+                config.models.map((model) => [model.name, { url: `${base}${model.name}/`, docsUrl: `${base}${model.name}/__docs__/` }]),
+            ),
         );
         this.passwords = pulumi.secret(users.passwords);
         this.caCertPem = tls.caCertPem;

@@ -27,7 +27,8 @@ export interface PlatformStack {
  */
 export function validatePlatformJoin(join: unknown, stackName: string): HubJoinInfo {
     const at = (field: string) => `\`join.${field}\` of platform stack \`${stackName}\``;
-    if (!isObject(join)) throw new Error(`\`join\` of platform stack \`${stackName}\` must be an object (a ModelHub's \`join\` output), got ${show(join)}`);
+    if (!isObject(join))
+        throw new Error(`\`join\` of platform stack \`${stackName}\` must be an object (a ModelHub's \`join\` output), got ${show(join)}`);
     const problems: string[] = [];
     const text = (field: string) => {
         const value = join[field];
@@ -69,7 +70,7 @@ export async function readPlatformStack(stackName: string, options: ReadPlatform
     const reference = new pulumi.StackReference(options.resourceName ?? "platform", { name: stackName }, options.opts);
     const details = async (output: string, required: boolean) => {
         const found = await reference.getOutputDetails(output);
-        const value = found.value ?? found.secretValue;
+        const value: unknown = found.value ?? found.secretValue;
         if (required && (value === undefined || value === null)) {
             throw new Error(
                 `platform stack \`${stackName}\` has no output \`${output}\`: deploy it (\`pulumi up\`) with a plumberhub ModelHub program, ` +

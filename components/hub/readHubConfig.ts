@@ -29,7 +29,7 @@ export function readHubConfig(baseDir: string = process.cwd()): { config: HubCon
     const { config, secretValues, userPasswords } = checkStackConfig(pulumi.runtime.allConfig(), isConfigSecret, baseDir, {
         localImages: localImagesRequested(process.env),
     });
-    const secret = (key: HubSecretKey) => (secretValues[key] === undefined ? {} : { [key]: pulumi.secret(secretValues[key]!) });
+    const secret = (key: HubSecretKey) => (secretValues[key] === undefined ? {} : { [key]: pulumi.secret(secretValues[key]) });
     const secrets: HubSecrets = {
         ...(userPasswords
             ? { userPasswords: Object.fromEntries(Object.entries(userPasswords).map(([user, password]) => [user, pulumi.secret(password)])) }

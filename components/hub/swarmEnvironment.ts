@@ -32,7 +32,11 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
         const pushers = new Credentials(`${name}-registry-users`, { users: [{ name: SWARM_REGISTRY_USER }] }, { parent });
         // Engines pull from the published port on loopback, which Docker treats as an insecure registry; the
         // certificate still encrypts pushes and pulls.
-        const registryTls = new GatewayTls(`${name}-registry-tls`, { mode: "selfSigned", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }, { parent });
+        const registryTls = new GatewayTls(
+            `${name}-registry-tls`,
+            { mode: "selfSigned", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] },
+            { parent },
+        );
         const service = new SwarmRegistry(
             `${name}-registry`,
             {

@@ -73,7 +73,10 @@ export interface ModelImageContext extends BuildContext {
  * its image tag. `ModelImage` builds from it; `npm run render` uses it to name the image a change produces.
  * Writes files (the context) but is otherwise a function of its inputs.
  */
-export function stageModelImageContext(model: Pick<Model, "name" | "path" | "packages" | "port">, options: ModelImageContextOptions = {}): ModelImageContext {
+export function stageModelImageContext(
+    model: Pick<Model, "name" | "path" | "packages" | "port">,
+    options: ModelImageContextOptions = {},
+): ModelImageContext {
     if (!model.path) throw new Error(`\`model.path\` is required to stage a build context, but model \`${model.name}\` has none`);
     const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE;
     const platform = options.platform ?? DEFAULT_IMAGE_PLATFORM;

@@ -66,7 +66,9 @@ export function swarmStackInput(
 }
 
 /** The AKS gateway's plain settings from the config: image, replicas, DNS label, limits and title. */
-export function kubernetesGatewaySettings(config: HubConfig): Pick<KubernetesGatewayManifestInput, "image" | "replicas" | "dnsLabel" | "limits" | "title"> {
+export function kubernetesGatewaySettings(
+    config: HubConfig,
+): Pick<KubernetesGatewayManifestInput, "image" | "replicas" | "dnsLabel" | "limits" | "title"> {
     const { aks, gateway } = config;
     return {
         ...(aks.gatewayImage ? { image: aks.gatewayImage } : {}),

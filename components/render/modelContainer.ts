@@ -30,7 +30,6 @@ export interface ModelContainerSpec {
     baseImage?: string;
 }
 
-
 /** Validates a {@link ModelContainerSpec}; throws an error naming the field, the value and what is valid. */
 export function validateModelContainerSpec(spec: ModelContainerSpec): void {
     if (!Array.isArray(spec.packages)) {
@@ -70,7 +69,11 @@ export const MODEL_HEALTH_PATH = "/healthz";
  */
 export function modelContainerEnv(model: Pick<Model, "name" | "port" | "env">): Record<string, string> {
     const env: Record<string, string> = { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` };
-    return Object.fromEntries(Object.keys(env).sort().map((name) => [name, env[name]]));
+    return Object.fromEntries(
+        Object.keys(env)
+            .sort()
+            .map((name) => [name, env[name]]),
+    );
 }
 
 /**
@@ -102,9 +105,7 @@ export function healthcheckCommand(port: number): string[] {
 
 /** Shell run as PID 1: starts R, forwards TERM/INT to it, exits 0 on a requested stop, else with R's status. */
 const RUN_ENTRYPOINT =
-    `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` +
-    `trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
-    `wait $child; exit $?`;
+    `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` + `trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` + `wait $child; exit $?`;
 
 function renderDockerfile(spec: ModelContainerSpec): string {
     const uid = MODEL_UID;

@@ -107,7 +107,11 @@ export function createSwarmFiles(
         const data = file.contents.apply((contents) => Buffer.from(contents, "utf8").toString("base64"));
         const resource =
             kind === "secret"
-                ? new docker.Secret(`${name}-${key}`, { name: swarmName, data: pulumi.secret(data), labels: labelList }, { parent, additionalSecretOutputs: ["data"] })
+                ? new docker.Secret(
+                      `${name}-${key}`,
+                      { name: swarmName, data: pulumi.secret(data), labels: labelList },
+                      { parent, additionalSecretOutputs: ["data"] },
+                  )
                 : new docker.ServiceConfig(`${name}-${key}`, { name: swarmName, data, labels: labelList }, { parent });
         ids[key] = resource.id;
     }

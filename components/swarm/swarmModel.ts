@@ -52,9 +52,11 @@ export class SwarmModel extends pulumi.ComponentResource {
         super("plumberhub:swarm:SwarmModel", name, {}, opts);
         asResourceError(this, () => validateSwarmModelArgs(args));
         const { model } = args;
-        const plan = pulumi.output(args.image).apply((image) =>
-            planModelService(model, { image, endpointMode: args.endpointMode, constraints: args.constraints, labels: args.labels }),
-        );
+        const plan = pulumi
+            .output(args.image)
+            .apply((image) =>
+                planModelService(model, { image, endpointMode: args.endpointMode, constraints: args.constraints, labels: args.labels }),
+            );
         const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId), { parent: this });
 
         this.serviceName = service.name;

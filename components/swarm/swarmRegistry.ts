@@ -1,12 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
-import {
-    planRegistryFiles,
-    planRegistryService,
-    ROLE_LABEL,
-    validateRegistryServiceOptions,
-} from "../render/swarm";
+import { planRegistryFiles, planRegistryService, ROLE_LABEL, validateRegistryServiceOptions } from "../render/swarm";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 import type { RegistryLogin } from "../image/modelImage";
 import { asResourceError } from "../util/errors";
@@ -53,7 +48,9 @@ export function checkBcryptHtpasswd(htpasswd: string): void {
     if (lines.length === 0) throw new Error("`htpasswd` must hold at least one `user:$2y$…` line, got an empty value");
     lines.forEach((line, i) => {
         if (!/^[^:\s]+:\$2[aby]\$\d\d\$/.test(line)) {
-            throw new Error(`\`htpasswd\` line ${i + 1} must be a bcrypt entry \`user:$2y$…\` (the registry accepts only bcrypt), got user \`${line.split(":")[0]}\` with another hash`);
+            throw new Error(
+                `\`htpasswd\` line ${i + 1} must be a bcrypt entry \`user:$2y$…\` (the registry accepts only bcrypt), got user \`${line.split(":")[0]}\` with another hash`,
+            );
         }
     });
 }
@@ -97,7 +94,8 @@ export class SwarmRegistry extends pulumi.ComponentResource {
             }),
         );
         // Without a network of its own choosing the registry joins a private one: engines reach it by the published port.
-        const networkId = args.networkId ?? new docker.Network(`${name}-network`, { driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
+        const networkId =
+            args.networkId ?? new docker.Network(`${name}-network`, { driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
         const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, networkId, fileIds), { parent: this });
 
         this.server = pulumi.interpolate`${args.host}:${port}`;

@@ -171,9 +171,7 @@ export class GatewayTls extends pulumi.ComponentResource {
             .apply(([certificatePem, privateKeyPem, caCertPem]) =>
                 asResourceError(this, () => checkProvidedCertificate({ certificatePem, privateKeyPem, caCertPem }, hosts, new Date())),
             );
-        const caCertPem = pulumi
-            .all([checked, args.caCertPem])
-            .apply(([info, ca]) => ca ?? info.chain[info.chain.length - 1]);
+        const caCertPem = pulumi.all([checked, args.caCertPem]).apply(([info, ca]) => ca ?? info.chain[info.chain.length - 1]);
         return {
             certificatePem: checked.apply((info) => info.chain[0]),
             certChainPem: checked.apply((info) => joinPem(...info.chain)),

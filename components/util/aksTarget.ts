@@ -9,7 +9,10 @@ export function loadAksWiring<T>(load: () => T): T {
     } catch (error) {
         const { code, message } = error as { code?: string; message?: string };
         if (code === "MODULE_NOT_FOUND" && /@pulumi\/(azure-native|kubernetes)\b/.test(message ?? "")) {
-            throw new Error(`the AKS target needs @pulumi/azure-native and @pulumi/kubernetes: npm install @pulumi/azure-native @pulumi/kubernetes (${message?.split("\n")[0]})`);
+            throw new Error(
+                `the AKS target needs @pulumi/azure-native and @pulumi/kubernetes: npm install @pulumi/azure-native @pulumi/kubernetes (${message?.split("\n")[0]})`,
+                { cause: error },
+            );
         }
         throw error;
     }

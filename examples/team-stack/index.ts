@@ -19,7 +19,7 @@ export = async () => {
         model: { name: config.get("modelName") ?? "iris", path: path.join(__dirname, "models", "iris"), replicas: 1 },
         baseImage: config.get("baseImage") ?? (localImagesRequested(process.env) ? LOCAL_IMAGES.baseImage : undefined),
         dockerHost: config.get("dockerHost"),
-        endpointMode: config.get("endpointMode") as EndpointMode | undefined,
+        endpointMode: config.get<EndpointMode>("endpointMode"),
     });
     return { url: iris.url, docsUrl: iris.docsUrl, image: iris.image };
 };

@@ -50,7 +50,9 @@ beforeAll(async () => {
     await ensureLocalImages(Object.values(LOCAL_IMAGES));
     const before = await hubObjects();
     if (before.length > 0) {
-        throw new Error(`this Docker engine already runs a plumberhub dev stack or its leftovers (${before.join(", ")}): destroy it first (pulumi destroy --stack dev)`);
+        throw new Error(
+            `this Docker engine already runs a plumberhub dev stack or its leftovers (${before.join(", ")}): destroy it first (pulumi destroy --stack dev)`,
+        );
     }
     work = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-engine-"));
     const passphrase = crypto.randomBytes(24).toString("base64");
@@ -84,8 +86,17 @@ describe("the dev stack under the real engine", () => {
         const local = stderr.includes("up-dev: it runs the local images");
         platform.env[LOCAL_IMAGES_ENV] = local ? "1" : "0";
         const changes = changedResources(readEvents(log));
-        const created = Object.entries(changes).filter(([, op]) => op === "create").map(([urn]) => urnName(urn));
-        expect(created).toEqual(expect.arrayContaining(["plumberhub-registry-service", "plumberhub-hello-service", "plumberhub-bos-rf-service", "plumberhub-gateway-service"]));
+        const created = Object.entries(changes)
+            .filter(([, op]) => op === "create")
+            .map(([urn]) => urnName(urn));
+        expect(created).toEqual(
+            expect.arrayContaining([
+                "plumberhub-registry-service",
+                "plumberhub-hello-service",
+                "plumberhub-bos-rf-service",
+                "plumberhub-gateway-service",
+            ]),
+        );
         expect(Object.values(changes).every((op) => op === "create")).toBe(true);
         expect(stderr).toContain(`up-dev: the dev stack is up: ${GATEWAY}/ (models: bos-rf, hello;`);
         expect(stderr).toContain(`up-dev:   curl --cacert ca.pem -u USER:PASSWORD ${GATEWAY}/bos-rf/__docs__/`);
@@ -204,7 +215,9 @@ describe("a team stack next to it", () => {
     test("pulumi up of examples/team-stack reads the platform through a StackReference and deploys iris", async () => {
         const { events } = await team.pulumiEvents(["up", "--yes", "--stack", STACK]);
         expect(readResources(events)).toContain("pulumi:pulumi:StackReference");
-        const created = Object.entries(changedResources(events)).filter(([, op]) => op === "create").map(([urn]) => urnName(urn));
+        const created = Object.entries(changedResources(events))
+            .filter(([, op]) => op === "create")
+            .map(([urn]) => urnName(urn));
         expect(created).toEqual(expect.arrayContaining(["iris-image", "iris-push", "iris-service"]));
         expect(await team.output(STACK, "url")).toBe(`${GATEWAY}/iris/`);
     });
@@ -231,7 +244,9 @@ describe("certificate rotation", () => {
         // The shortest rotation period is an hour: move the recorded rotation time into the past instead of waiting.
         const file = path.join(work, "state.json");
         fs.writeFileSync(file, (await platform.pulumi(["stack", "export", "--stack", STACK])).stdout);
-        const state = JSON.parse(fs.readFileSync(file, "utf8")) as { deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] } };
+        const state = JSON.parse(fs.readFileSync(file, "utf8")) as {
+            deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] };
+        };
         const rotations = state.deployment.resources.filter((r) => r.type === "time:index/rotating:Rotating");
         expect(rotations.length).toBeGreaterThan(0);
         for (const rotation of rotations) rotation.outputs!.rotationRfc3339 = "2020-01-01T00:00:00Z";
@@ -239,7 +254,9 @@ describe("certificate rotation", () => {
         await platform.pulumi(["stack", "import", "--file", file, "--stack", STACK]);
 
         const { events } = await platform.pulumiEvents(["up", "--refresh", "--yes", "--stack", STACK]);
-        const replaced = Object.entries(changedResources(events)).filter(([, op]) => op.includes("replace")).map(([urn]) => urnName(urn));
+        const replaced = Object.entries(changedResources(events))
+            .filter(([, op]) => op.includes("replace"))
+            .map(([urn]) => urnName(urn));
         expect(replaced).toEqual(expect.arrayContaining(["plumberhub-tls-server-key", "plumberhub-tls-server"]));
         expect(replaced.filter((name) => name.includes("-tls-ca"))).toEqual([]);
         await waitUntil("the gateway to serve the new certificate", async () => (await servedCertificate()) !== before, 120_000, 1000);

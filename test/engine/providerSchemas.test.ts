@@ -24,7 +24,10 @@ interface PackageSchema {
 }
 
 /** The providers the engine builds, by plugin name, with their npm packages: the list get-engine.sh builds. */
-const PACKAGES = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "scripts/engine/providers/mapping/providers.json"), "utf8")) as Record<string, string>;
+const PACKAGES = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "scripts/engine/providers/mapping/providers.json"), "utf8")) as Record<
+    string,
+    string
+>;
 /**
  * What of an SDK no plugin built here has: @pulumi/docker's `Image` and its argument types are Pulumi's own Go code
  * in pulumi-docker (a module the Go proxy does not serve), not the upstream Terraform provider. plumberhub does not
@@ -78,7 +81,10 @@ function mismatches(what: string, fields: Record<string, boolean>, properties: P
     return Object.entries(fields).flatMap(([field, isList]) => {
         const spec = properties?.[field];
         if (!spec) return [`${what} ${field}: unknown`];
-        if (isList !== (spec.type === "array")) return [`${what} ${field}: the SDK sends ${isList ? "a list" : "one value"}, the plugin takes ${spec.type === "array" ? "a list" : "one value"}`];
+        if (isList !== (spec.type === "array"))
+            return [
+                `${what} ${field}: the SDK sends ${isList ? "a list" : "one value"}, the plugin takes ${spec.type === "array" ? "a list" : "one value"}`,
+            ];
         return [];
     });
 }
@@ -114,7 +120,8 @@ describe.each(Object.entries(PACKAGES))("the %s plugin", (name, pkg) => {
     test(`has every function of ${pkg}`, () => {
         const tokens = new Set<string>();
         for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".js"))) {
-            for (const match of fs.readFileSync(path.join(dir, file), "utf8").matchAll(/\.invoke(?:Output|SingleOutput)?\("([^"]+)"/g)) tokens.add(match[1]);
+            for (const match of fs.readFileSync(path.join(dir, file), "utf8").matchAll(/\.invoke(?:Output|SingleOutput)?\("([^"]+)"/g))
+                tokens.add(match[1]);
         }
         expect([...tokens].filter((token) => !(token in (schemas[name].functions ?? {})))).toEqual([]);
     });
@@ -123,12 +130,15 @@ describe.each(Object.entries(PACKAGES))("the %s plugin", (name, pkg) => {
         // Every resource sends inputs; a pattern that found none would check nothing.
         expect(resources.filter((r) => r.token !== name && Object.keys(r.inputs).length === 0).map((r) => r.token)).toEqual([]);
         expect(resources.some((r) => Object.values(r.inputs).some((isList) => isList)) || name !== "docker").toBe(true);
-        const schemaOf = (token: string) => (token === name ? { inputProperties: schemas[name].provider.inputProperties, properties: {} } : schemas[name].resources[token]);
+        const schemaOf = (token: string) =>
+            token === name ? { inputProperties: schemas[name].provider.inputProperties, properties: {} } : schemas[name].resources[token];
         const wrong = resources
             .filter((r) => schemaOf(r.token) !== undefined)
             .flatMap((r) => [
                 ...mismatches(`${r.token} input`, r.inputs, schemaOf(r.token).inputProperties),
-                ...r.outputs.filter((output) => !(output in (schemaOf(r.token).properties ?? {}))).map((output) => `${r.token} output ${output}: unknown`),
+                ...r.outputs
+                    .filter((output) => !(output in (schemaOf(r.token).properties ?? {})))
+                    .map((output) => `${r.token} output ${output}: unknown`),
             ]);
         expect(wrong).toEqual([]);
     });

@@ -118,7 +118,9 @@ export class PulumiProject {
     async pulumiFailing(args: string[], timeoutMs = 20 * 60_000): Promise<PulumiResult> {
         try {
             const result = await run("pulumi", args, { cwd: this.dir, env: this.env, timeoutMs });
-            throw Object.assign(new Error(`pulumi ${args.join(" ")} succeeded, but it should have failed:\n${tail(result.stdout, 40)}`), { unexpected: true });
+            throw Object.assign(new Error(`pulumi ${args.join(" ")} succeeded, but it should have failed:\n${tail(result.stdout, 40)}`), {
+                unexpected: true,
+            });
         } catch (error) {
             if ((error as { unexpected?: boolean }).unexpected) throw error;
             const { stdout, stderr } = error as RunError;
@@ -155,8 +157,13 @@ const HUB_NETWORK = "plumberhub-dev";
  */
 export async function hubObjects(): Promise<string[]> {
     const found: string[] = [];
-    const names = async (args: string[]) => (await docker(args)).stdout.split("\n").map((l) => l.trim()).filter(Boolean);
-    for (const service of await names(["service", "ls", "--format", "{{.Name}}"])) if (HUB_SERVICES.includes(service)) found.push(`service ${service}`);
+    const names = async (args: string[]) =>
+        (await docker(args)).stdout
+            .split("\n")
+            .map((l) => l.trim())
+            .filter(Boolean);
+    for (const service of await names(["service", "ls", "--format", "{{.Name}}"]))
+        if (HUB_SERVICES.includes(service)) found.push(`service ${service}`);
     for (const network of await names(["network", "ls", "--format", "{{.Name}}"])) if (network === HUB_NETWORK) found.push(`network ${network}`);
     for (const kind of ["service", "network", "config", "secret", "volume"]) {
         for (const name of await names([kind, "ls", "--filter", `label=${ROLE_LABEL}`, "--format", "{{.Name}}"])) found.push(`${kind} ${name}`);
@@ -190,7 +197,10 @@ export function changedResources(events: EngineEvent[]): Record<string, string> 
 
 /** The resources the engine read (`StackReference`s, `get` functions), by type. */
 export function readResources(events: EngineEvent[]): string[] {
-    return events.map((event) => event.resourcePreEvent?.metadata).filter((step) => step?.op === "read").map((step) => step!.type);
+    return events
+        .map((event) => event.resourcePreEvent?.metadata)
+        .filter((step) => step?.op === "read")
+        .map((step) => step!.type);
 }
 
 /** The last part of a URN: the resource's name. */

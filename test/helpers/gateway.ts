@@ -36,14 +36,26 @@ export async function makeTls(dir: string): Promise<TestTls> {
     const until = new Date(now.getTime() + 2 * 86_400_000);
     const caKey = await makeEcKey(dir, "gateway-ca");
     const caPath = await makeCertificate(dir, {
-        name: "gateway-ca", keyPath: caKey, commonName: "plumberhub test CA", isCa: true,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"], notBefore: now, notAfter: until,
+        name: "gateway-ca",
+        keyPath: caKey,
+        commonName: "plumberhub test CA",
+        isCa: true,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+        notBefore: now,
+        notAfter: until,
     });
     const keyPath = await makeEcKey(dir, "gateway-server");
     const certificatePath = await makeCertificate(dir, {
-        name: "gateway-server", keyPath, commonName: "localhost", isCa: false,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth"], dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
-        notBefore: now, notAfter: until, issuer: { keyPath: caKey, certPath: caPath },
+        name: "gateway-server",
+        keyPath,
+        commonName: "localhost",
+        isCa: false,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        dnsNames: ["localhost"],
+        ipAddresses: ["127.0.0.1"],
+        notBefore: now,
+        notAfter: until,
+        issuer: { keyPath: caKey, certPath: caPath },
     });
     return { caPath, certificatePath, keyPath, ca: fs.readFileSync(caPath, "utf8") };
 }
@@ -87,17 +99,25 @@ export async function nginxTest(dir: string, conf: string): Promise<string> {
 export async function startNginx(dir: string, conf: string, port: number): Promise<Service> {
     fs.mkdirSync(path.join(dir, "tmp"), { recursive: true });
     const nginx = startService("nginx", ["-p", dir, "-c", conf, "-g", "daemon off;"]);
-    await waitUntil(`nginx on 127.0.0.1:${port}`, async () => {
-        if (nginx.process.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
-        return isListening(port);
-    }, 15_000, 100);
+    await waitUntil(
+        `nginx on 127.0.0.1:${port}`,
+        async () => {
+            if (nginx.process.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
+            return isListening(port);
+        },
+        15_000,
+        100,
+    );
     return nginx;
 }
 
 function isListening(port: number): Promise<boolean> {
     return new Promise((resolve) => {
         const socket = net.connect(port, "127.0.0.1");
-        socket.once("connect", () => { socket.destroy(); resolve(true); });
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
         socket.once("error", () => resolve(false));
     });
 }
@@ -135,7 +155,9 @@ export interface RecordingUpstream {
  * `/slow` only after `slowMs`.
  * An `Upgrade` request (WebSocket handshake) gets 101 and its bytes echoed back.
  */
-export async function startRecordingUpstream(options: { host?: string; port?: number; forwardTo?: number; slowMs?: number } = {}): Promise<RecordingUpstream> {
+export async function startRecordingUpstream(
+    options: { host?: string; port?: number; forwardTo?: number; slowMs?: number } = {},
+): Promise<RecordingUpstream> {
     const host = options.host ?? "127.0.0.1";
     const seen: SeenRequest[] = [];
     const ids = new WeakMap<object, number>();
@@ -223,13 +245,18 @@ export async function startExampleModel(name: "hello" | "bos-rf", workDir: strin
         env: { ...process.env, MODEL_DIR: modelDir, HOST: host, PORT: String(chosen), PUBLIC_PATH_PREFIX: `/${name}` },
     });
     try {
-        await waitUntil(`plumber ${name} on ${host}:${chosen}`, async () => {
-            if (service.process.exitCode !== null) throw new Error(`Rscript exited: ${service.output()}`);
-            return (await fetch(`http://${host}:${chosen}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
-        }, 120_000, 250);
+        await waitUntil(
+            `plumber ${name} on ${host}:${chosen}`,
+            async () => {
+                if (service.process.exitCode !== null) throw new Error(`Rscript exited: ${service.output()}`);
+                return (await fetch(`http://${host}:${chosen}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+            },
+            120_000,
+            250,
+        );
     } catch (error) {
         await service.stop();
-        throw new Error(`${error}\n${service.output()}`);
+        throw new Error(`${(error as Error).message}\n${service.output()}`, { cause: error });
     }
     return { name, host, port: chosen, service };
 }
@@ -239,18 +266,37 @@ export async function startExampleModel(name: "hello" | "bos-rf", workDir: strin
  * `localDomain`; no upstream servers, no /etc/hosts. `--log-queries` to stderr: `queried()` lists
  * every name asked, to prove which names the gateway looked up.
  */
-export async function startDnsmasq(port: number, records: Record<string, string>, localDomain: string): Promise<Service & { queried: () => string[] }> {
+export async function startDnsmasq(
+    port: number,
+    records: Record<string, string>,
+    localDomain: string,
+): Promise<Service & { queried: () => string[] }> {
     const args = [
-        "--keep-in-foreground", "--log-facility=-", "--log-queries", `--port=${port}`, "--listen-address=127.0.0.1",
-        "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", `--local=/${localDomain}/`,
-        "--pid-file=", "--user=root", "--group=root",
+        "--keep-in-foreground",
+        "--log-facility=-",
+        "--log-queries",
+        `--port=${port}`,
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--conf-file=/dev/null",
+        `--local=/${localDomain}/`,
+        "--pid-file=",
+        "--user=root",
+        "--group=root",
         ...Object.entries(records).map(([name, ip]) => `--address=/${name}/${ip}`),
     ];
     const dnsmasq = startService("dnsmasq", args);
-    await waitUntil(`dnsmasq on 127.0.0.1:${port}`, async () => {
-        if (dnsmasq.process.exitCode !== null) throw new Error(`dnsmasq exited: ${dnsmasq.output()}`);
-        return /started, version/.test(dnsmasq.output());
-    }, 10_000, 100);
+    await waitUntil(
+        `dnsmasq on 127.0.0.1:${port}`,
+        () => {
+            if (dnsmasq.process.exitCode !== null) throw new Error(`dnsmasq exited: ${dnsmasq.output()}`);
+            return /started, version/.test(dnsmasq.output());
+        },
+        10_000,
+        100,
+    );
     const queried = () => [...dnsmasq.output().matchAll(/query\[\w+\] (\S+) from/g)].map((m) => m[1]);
     return { ...dnsmasq, queried };
 }
@@ -262,13 +308,11 @@ export async function startDnsmasq(port: number, records: Record<string, string>
  */
 export function rawRequest(port: number, head: string, ca?: string, timeoutMs = 10_000): Promise<{ status: number; response: string }> {
     return new Promise((resolve, reject) => {
-        const socket: net.Socket = ca
-            ? tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost" })
-            : net.connect(port, "127.0.0.1");
+        const socket: net.Socket = ca ? tls.connect({ host: "127.0.0.1", port, ca, servername: "localhost" }) : net.connect(port, "127.0.0.1");
         let response = "";
         socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no response in ${timeoutMs} ms to ${JSON.stringify(head)}`)));
         socket.once(ca ? "secureConnect" : "connect", () => socket.write(`${head}\r\nConnection: close\r\n\r\n`));
-        socket.on("data", (chunk) => (response += chunk));
+        socket.on("data", (chunk: Buffer) => (response += chunk.toString()));
         socket.once("error", reject);
         socket.once("close", () => {
             const match = /^HTTP\/1\.[01] (\d{3})/.exec(response);
@@ -298,12 +342,16 @@ export function request(
     if (options.user !== undefined) headers.authorization = basicAuth(options.user, options.password ?? "");
     const client = url.startsWith("https:") ? https : http;
     return new Promise((resolve, reject) => {
-        const req = client.request(url, { method: options.method ?? "GET", headers, ca: options.ca, servername: "localhost", agent: false, timeout: 30_000 }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk) => (body += chunk));
-            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-        });
+        const req = client.request(
+            url,
+            { method: options.method ?? "GET", headers, ca: options.ca, servername: "localhost", agent: false, timeout: 30_000 },
+            (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk) => (body += chunk));
+                res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+            },
+        );
         req.on("timeout", () => req.destroy(new Error(`timeout: ${url}`)));
         req.on("error", reject);
         req.end(options.body);

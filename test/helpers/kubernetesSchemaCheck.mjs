@@ -1,11 +1,13 @@
 // Validates Kubernetes objects against the OpenAPI schemas compiled into `kubernetes-models` (ESM-only, so it runs
 // in its own Node process; jest loads CommonJS). Input: a JSON array of objects on stdin. Output: a JSON array with
 // one entry per object, `{ kind, name, errors }`, `errors` empty when the object is valid.
-const input = JSON.parse(await new Promise((resolve) => {
-    let text = "";
-    process.stdin.on("data", (chunk) => (text += chunk));
-    process.stdin.on("end", () => resolve(text));
-}));
+const input = JSON.parse(
+    await new Promise((resolve) => {
+        let text = "";
+        process.stdin.on("data", (chunk) => (text += chunk));
+        process.stdin.on("end", () => resolve(text));
+    }),
+);
 
 const results = [];
 for (const object of input) {
@@ -27,7 +29,9 @@ for (const object of input) {
         new Model(object).validate();
         results.push({ kind, name, errors: [] });
     } catch (error) {
-        const details = (error.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.params?.allowedValues ? ` ${JSON.stringify(e.params.allowedValues)}` : ""}`);
+        const details = (error.errors ?? []).map(
+            (e) => `${e.instancePath || "/"} ${e.message}${e.params?.allowedValues ? ` ${JSON.stringify(e.params.allowedValues)}` : ""}`,
+        );
         results.push({ kind, name, errors: details.length > 0 ? details : [error.message] });
     }
 }

@@ -11,7 +11,6 @@ installRecordingMocks({
 });
 
 // Required after the mocks are installed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const components: Record<string, new (name: string, args: unknown) => pulumi.ComponentResource> = {
     Credentials: require("../../components/credentials").Credentials,
     GatewayTls: require("../../components/tls").GatewayTls,

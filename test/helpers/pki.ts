@@ -50,7 +50,10 @@ export async function makeEcKey(dir: string, name: string, curve = "P256"): Prom
 }
 
 function openSslDate(date: Date): string {
-    return date.toISOString().replace(/[-:T]/g, "").replace(/\.\d{3}Z$/, "Z");
+    return date
+        .toISOString()
+        .replace(/[-:T]/g, "")
+        .replace(/\.\d{3}Z$/, "Z");
 }
 
 function extensions(request: CertificateRequest): string {
@@ -107,11 +110,28 @@ export async function makeCertificate(dir: string, request: CertificateRequest):
     const subject = `${request.organization ? `/O=${request.organization}` : ""}/CN=${request.commonName}`;
     await run("openssl", ["req", "-new", "-key", request.keyPath, "-subj", subject, "-out", csr]);
     const certPath = path.join(dir, `${request.name}.pem`);
-    const signer = request.issuer ? ["-cert", request.issuer.certPath, "-keyfile", request.issuer.keyPath] : ["-selfsign", "-keyfile", request.keyPath];
+    const signer = request.issuer
+        ? ["-cert", request.issuer.certPath, "-keyfile", request.issuer.keyPath]
+        : ["-selfsign", "-keyfile", request.keyPath];
     await run("openssl", [
-        "ca", "-batch", "-notext", "-config", config, ...signer,
-        "-in", csr, "-out", certPath, "-extfile", extFile, "-extensions", "ext",
-        "-startdate", openSslDate(request.notBefore), "-enddate", openSslDate(request.notAfter),
+        "ca",
+        "-batch",
+        "-notext",
+        "-config",
+        config,
+        ...signer,
+        "-in",
+        csr,
+        "-out",
+        certPath,
+        "-extfile",
+        extFile,
+        "-extensions",
+        "ext",
+        "-startdate",
+        openSslDate(request.notBefore),
+        "-enddate",
+        openSslDate(request.notAfter),
     ]);
     return certPath;
 }
@@ -131,7 +151,7 @@ const HOUR_MS = 3_600_000;
  * key algorithm and curve, subjects, allowed uses, SANs and validity periods, starting at `now`.
  */
 export async function makeChainLikeGatewayTls(dir: string, name: string, plan: SelfSignedTlsPlan, now = new Date()): Promise<TestChain> {
-    if (plan.keyAlgorithm !== "ECDSA") throw new Error(`makeChainLikeGatewayTls knows ECDSA only, plan has ${plan.keyAlgorithm}`);
+    if (plan.keyAlgorithm !== "ECDSA") throw new Error(`makeChainLikeGatewayTls knows ECDSA only, plan has ${plan.keyAlgorithm as string}`);
     const caKey = await makeEcKey(dir, `${name}-ca`, plan.ecdsaCurve);
     const caCert = await makeCertificate(dir, {
         name: `${name}-ca`,

@@ -65,7 +65,7 @@ export function startService(command: string, args: string[], options: SpawnOpti
  * Polls `check` until it returns true, at most `timeoutMs` (bounded loop); throws with `what` and the
  * last error otherwise.
  */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 250): Promise<void> {
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 250): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
@@ -76,15 +76,21 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
         }
         await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ""}`);
+    throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? "" : `: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`}`,
+    );
 }
 
 /** Waits until a loopback URL answers with any HTTP status. */
 export function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
-    return waitUntil(url, async () => {
-        await fetch(url, { signal: AbortSignal.timeout(2000) });
-        return true;
-    }, timeoutMs);
+    return waitUntil(
+        url,
+        async () => {
+            await fetch(url, { signal: AbortSignal.timeout(2000) });
+            return true;
+        },
+        timeoutMs,
+    );
 }
 
 /**
@@ -114,7 +120,10 @@ const CLOCK_TICKS = 100;
  */
 export function nginxWorkerCpuSeconds(masterPid: number): number {
     return nginxWorkerPids(masterPid).reduce((sum, pid) => {
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+        const fields = fs
+            .readFileSync(`/proc/${pid}/stat`, "utf8")
+            .replace(/^.*\) /, "")
+            .split(" ");
         return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15 of stat)
     }, 0);
 }

@@ -24,7 +24,8 @@ export function installRecordingMocks(
     stack = "test",
 ): RecordedResource[] {
     const recorded: RecordedResource[] = [];
-    pulumi.runtime.setMocks(
+    // Async only by signature: the mocks are in place when it returns.
+    void pulumi.runtime.setMocks(
         {
             newResource(args) {
                 const id = `${args.name}-id`;
@@ -109,9 +110,13 @@ export function runMockedProgram(
     timeoutMs = 60_000,
 ): Promise<{ code: number | null; output: string }> {
     const helpers = path.join(__dirname);
-    const service = startService(process.execPath, ["-r", path.join(helpers, "..", "..", "scripts", "register-ts.js"), path.join(helpers, "mockedProgram.ts")], {
-        env: { ...process.env, PLUMBERHUB_PROGRAM: JSON.stringify({ component, args, secrets }) },
-    });
+    const service = startService(
+        process.execPath,
+        ["-r", path.join(helpers, "..", "..", "scripts", "register-ts.js"), path.join(helpers, "mockedProgram.ts")],
+        {
+            env: { ...process.env, PLUMBERHUB_PROGRAM: JSON.stringify({ component, args, secrets }) },
+        },
+    );
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
             void service.stop();

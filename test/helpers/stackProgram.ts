@@ -24,11 +24,19 @@ export const PROVIDER_OUTPUTS: Parameters<typeof installRecordingMocks>[0] = {
 };
 
 export const PROVIDER_CALLS: Parameters<typeof installRecordingMocks>[1] = {
-    "azure-native:containerregistry:listRegistryCredentials": () => ({ username: "acr", passwords: [{ name: "password", value: "acr-push-password" }] }),
+    "azure-native:containerregistry:listRegistryCredentials": () => ({
+        username: "acr",
+        passwords: [{ name: "password", value: "acr-push-password" }],
+    }),
     "azure-native:containerservice:listManagedClusterAdminCredentials": () => ({
         kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(KUBECONFIG).toString("base64") }],
     }),
-    "azure-native:authorization:getClientConfig": () => ({ subscriptionId: "11111111-2222-3333-4444-555555555555", tenantId: "t", clientId: "c", objectId: "o" }),
+    "azure-native:authorization:getClientConfig": () => ({
+        subscriptionId: "11111111-2222-3333-4444-555555555555",
+        tenantId: "t",
+        clientId: "c",
+        objectId: "o",
+    }),
 };
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");

@@ -24,7 +24,10 @@ export function docker(args: string[], options: { configDir?: string; input?: st
 
 async function lines(args: string[]): Promise<string[]> {
     const { stdout } = await docker(args);
-    return stdout.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+    return stdout
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "");
 }
 
 /** Puts the engine in swarm mode (single node on 127.0.0.1) unless it already is; returns whether it did. */
@@ -100,11 +103,18 @@ export async function readyContainers(service: string): Promise<string[]> {
 
 /** Waits until exactly `replicas` tasks of `service` are ready and the service's update (if any) finished. */
 export async function waitForService(service: string, replicas: number, timeoutMs = 5 * 60_000): Promise<void> {
-    await waitUntil(`${replicas} ready tasks of ${service}`, async () => {
-        const state = (await docker(["service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", service])).stdout.trim();
-        if (state === "paused" || state === "rollback_completed") throw new Error(`update of ${service} is ${state}`);
-        return (state === "" || state === "completed") && (await readyContainers(service)).length === replicas;
-    }, timeoutMs, 1000);
+    await waitUntil(
+        `${replicas} ready tasks of ${service}`,
+        async () => {
+            const state = (
+                await docker(["service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", service])
+            ).stdout.trim();
+            if (state === "paused" || state === "rollback_completed") throw new Error(`update of ${service} is ${state}`);
+            return (state === "" || state === "completed") && (await readyContainers(service)).length === replicas;
+        },
+        timeoutMs,
+        1000,
+    );
 }
 
 /** IPv4 addresses of a service's running tasks on `network`. */
@@ -125,12 +135,17 @@ export async function taskAddresses(service: string, network: string): Promise<s
 export async function removeStack(stack: string): Promise<void> {
     await docker(["stack", "rm", stack]).catch(() => undefined);
     const label = `label=com.docker.stack.namespace=${stack}`;
-    await waitUntil(`stack ${stack} removed`, async () => {
-        for (const kind of ["service", "network", "config", "secret"]) {
-            if ((await lines([kind, "ls", "-q", "--filter", label])).length > 0) return false;
-        }
-        return (await lines(["ps", "-aq", "--filter", label])).length === 0;
-    }, 120_000, 1000);
+    await waitUntil(
+        `stack ${stack} removed`,
+        async () => {
+            for (const kind of ["service", "network", "config", "secret"]) {
+                if ((await lines([kind, "ls", "-q", "--filter", label])).length > 0) return false;
+            }
+            return (await lines(["ps", "-aq", "--filter", label])).length === 0;
+        },
+        120_000,
+        1000,
+    );
 }
 
 /** Swarm objects (services, networks, configs, secrets) whose name starts with `prefix`: what teardown must leave empty. */

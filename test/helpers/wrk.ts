@@ -38,7 +38,16 @@ const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
 /** One wrk run (keep-alive unless a `Connection: close` header asks otherwise) against a loopback URL. */
 export async function wrk(url: string, options: WrkOptions): Promise<WrkResult> {
     const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
-    const args = [`-t${options.threads ?? 1}`, `-c${options.connections ?? 8}`, `-d${options.seconds}s`, "--timeout", "10s", "--latency", ...headers, url];
+    const args = [
+        `-t${options.threads ?? 1}`,
+        `-c${options.connections ?? 8}`,
+        `-d${options.seconds}s`,
+        "--timeout",
+        "10s",
+        "--latency",
+        ...headers,
+        url,
+    ];
     const { stdout } = await run("wrk", args, { timeoutMs: (options.seconds + 30) * 1000 });
     const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
     const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
@@ -70,12 +79,7 @@ export async function wrk(url: string, options: WrkOptions): Promise<WrkResult> 
  * the neighbours too). `settleMs` waits before the CPU is read, for requests wrk abandoned at its deadline that
  * the worker is still serving (bcrypt: ~60 ms each), so their CPU counts for this run, not the next.
  */
-export async function wrkPerWorkerCpu(
-    masterPid: number,
-    url: string,
-    options: WrkOptions,
-    settleMs = 0,
-): Promise<WrkCpuResult> {
+export async function wrkPerWorkerCpu(masterPid: number, url: string, options: WrkOptions, settleMs = 0): Promise<WrkCpuResult> {
     const before = nginxWorkerCpuSeconds(masterPid);
     const result = await wrk(url, options);
     if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));

@@ -45,7 +45,8 @@ async function mountGateway(dir: string, edit: (conf: string) => string = (c) =>
         fs.writeFileSync(file, contents, { mode: 0o644 });
     }
     const conf = edit(config["nginx.conf"])
-        .split(MOUNT_ROOT).join(mount)
+        .split(MOUNT_ROOT)
+        .join(mount)
         .replace("pid /tmp/nginx.pid;", `pid ${dir}/nginx.pid;`)
         .replace(/_temp_path \/tmp\//g, `_temp_path ${dir}/tmp/`)
         // A pod's /dev/stdout is the container log; a test process's may be a socket nginx cannot open.

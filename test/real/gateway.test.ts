@@ -9,8 +9,23 @@ import * as path from "path";
 import * as tls from "tls";
 import { GatewayConfig } from "../../components/render/gateway";
 import {
-    basicAuth, gatewayPaths, HOSTILE, HOSTILE_TRACES, makeTls, PlumberModel, rawRequest, RecordingUpstream, request, startExampleModel, startNginx,
-    startRecordingUpstream, tempDir, TestTls, twoPorts, writeGateway, writeHtpasswd,
+    basicAuth,
+    gatewayPaths,
+    HOSTILE,
+    HOSTILE_TRACES,
+    makeTls,
+    PlumberModel,
+    rawRequest,
+    RecordingUpstream,
+    request,
+    startExampleModel,
+    startNginx,
+    startRecordingUpstream,
+    tempDir,
+    TestTls,
+    twoPorts,
+    writeGateway,
+    writeHtpasswd,
 } from "../helpers/gateway";
 import { freePort, Service, waitUntil } from "../helpers/processes";
 
@@ -36,7 +51,12 @@ const seenCount = () => upstreams().reduce((n, u) => n + u.seen.length, 0);
 const url = (p: string) => `https://127.0.0.1:${httpsPort}${p}`;
 const as = (user: keyof typeof USERS) => ({ ca: certs.ca, user, password: USERS[user] });
 const basic = (user: keyof typeof USERS) => basicAuth(user, USERS[user]);
-const accessLog = () => fs.readFileSync(paths.accessLog!, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+const accessLog = () =>
+    fs
+        .readFileSync(paths.accessLog!, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
 
 beforeAll(async () => {
     [httpsPort, httpPort] = await twoPorts();
@@ -48,8 +68,18 @@ beforeAll(async () => {
     echo = await startRecordingUpstream({ slowMs: 5000 });
     const config: GatewayConfig = {
         models: [
-            { name: "hello", upstream: `127.0.0.1:${helloRelay.port}`, description: "Echo, plot & sum", endpoints: [{ method: "GET", path: "/echo" }] },
-            { name: "bos-rf", upstream: `127.0.0.1:${bosRelay.port}`, users: ["alice"], endpoints: [{ method: "POST", path: "/score", summary: "medv per row" }] },
+            {
+                name: "hello",
+                upstream: `127.0.0.1:${helloRelay.port}`,
+                description: "Echo, plot & sum",
+                endpoints: [{ method: "GET", path: "/echo" }],
+            },
+            {
+                name: "bos-rf",
+                upstream: `127.0.0.1:${bosRelay.port}`,
+                users: ["alice"],
+                endpoints: [{ method: "POST", path: "/score", summary: "medv per row" }],
+            },
             { name: "echo", upstream: `127.0.0.1:${echo.port}` },
             { name: "down", upstream: `127.0.0.1:${await freePort()}` },
         ],
@@ -118,7 +148,12 @@ describe("basic auth and per-model users", () => {
 
     test("a user not on the model's list gets 403 JSON and the model never sees the request", async () => {
         const before = bosRelay.seen.length;
-        const reply = await request(url("/bos-rf/score"), { ...as("bob"), method: "POST", body: SAMPLE, headers: { "content-type": "application/json" } });
+        const reply = await request(url("/bos-rf/score"), {
+            ...as("bob"),
+            method: "POST",
+            body: SAMPLE,
+            headers: { "content-type": "application/json" },
+        });
         expect(reply.status).toBe(403);
         expect(JSON.parse(reply.body)).toMatchObject({ error: "forbidden", status: 403 });
         expect(bosRelay.seen.length).toBe(before);
@@ -148,7 +183,12 @@ describe("basic auth and per-model users", () => {
 describe("routing to the models", () => {
     test("POST /bos-rf/score returns one prediction per row through TLS and auth", async () => {
         const rows = JSON.parse(SAMPLE).length;
-        const reply = await request(url("/bos-rf/score"), { ...as("alice"), method: "POST", body: SAMPLE, headers: { "content-type": "application/json" } });
+        const reply = await request(url("/bos-rf/score"), {
+            ...as("alice"),
+            method: "POST",
+            body: SAMPLE,
+            headers: { "content-type": "application/json" },
+        });
         expect(reply.status).toBe(200);
         const predictions = JSON.parse(reply.body);
         expect(predictions).toHaveLength(rows);
@@ -227,10 +267,10 @@ describe("routing to the models", () => {
             `GET /echo/socket HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basic("alice")}\r\nUpgrade: websocket\r\n` +
                 `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
         );
-        await waitUntil("the 101 answer", async () => received.includes("\r\n\r\n"), 5000, 20);
+        await waitUntil("the 101 answer", () => received.includes("\r\n\r\n"), 5000, 20);
         expect(received).toMatch(/^HTTP\/1\.1 101 /);
         socket.write("ping over the tunnel");
-        await waitUntil("the echo", async () => received.endsWith("ping over the tunnel"), 5000, 20);
+        await waitUntil("the echo", () => received.endsWith("ping over the tunnel"), 5000, 20);
         socket.destroy();
         expect(echo.seen.at(-1)!.headers).toMatchObject({ upgrade: "websocket", connection: "upgrade" });
     });
@@ -298,7 +338,7 @@ describe("request ids and the access log", () => {
         const reply = await request(url("/hello/echo?msg=log"), as("alice"));
         const id = reply.headers["x-request-id"];
         // The log is buffered (flushed every second).
-        await waitUntil(`access log line ${id}`, async () => accessLog().some((entry) => entry.request_id === id), 5000, 100);
+        await waitUntil(`access log line ${String(id)}`, () => accessLog().some((entry) => entry.request_id === id), 5000, 100);
         const line = accessLog().find((entry) => entry.request_id === id);
         expect(line).toMatchObject({ user: "alice", method: "GET", uri: "/hello/echo?msg=log", status: 200, model: "hello", upstream_status: "200" });
         const text = fs.readFileSync(paths.accessLog!, "utf8");
@@ -338,7 +378,11 @@ describe("hostile paths", () => {
 
     test("an absolute-form request line for another host is not proxied there", async () => {
         const before = seenCount();
-        const reply = await rawRequest(httpsPort, `GET http://evil.com/evil.com/ HTTP/1.1\r\nHost: evil.com\r\nAuthorization: ${basic("alice")}`, certs.ca);
+        const reply = await rawRequest(
+            httpsPort,
+            `GET http://evil.com/evil.com/ HTTP/1.1\r\nHost: evil.com\r\nAuthorization: ${basic("alice")}`,
+            certs.ca,
+        );
         expect(reply.status).toBe(404);
         expect(seenCount()).toBe(before);
     });

@@ -10,7 +10,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { Browser, BrowserContext, chromium } from "playwright-core";
 import {
-    gatewayPaths, makeTls, PlumberModel, startExampleModel, startNginx, tempDir, TestTls, twoPorts, writeGateway, writeHtpasswd,
+    gatewayPaths,
+    makeTls,
+    PlumberModel,
+    startExampleModel,
+    startNginx,
+    tempDir,
+    TestTls,
+    twoPorts,
+    writeGateway,
+    writeHtpasswd,
 } from "../helpers/gateway";
 import { Service } from "../helpers/processes";
 
@@ -40,10 +49,22 @@ beforeAll(async () => {
     [hello, bos] = await Promise.all([startExampleModel("hello", dir), startExampleModel("bos-rf", dir)]);
     const conf = writeGateway(dir, {
         models: [
-            { name: "hello", upstream: `127.0.0.1:${hello.port}`, description: "The smallest plumber API: echo, a plot, a sum.",
-                endpoints: [{ method: "GET", path: "/echo" }, { method: "GET", path: "/plot" }, { method: "POST", path: "/sum" }] },
-            { name: "bos-rf", upstream: `127.0.0.1:${bos.port}`, description: "Median Boston home value (medv, $1000s) from a random forest.",
-                endpoints: [{ method: "POST", path: "/score", summary: "one prediction per row" }] },
+            {
+                name: "hello",
+                upstream: `127.0.0.1:${hello.port}`,
+                description: "The smallest plumber API: echo, a plot, a sum.",
+                endpoints: [
+                    { method: "GET", path: "/echo" },
+                    { method: "GET", path: "/plot" },
+                    { method: "POST", path: "/sum" },
+                ],
+            },
+            {
+                name: "bos-rf",
+                upstream: `127.0.0.1:${bos.port}`,
+                description: "Median Boston home value (medv, $1000s) from a random forest.",
+                endpoints: [{ method: "POST", path: "/score", summary: "one prediction per row" }],
+            },
         ],
         routing: { mode: "static" },
         tls: { certificatePath: certs.certificatePath, keyPath: certs.keyPath },
@@ -60,8 +81,13 @@ beforeAll(async () => {
     browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: [
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", `--ignore-certificate-errors-spki-list=${pin}`,
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            `--ignore-certificate-errors-spki-list=${pin}`,
         ],
     });
     context = await browser.newContext({ httpCredentials: USER, viewport: { width: 390, height: 844 } });

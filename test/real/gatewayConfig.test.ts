@@ -24,7 +24,10 @@ function variant(routing: "static" | "dns", tls: boolean, users: boolean, limits
     ];
     return {
         models: routing === "static" ? models.map((m, i) => ({ ...m, upstream: ["localhost:8000", "127.0.0.1:8001", "[::1]:8002"][i] })) : models,
-        routing: routing === "static" ? { mode: "static" } : { mode: "dns", resolver: ["127.0.0.11", "[::1]:53"], nameTemplate: "{model}.models.svc.cluster.local", port: 8000 },
+        routing:
+            routing === "static"
+                ? { mode: "static" }
+                : { mode: "dns", resolver: ["127.0.0.11", "[::1]:53"], nameTemplate: "{model}.models.svc.cluster.local", port: 8000 },
         tls: tls ? { certificatePath: certs.certificatePath, keyPath: certs.keyPath } : "http-only",
         paths: gatewayPaths(dir),
         ...(limits

@@ -9,8 +9,22 @@ import * as fs from "fs";
 import * as path from "path";
 import { GatewayConfig } from "../../components/render/gateway";
 import {
-    basicAuth, gatewayPaths, HOSTILE, HOSTILE_TRACES, PlumberModel, rawRequest, RecordingUpstream, request, startDnsmasq, startExampleModel,
-    startNginx, startRecordingUpstream, tempDir, twoPorts, writeGateway, writeHtpasswd,
+    basicAuth,
+    gatewayPaths,
+    HOSTILE,
+    HOSTILE_TRACES,
+    PlumberModel,
+    rawRequest,
+    RecordingUpstream,
+    request,
+    startDnsmasq,
+    startExampleModel,
+    startNginx,
+    startRecordingUpstream,
+    tempDir,
+    twoPorts,
+    writeGateway,
+    writeHtpasswd,
 } from "../helpers/gateway";
 import { freePort, Service } from "../helpers/processes";
 
@@ -47,12 +61,16 @@ beforeAll(async () => {
     helloRelay = await startRecordingUpstream({ host: "127.0.0.2", port: modelPort, forwardTo: hello.port });
     bosRelay = await startRecordingUpstream({ host: "127.0.0.3", port: modelPort, forwardTo: bos.port });
     extra = await startRecordingUpstream({ host: "127.0.0.4", port: modelPort });
-    dns = await startDnsmasq(dnsPort, {
-        "hello.models.test": "127.0.0.2",
-        "bos-rf.models.test": "127.0.0.3",
-        "extra.models.test": "127.0.0.4",
-        "gone.models.test": "127.0.0.5",
-    }, "models.test");
+    dns = await startDnsmasq(
+        dnsPort,
+        {
+            "hello.models.test": "127.0.0.2",
+            "bos-rf.models.test": "127.0.0.3",
+            "extra.models.test": "127.0.0.4",
+            "gone.models.test": "127.0.0.5",
+        },
+        "models.test",
+    );
     const config: GatewayConfig = {
         models: [
             { name: "hello", description: "Echo, plot and sum" },
@@ -102,7 +120,12 @@ describe("dns routing", () => {
     });
 
     test("POST /bos-rf/score returns predictions for its allowed user", async () => {
-        const reply = await request(url("/bos-rf/score"), { ...as("alice"), method: "POST", body: SAMPLE, headers: { "content-type": "application/json" } });
+        const reply = await request(url("/bos-rf/score"), {
+            ...as("alice"),
+            method: "POST",
+            body: SAMPLE,
+            headers: { "content-type": "application/json" },
+        });
         expect(reply.status).toBe(200);
         expect(JSON.parse(reply.body)).toHaveLength(JSON.parse(SAMPLE).length);
     });

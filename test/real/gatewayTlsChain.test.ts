@@ -49,9 +49,16 @@ afterAll(async () => {
 
 /** curl over TLS to 127.0.0.1 as `host`, trusting only the test CA; resolves to stdout or rejects with curl's error. */
 function curl(host: string, extra: string[] = []): Promise<string> {
-    return run("curl", ["-sS", "--fail", "--cacert", chain.caCert, "--resolve", `${host}:${port}:127.0.0.1`, ...extra, `https://${host}:${port}/`]).then(
-        (result) => result.stdout,
-    );
+    return run("curl", [
+        "-sS",
+        "--fail",
+        "--cacert",
+        chain.caCert,
+        "--resolve",
+        `${host}:${port}:127.0.0.1`,
+        ...extra,
+        `https://${host}:${port}/`,
+    ]).then((result) => result.stdout);
 }
 
 describe("the chain itself", () => {
@@ -61,7 +68,14 @@ describe("the chain itself", () => {
     });
 
     test("the server certificate carries the plan's SANs and usages", async () => {
-        const { stdout } = await run("openssl", ["x509", "-in", chain.serverCert, "-noout", "-ext", "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints"]);
+        const { stdout } = await run("openssl", [
+            "x509",
+            "-in",
+            chain.serverCert,
+            "-noout",
+            "-ext",
+            "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints",
+        ]);
         expect(stdout).toContain(`DNS:${HOST}, DNS:*.models.plumberhub.test, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1`);
         expect(stdout).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\n/);
         expect(stdout).toMatch(/X509v3 Extended Key Usage: \s*TLS Web Server Authentication\n/);
@@ -105,14 +119,21 @@ describe("curl --cacert against real nginx", () => {
     });
 
     test("a name outside the SANs is refused", async () => {
-        await expect(curl("other.plumberhub.test")).rejects.toThrow(/SSL: no alternative certificate subject name matches target host name 'other.plumberhub.test'/);
+        await expect(curl("other.plumberhub.test")).rejects.toThrow(
+            /SSL: no alternative certificate subject name matches target host name 'other.plumberhub.test'/,
+        );
     });
 
     test("trusting another CA instead, the certificate is refused", async () => {
         const otherKey = await makeEcKey(dir, "other-ca");
         const otherCa = await makeCertificate(dir, {
-            name: "other-ca", keyPath: otherKey, commonName: "other CA", isCa: true, allowedUses: plan.caAllowedUses,
-            notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000),
+            name: "other-ca",
+            keyPath: otherKey,
+            commonName: "other CA",
+            isCa: true,
+            allowedUses: plan.caAllowedUses,
+            notBefore: new Date(),
+            notAfter: new Date(Date.now() + 86_400_000),
         });
         await expect(
             run("curl", ["-sS", "--fail", "--cacert", otherCa, "--resolve", `${HOST}:${port}:127.0.0.1`, `https://${HOST}:${port}/`]),

@@ -14,7 +14,11 @@ jest.setTimeout(60_000);
 
 const SEED = randomBytes(32).toString("base64url");
 // A generated-style password (32 letters/digits) and a person's passphrase.
-const GENERATED = randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32).padEnd(32, "Z");
+const GENERATED = randomBytes(24)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "")
+    .slice(0, 32)
+    .padEnd(32, "Z");
 const SUPPLIED = "a person's own passphrase";
 const entries = [
     { user: "machine", password: GENERATED, scheme: "ssha" as const },
@@ -101,7 +105,10 @@ describe("htpasswd -v (Apache apr_password_validate)", () => {
 
 describe("{SSHA} line against openssl's SHA-1", () => {
     test("the digest in the line is SHA-1 of password followed by the salt in the line", async () => {
-        const line = fs.readFileSync(htpasswdFile, "utf8").split("\n").find((l) => l.startsWith("machine:"))!;
+        const line = fs
+            .readFileSync(htpasswdFile, "utf8")
+            .split("\n")
+            .find((l) => l.startsWith("machine:"))!;
         const decoded = Buffer.from(line.slice("machine:{SSHA}".length), "base64");
         const [digest, salt] = [decoded.subarray(0, 20), decoded.subarray(20)];
         expect(salt).toHaveLength(16);

@@ -88,9 +88,14 @@ async function startContainer(name: string, image: string, env: Record<string, s
     const hostPort = (await dockerOut("port", container, "8000/tcp")).split("\n")[0];
     if (!hostPort.startsWith("127.0.0.1:")) throw new Error(`port published on ${hostPort}, not 127.0.0.1`);
     const base = `http://${hostPort}`;
-    await waitUntil(`${container} /healthz`, async () => {
-        return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-    }, 60_000, 100);
+    await waitUntil(
+        `${container} /healthz`,
+        async () => {
+            return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        },
+        60_000,
+        100,
+    );
     return { container, base, startMs: Date.now() - started };
 }
 
@@ -193,7 +198,11 @@ describe("model image built from the rendered context", () => {
     });
 
     test("adds two numbers on POST /sum", async () => {
-        const response = await fetch(`${hello.base}/sum`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1,"b":2.5}' });
+        const response = await fetch(`${hello.base}/sum`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"a":1,"b":2.5}',
+        });
         expect(response.status).toBe(200);
         expect(await response.json()).toEqual([3.5]);
     });
@@ -234,8 +243,17 @@ describe("model image built from the rendered context", () => {
     });
 
     test("reports healthy through the image's own HEALTHCHECK", async () => {
-        await waitUntil(`${hello.container} healthy`, async () => (await dockerOut("inspect", "-f", "{{.State.Health.Status}}", hello.container)) === "healthy", 30_000, 500);
-        const log = JSON.parse(await dockerOut("inspect", "-f", "{{json .State.Health.Log}}", hello.container)) as { Start: string; End: string; ExitCode: number }[];
+        await waitUntil(
+            `${hello.container} healthy`,
+            async () => (await dockerOut("inspect", "-f", "{{.State.Health.Status}}", hello.container)) === "healthy",
+            30_000,
+            500,
+        );
+        const log = JSON.parse(await dockerOut("inspect", "-f", "{{json .State.Health.Log}}", hello.container)) as {
+            Start: string;
+            End: string;
+            ExitCode: number;
+        }[];
         const durations = log.map((probe) => Date.parse(probe.End) - Date.parse(probe.Start));
         figures.push(`healthcheck probe wall time: ${durations.join(", ")} ms`);
         expect(log.at(-1)!.ExitCode).toBe(0);
@@ -270,10 +288,7 @@ describe("a model that defines its own failing GET /healthz", () => {
         await requireDockerAndBaseImage();
         const source = path.join(ARTIFACTS, "sick-model");
         fs.mkdirSync(source, { recursive: true });
-        fs.writeFileSync(
-            path.join(source, "plumber.R"),
-            '#* @get /healthz\nfunction(res) {\n  res$status <- 503\n  list(status = "down")\n}\n',
-        );
+        fs.writeFileSync(path.join(source, "plumber.R"), '#* @get /healthz\nfunction(res) {\n  res$status <- 503\n  list(status = "down")\n}\n');
         const dir = stageBuildContext({
             name: "sick",
             sourceDir: source,
@@ -289,10 +304,34 @@ describe("a model that defines its own failing GET /healthz", () => {
     });
 
     test("keeps the model's /healthz and is reported unhealthy by the image's HEALTHCHECK", async () => {
-        await dockerOut("run", "-d", "--name", container, "--health-interval", "1s", "--health-retries", "2", "--health-start-period", "1s", "-p", "127.0.0.1::8000", image);
+        await dockerOut(
+            "run",
+            "-d",
+            "--name",
+            container,
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "2",
+            "--health-start-period",
+            "1s",
+            "-p",
+            "127.0.0.1::8000",
+            image,
+        );
         const base = `http://${(await dockerOut("port", container, "8000/tcp")).split("\n")[0]}`;
-        await waitUntil(`${container} to answer`, async () => (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 503, 60_000, 100);
-        await waitUntil(`${container} unhealthy`, async () => (await dockerOut("inspect", "-f", "{{.State.Health.Status}}", container)) === "unhealthy", 30_000, 500);
+        await waitUntil(
+            `${container} to answer`,
+            async () => (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 503,
+            60_000,
+            100,
+        );
+        await waitUntil(
+            `${container} unhealthy`,
+            async () => (await dockerOut("inspect", "-f", "{{.State.Health.Status}}", container)) === "unhealthy",
+            30_000,
+            500,
+        );
         const log = JSON.parse(await dockerOut("inspect", "-f", "{{json .State.Health.Log}}", container)) as { ExitCode: number }[];
         expect(log.at(-1)!.ExitCode).toBe(1);
     });
@@ -319,10 +358,15 @@ describe("entrypoint.R on the host", () => {
         });
         try {
             const base = `http://127.0.0.1:${port}`;
-            await waitUntil("host plumber /healthz", async () => {
-                if (service.process.exitCode !== null) throw new Error(`Rscript exited: ${service.output()}`);
-                return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-            }, 60_000, 100);
+            await waitUntil(
+                "host plumber /healthz",
+                async () => {
+                    if (service.process.exitCode !== null) throw new Error(`Rscript exited: ${service.output()}`);
+                    return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+                },
+                60_000,
+                100,
+            );
             expect((await fetch(`${base}/__docs__/`)).status).toBe(200);
             const spec = (await (await fetch(`${base}/openapi.json`)).json()) as { servers: { url: string }[] };
             expect(spec.servers).toEqual([{ url: "/hello" }]);
@@ -342,7 +386,7 @@ describe("entrypoint.R on the host", () => {
             cwd: REPO,
             env: { ...process.env, MODEL_DIR: "examples/models/hello", PORT: "8000", PUBLIC_PATH_PREFIX: "", ...env },
         });
-        await waitUntil("entrypoint to exit", async () => service.process.exitCode !== null, 30_000, 100);
+        await waitUntil("entrypoint to exit", () => service.process.exitCode !== null, 30_000, 100);
         expect(service.process.exitCode).toBe(2);
         expect(service.output().trim()).toBe(message);
     });
@@ -423,10 +467,10 @@ describe("R packages the base image lacks", () => {
     });
 
     test("fail the build when they cannot be installed", async () => {
-        const failure = (await buildWith(["phmissing"]).then(
+        const failure = await buildWith(["phmissing"]).then<RunError | undefined, RunError>(
             () => undefined,
             (error: RunError) => error,
-        )) as RunError | undefined;
+        );
         expect(failure).toBeDefined();
         // The layers made before the failing step are untagged: remove the last one (and its own parents).
         const layers = [...failure!.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]);

@@ -22,7 +22,8 @@ function readmeSnippets(): string[] {
 }
 
 const pulumiVersion = () => JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules/@pulumi/pulumi/package.json"), "utf8")).version as string;
-const lockedVersion = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")).packages[`node_modules/${pkg}`].version as string;
+const lockedVersion = (pkg: string) =>
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")).packages[`node_modules/${pkg}`].version as string;
 
 /** A fresh project with the tarball and `extra` dependencies installed from the registry, the snippets written in. */
 async function userProject(name: string, extra: Record<string, string>, snippets: string[]): Promise<string> {
@@ -36,7 +37,16 @@ async function userProject(name: string, extra: Record<string, string>, snippets
     };
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
     // node16 resolution reads the package's `exports` (the `plumberhub/swarm` and `plumberhub/aks` entry points).
-    const compilerOptions = { strict: true, target: "es2022", module: "node16", moduleResolution: "node16", esModuleInterop: true, skipLibCheck: true, noEmit: true, types: ["node"] };
+    const compilerOptions = {
+        strict: true,
+        target: "es2022",
+        module: "node16",
+        moduleResolution: "node16",
+        esModuleInterop: true,
+        skipLibCheck: true,
+        noEmit: true,
+        types: ["node"],
+    };
     snippets.forEach((snippet, i) => fs.writeFileSync(path.join(dir, `snippet${i}.ts`), snippet));
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["*.ts"] }));
     // Install scripts of the SDKs download plugins from the internet: not part of what is checked here.
@@ -69,7 +79,9 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 test("the tarball holds the built library and the README, not the sources, tests or tools", async () => {
     const { stdout } = await run("tar", ["-tzf", tarball]);
     const files = stdout.split("\n").filter(Boolean);
-    expect(files).toEqual(expect.arrayContaining(["package/package.json", "package/README.md", "package/bin/components/index.js", "package/bin/components/index.d.ts"]));
+    expect(files).toEqual(
+        expect.arrayContaining(["package/package.json", "package/README.md", "package/bin/components/index.js", "package/bin/components/index.d.ts"]),
+    );
     expect(files.filter((file) => !/^package\/(package\.json|README\.md|LICENSE|bin\/components\/.*\.(js|d\.ts|js\.map))$/.test(file))).toEqual([]);
 });
 
@@ -93,12 +105,26 @@ describe("a swarm-only project", () => {
     });
 
     test("loads the main and swarm entry points", async () => {
-        const { stdout } = await run("node", ["-e", 'const p = require("plumberhub"), s = require("plumberhub/swarm"); console.log(typeof p.ModelHub, typeof p.TeamModel, typeof s.SwarmModel)'], { cwd: dir });
+        const { stdout } = await run(
+            "node",
+            [
+                "-e",
+                'const p = require("plumberhub"), s = require("plumberhub/swarm"); console.log(typeof p.ModelHub, typeof p.TeamModel, typeof s.SwarmModel)',
+            ],
+            { cwd: dir },
+        );
         expect(stdout.trim()).toBe("function function function");
     });
 
     test("does not expose the internals: wiring types and helpers stay out of the entry points", async () => {
-        const { stdout } = await run("node", ["-e", 'const p = require("plumberhub"); console.log(["deployOnSwarm", "serviceArgsFromPlan", "checkKeys", "renderNginxConf"].filter((n) => n in p).join(","))'], { cwd: dir });
+        const { stdout } = await run(
+            "node",
+            [
+                "-e",
+                'const p = require("plumberhub"); console.log(["deployOnSwarm", "serviceArgsFromPlan", "checkKeys", "renderNginxConf"].filter((n) => n in p).join(","))',
+            ],
+            { cwd: dir },
+        );
         expect(stdout.trim()).toBe("");
     });
 });

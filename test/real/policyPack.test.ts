@@ -26,7 +26,7 @@ beforeAll(async () => {
         cwd: path.join(ROOT, "policy"),
     });
     // The pack prints its gRPC port once it listens (after ts-node compiled and type-checked it).
-    await waitUntil("the policy pack to print its port", async () => /^\d+$/m.test(pack.output()), 90_000, 200);
+    await waitUntil("the policy pack to print its port", () => /^\d+$/m.test(pack.output()), 90_000, 200);
     const port = pack.output().match(/^(\d+)$/m)![1];
     client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 });
@@ -54,7 +54,9 @@ function analyze(type: string, name: string, props: Record<string, unknown>): Pr
         client.analyze(request, (error, response) => {
             if (error) return reject(error);
             resolve(
-                response.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: levels[d.getEnforcementlevel()], message: d.getMessage() })),
+                response
+                    .getDiagnosticsList()
+                    .map((d) => ({ policy: d.getPolicyname(), level: levels[d.getEnforcementlevel()], message: d.getMessage() })),
             );
         }),
     );
@@ -73,7 +75,9 @@ test("a Deployment with a tagged image gets one mandatory violation from the dig
         {
             policy: "plumberhub-images-by-digest",
             level: "MANDATORY",
-            message: expect.stringContaining('container "model" of Deployment "iris" uses image "plumberhub.azurecr.io/iris:1.0", which is not pinned by digest'),
+            message: expect.stringContaining(
+                'container "model" of Deployment "iris" uses image "plumberhub.azurecr.io/iris:1.0", which is not pinned by digest',
+            ),
         },
     ]);
 });

@@ -107,18 +107,22 @@ describe("--stack dev --generate-secrets (swarm)", () => {
         const digest = crypto.createHash("sha1").update(password).update(raw.subarray(20)).digest();
         expect(digest.equals(raw.subarray(0, 20))).toBe(true);
         const everything = (dir: string): string[] =>
-            fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? everything(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+            fs
+                .readdirSync(dir, { withFileTypes: true })
+                .flatMap((e) => (e.isDirectory() ? everything(path.join(dir, e.name)) : [path.join(dir, e.name)]));
         for (const file of everything(out)) expect(fs.readFileSync(file, "utf8")).not.toContain(password);
     });
 
-    test("without secrets a swarm stack is refused with exit code 1, naming the flags", async () => {
+    test("without secrets a swarm stack is refused with exit code 1, naming the flags", () => {
         const result = spawnSync("npm", ["run", "-s", "render", "--", "--stack", "dev", "--out", path.join(path.dirname(out), "none")], {
             cwd: REPO,
             encoding: "utf8",
             timeout: 120_000,
         });
         expect(result.status).toBe(1);
-        expect(result.stderr).toMatch(/^a swarm stack needs the gateway's secrets: give `--tls-cert FILE --tls-key FILE --htpasswd FILE`, or `--generate-secrets`/);
+        expect(result.stderr).toMatch(
+            /^a swarm stack needs the gateway's secrets: give `--tls-cert FILE --tls-key FILE --htpasswd FILE`, or `--generate-secrets`/,
+        );
         expect(fs.existsSync(path.join(path.dirname(out), "none"))).toBe(false);
     });
 });

@@ -116,12 +116,17 @@ async function loadDuring(during: () => Promise<void>) {
 async function teardown(): Promise<void> {
     await removeStack(HUB_STACK);
     await removeStack(REGISTRY_STACK);
-    await waitUntil(`volume ${REGISTRY_VOLUME} removed`, async () => {
-        const { stdout } = await docker(["volume", "ls", "-q", "--filter", `name=^${REGISTRY_VOLUME}$`]);
-        if (stdout.trim() === "") return true;
-        await docker(["volume", "rm", REGISTRY_VOLUME]);
-        return true;
-    }, 60_000, 1000);
+    await waitUntil(
+        `volume ${REGISTRY_VOLUME} removed`,
+        async () => {
+            const { stdout } = await docker(["volume", "ls", "-q", "--filter", `name=^${REGISTRY_VOLUME}$`]);
+            if (stdout.trim() === "") return true;
+            await docker(["volume", "rm", REGISTRY_VOLUME]);
+            return true;
+        },
+        60_000,
+        1000,
+    );
     if (registry) {
         const { stdout } = await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
         const images = stdout.split("\n").filter((line) => line.startsWith(`${registry}/`));
@@ -242,14 +247,22 @@ describe("swarm hub deployed from the exported stack file", () => {
         const ids = Array.from({ length: 60 }, (_, i) => `swarm-scale-${i}-${crypto.randomBytes(4).toString("hex")}`);
         for (const id of ids) expect(await echo(`scale-${id.slice(-8)}`, { "x-request-id": id })).toBeNull();
         const served = new Set<string>();
-        await waitUntil("the gateway's access log lines of the 60 requests", async () => {
-            const { stdout } = await docker(["service", "logs", "--raw", GATEWAY]);
-            const entries = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
-            const ours = entries.filter((entry) => ids.includes(entry.request_id));
-            served.clear();
-            for (const entry of ours) served.add(String(entry.upstream_addr).split(":")[0]);
-            return ours.length === ids.length;
-        }, 30_000, 1000);
+        await waitUntil(
+            "the gateway's access log lines of the 60 requests",
+            async () => {
+                const { stdout } = await docker(["service", "logs", "--raw", GATEWAY]);
+                const entries = stdout
+                    .split("\n")
+                    .filter((line) => line.startsWith("{"))
+                    .map((line) => JSON.parse(line));
+                const ours = entries.filter((entry) => ids.includes(entry.request_id));
+                served.clear();
+                for (const entry of ours) served.add(String(entry.upstream_addr).split(":")[0]);
+                return ours.length === ids.length;
+            },
+            30_000,
+            1000,
+        );
         figures.scaleUpstreams = [...served].sort();
         expect([...served].sort()).toEqual(addresses);
     });
@@ -271,10 +284,14 @@ describe("swarm hub deployed from the exported stack file", () => {
         expect(digests["hello-v2"]).not.toBe(digests.hello);
         const result = await loadDuring(async () => {
             await deployHub({ image: digests["hello-v2"], replicas: 4 });
-            await waitUntil("the rolling update of hello started", async () => {
-                const { stdout } = await docker(["service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", HELLO]);
-                return stdout.trim() === digests["hello-v2"];
-            }, 60_000);
+            await waitUntil(
+                "the rolling update of hello started",
+                async () => {
+                    const { stdout } = await docker(["service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", HELLO]);
+                    return stdout.trim() === digests["hello-v2"];
+                },
+                60_000,
+            );
             await waitForService(HELLO, 4, 10 * 60_000);
         });
         figures.rollingUpdate = result;

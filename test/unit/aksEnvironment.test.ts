@@ -36,7 +36,6 @@ const recorded = installRecordingMocks(
 );
 
 import { AcrRegistry, AksCluster, KubernetesGateway, KubernetesModel } from "../../components/aks";
-import { Model } from "../../components/config/model";
 import { testModel } from "../helpers/models";
 
 const model = testModel;
@@ -87,7 +86,8 @@ function environment() {
 
 function only(type: string, name: string): RecordedResource {
     const found = recorded.filter((r) => r.type === type && r.name === name);
-    if (found.length !== 1) throw new Error(`expected one ${type} ${name}, got ${found.length} among ${recorded.map((r) => `${r.type} ${r.name}`).join(", ")}`);
+    if (found.length !== 1)
+        throw new Error(`expected one ${type} ${name}, got ${found.length} among ${recorded.map((r) => `${r.type} ${r.name}`).join(", ")}`);
     return found[0];
 }
 
@@ -141,8 +141,16 @@ describe("a 3-model AKS environment (mocks)", () => {
 
     test("objects of each model: PDB only with more than one replica, HPA only when autoscaled", async () => {
         await deployedEnvironment();
-        const names = (type: string) => recorded.filter((r) => r.type === type).map((r) => r.name).sort();
-        expect(names("kubernetes:policy/v1:PodDisruptionBudget")).toEqual(["bos-rf-pod-disruption-budget", "gateway-pod-disruption-budget", "iris-pod-disruption-budget"]);
+        const names = (type: string) =>
+            recorded
+                .filter((r) => r.type === type)
+                .map((r) => r.name)
+                .sort();
+        expect(names("kubernetes:policy/v1:PodDisruptionBudget")).toEqual([
+            "bos-rf-pod-disruption-budget",
+            "gateway-pod-disruption-budget",
+            "iris-pod-disruption-budget",
+        ]);
         expect(names("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual(["iris-horizontal-pod-autoscaler"]);
         expect(only("kubernetes:core/v1:Service", "hello-service").inputs.metadata).toMatchObject({ name: "hello", namespace: "models" });
     });
@@ -191,7 +199,9 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(isSecretInput(only("pulumi:providers:kubernetes", "prod-k8s").inputs.kubeconfig)).toBe(true);
         expect(isSecretInput(only("kubernetes:core/v1:Secret", "gateway-secret-tls").inputs.stringData)).toBe(true);
         expect(isSecretInput(only("kubernetes:core/v1:Secret", "gateway-secret-htpasswd").inputs.stringData)).toBe(true);
-        const plainText = JSON.stringify(recorded.filter((r) => r.type !== "kubernetes:core/v1:Secret" && r.type !== "pulumi:providers:kubernetes").map((r) => r.inputs));
+        const plainText = JSON.stringify(
+            recorded.filter((r) => r.type !== "kubernetes:core/v1:Secret" && r.type !== "pulumi:providers:kubernetes").map((r) => r.inputs),
+        );
         expect(plainText).not.toContain("admin-token");
         expect(plainText).not.toContain("PRIVATE KEY");
         expect(plainText).not.toContain("aGFzaA==");

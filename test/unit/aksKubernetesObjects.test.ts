@@ -158,7 +158,9 @@ describe("Kubernetes objects of an AKS environment", () => {
 
     test("changing a model's environment changes the pod template's checksum", () => {
         const checksum = (m: Model) =>
-            renderModelObjects(m, { namespace: "models", image: digest(m.name) }).deployment.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+            renderModelObjects(m, { namespace: "models", image: digest(m.name) }).deployment.spec.template.metadata.annotations[
+                CONFIG_CHECKSUM_ANNOTATION
+            ];
         expect(checksum(models[1])).toBe(checksum(model("bos-rf", { replicas: 3, env: { MODEL_SEED: "42" } })));
         expect(checksum(models[1])).not.toBe(checksum(model("bos-rf", { replicas: 3, env: { MODEL_SEED: "43" } })));
     });
@@ -192,7 +194,12 @@ describe("Kubernetes objects of an AKS environment", () => {
     test("a new gateway certificate changes the gateway pods' checksum", () => {
         const checksum = (tlsCert: string) =>
             find(
-                renderKubernetesManifests({ namespace: "models", models, images: Object.fromEntries(models.map((m) => [m.name, digest(m.name)])), gateway: { ...gateway, tlsCert } }),
+                renderKubernetesManifests({
+                    namespace: "models",
+                    models,
+                    images: Object.fromEntries(models.map((m) => [m.name, digest(m.name)])),
+                    gateway: { ...gateway, tlsCert },
+                }),
                 "Deployment",
                 "gateway",
             ).spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];

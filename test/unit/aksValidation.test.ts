@@ -3,12 +3,7 @@ import { installRecordingMocks } from "../helpers/pulumiMocks";
 installRecordingMocks();
 
 import { AcrRegistry, AksCluster, KubernetesGateway, KubernetesModel, validateAksClusterArgs } from "../../components/aks";
-import {
-    defaultAcrNamePrefix,
-    validateAcrSettings,
-    validateKubernetesGatewaySettings,
-    validateKubernetesVersion,
-} from "../../components/config/aks";
+import { defaultAcrNamePrefix, validateAcrSettings, validateKubernetesGatewaySettings, validateKubernetesVersion } from "../../components/config/aks";
 import { validateImageByDigest } from "../../components/config/image";
 import { testModel } from "../helpers/models";
 
@@ -17,7 +12,7 @@ const hello = testModel("hello");
 describe("AKS argument checks", () => {
     test("an ACR name with a dash is refused", () => {
         expect(() => validateAcrSettings({ registryName: "my-registry" })).toThrow(
-            "`registryName` must be 5–50 letters and digits (ACR names have no `-` or `_`), got \"my-registry\"",
+            '`registryName` must be 5–50 letters and digits (ACR names have no `-` or `_`), got "my-registry"',
         );
     });
 
@@ -32,7 +27,7 @@ describe("AKS argument checks", () => {
     });
 
     test("an unknown ACR sku is refused with the valid ones", () => {
-        expect(() => validateAcrSettings({ sku: "Free" })).toThrow("`sku` must be one of `Basic`, `Standard`, `Premium`, got \"Free\"");
+        expect(() => validateAcrSettings({ sku: "Free" })).toThrow('`sku` must be one of `Basic`, `Standard`, `Premium`, got "Free"');
     });
 
     test("the default ACR prefix keeps only lower-case letters and digits", () => {
@@ -41,7 +36,7 @@ describe("AKS argument checks", () => {
 
     test("a Kubernetes version with a leading v is refused", () => {
         expect(() => validateKubernetesVersion("v1.33")).toThrow(
-            "`kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got \"v1.33\"",
+            '`kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got "v1.33"',
         );
         expect(() => validateKubernetesVersion("1.33.2")).not.toThrow();
     });
@@ -69,7 +64,7 @@ describe("AKS argument checks", () => {
 
     test("a pool name with upper-case letters is refused", () => {
         expect(() => validateAksClusterArgs("prod", { systemPool: { name: "System" } })).toThrow(
-            "`systemPool.name` must be 1–12 lower-case letters and digits starting with a letter, got \"System\"",
+            '`systemPool.name` must be 1–12 lower-case letters and digits starting with a letter, got "System"',
         );
     });
 
@@ -91,13 +86,13 @@ describe("AKS argument checks", () => {
 
     test("an image by tag is refused", () => {
         expect(() => validateImageByDigest("myacr.azurecr.io/hello:1.0")).toThrow(
-            "`image` must be pinned by digest, `registry/repo@sha256:<64 hex digits>` (e.g. `ModelImage.repoDigest`), got \"myacr.azurecr.io/hello:1.0\"",
+            '`image` must be pinned by digest, `registry/repo@sha256:<64 hex digits>` (e.g. `ModelImage.repoDigest`), got "myacr.azurecr.io/hello:1.0"',
         );
     });
 
     test("an Azure DNS label ending with a dash is refused", () => {
         expect(() => validateKubernetesGatewaySettings({ dnsLabel: "models-" })).toThrow(
-            "`dnsLabel` must be 3–63 lower-case letters, digits and `-`, starting with a letter and not ending with `-` (it becomes {label}.{region}.cloudapp.azure.com), got \"models-\"",
+            '`dnsLabel` must be 3–63 lower-case letters, digits and `-`, starting with a letter and not ending with `-` (it becomes {label}.{region}.cloudapp.azure.com), got "models-"',
         );
     });
 
@@ -107,13 +102,13 @@ describe("AKS argument checks", () => {
 
     test("a static IP that is not IPv4 is refused", () => {
         expect(() => validateKubernetesGatewaySettings({ staticIp: "my-ip" })).toThrow(
-            "`staticIp` must be an IPv4 address such as `20.50.1.2` (an existing Azure public IP), got \"my-ip\"",
+            '`staticIp` must be an IPv4 address such as `20.50.1.2` (an existing Azure public IP), got "my-ip"',
         );
     });
 
     test("a namespace with upper-case letters is refused", () => {
         expect(() => validateKubernetesGatewaySettings({ namespace: "Models" })).toThrow(
-            "`namespace` must be a DNS-1123 label (1–63 lower-case letters, digits and `-`, starting and ending with a letter or digit), got \"Models\"",
+            '`namespace` must be a DNS-1123 label (1–63 lower-case letters, digits and `-`, starting and ending with a letter or digit), got "Models"',
         );
     });
 });
@@ -121,7 +116,7 @@ describe("AKS argument checks", () => {
 describe("components rethrow bad args as resource errors", () => {
     test("AcrRegistry", () => {
         expect(() => new AcrRegistry("bad", { resourceGroupName: "rg", registryName: "a_b" })).toThrow(
-            "`registryName` must be 5–50 letters and digits (ACR names have no `-` or `_`), got \"a_b\"",
+            '`registryName` must be 5–50 letters and digits (ACR names have no `-` or `_`), got "a_b"',
         );
     });
 
@@ -134,9 +129,9 @@ describe("components rethrow bad args as resource errors", () => {
     });
 
     test("KubernetesGateway", () => {
-        expect(() => new KubernetesGateway("bad", { models: [hello], tlsCertificate: "c", tlsKey: "k", htpasswd: "h", resolver: "kube-dns" })).toThrow(
-            "`resolver` must be the IPv4 address of the cluster's DNS service (kube-dns), such as `10.0.0.10`, got \"kube-dns\"",
-        );
+        expect(
+            () => new KubernetesGateway("bad", { models: [hello], tlsCertificate: "c", tlsKey: "k", htpasswd: "h", resolver: "kube-dns" }),
+        ).toThrow('`resolver` must be the IPv4 address of the cluster\'s DNS service (kube-dns), such as `10.0.0.10`, got "kube-dns"');
     });
 
     test("the error is a Pulumi ResourceError", () => {
@@ -147,6 +142,8 @@ describe("components rethrow bad args as resource errors", () => {
             error = e;
         }
         expect((error as Error).constructor.name).toBe("ResourceError");
-        expect((error as Error).message).toBe("`dnsPrefix` must be 1–54 letters, digits and `-`, starting and ending with a letter or digit, got \"-x\"");
+        expect((error as Error).message).toBe(
+            '`dnsPrefix` must be 1–54 letters, digits and `-`, starting and ending with a letter or digit, got "-x"',
+        );
     });
 });

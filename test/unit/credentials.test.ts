@@ -28,7 +28,12 @@ function users() {
 }
 
 function linesOf(file: string): Record<string, string> {
-    return Object.fromEntries(file.trimEnd().split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]));
+    return Object.fromEntries(
+        file
+            .trimEnd()
+            .split("\n")
+            .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)]),
+    );
 }
 
 /** Whether an `{SSHA}` hash matches `password` (salt = bytes after the 20-byte SHA-1 digest). */

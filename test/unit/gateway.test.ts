@@ -37,58 +37,129 @@ function serverWith(conf: string, listen: string): string {
 
 describe("validateGatewayConfig", () => {
     const cases: [string, GatewayConfig, string][] = [
-        ["an uppercase model name", staticConfig({ models: [{ name: "Hello", upstream: "h:1" }] }),
-            '`models[0].name` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "Hello"'],
-        ["a dotted, host-like model name", staticConfig({ models: [{ name: "evil.com", upstream: "h:1" }] }),
-            '`models[0].name` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "evil.com"'],
-        ["an over-long model name", staticConfig({ models: [{ name: "a".repeat(41), upstream: "h:1" }] }),
-            `\`models[0].name\` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "${"a".repeat(41)}"`],
-        ["a reserved model name", staticConfig({ models: [{ name: "healthz", upstream: "h:1" }] }),
-            `\`models[0].name\` "healthz" is reserved (reserved: ${RESERVED_MODEL_NAMES.join(", ")})`],
-        ["a duplicate model", staticConfig({ models: [{ name: "a", upstream: "h:1" }, { name: "a", upstream: "h:2" }] }),
-            '`models[1].name` "a" is listed twice; names must be unique'],
-        ["a static model without upstream", staticConfig({ models: [{ name: "a" }] }),
-            "`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got undefined"],
-        ["an upstream that injects a directive", staticConfig({ models: [{ name: "a", upstream: "h:1; include /etc/passwd" }] }),
-            '`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got "h:1; include /etc/passwd"'],
-        ["an upstream port out of range", staticConfig({ models: [{ name: "a", upstream: "h:70000" }] }),
-            '`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got "h:70000"'],
-        ["an upstream in dns mode", dnsConfig({ models: [{ name: "a", upstream: "h:1" }] }),
-            '`models[0].upstream` must be left out in dns routing (the host comes from `routing.nameTemplate`), got "h:1"'],
-        ["an empty user list", staticConfig({ models: [{ name: "a", upstream: "h:1", users: [] }] }),
-            "`models[0].users` must be a non-empty list of user names (leave it out to allow every user), got []"],
-        ["a user name that would break out of the map's quotes", staticConfig({ models: [{ name: "a", upstream: "h:1", users: ['x" 1; "y'] }] }),
-            '`models[0].users[0]` must be 1–64 characters of letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "x\\" 1; \\"y"'],
-        ["a lower-case endpoint method", staticConfig({ models: [{ name: "a", upstream: "h:1", endpoints: [{ method: "get", path: "/x" }] }] }),
-            '`models[0].endpoints[0].method` must be an upper-case HTTP method, got "get"'],
-        ["an unknown routing mode", staticConfig({ routing: { mode: "random" } as never }),
-            '`routing.mode` must be "static" or "dns", got "random"'],
-        ["a template without {model}", dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "models.local" } }),
-            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "models.local"'],
-        ["a template with a path", dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "{model}/x" } }),
-            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "{model}/x"'],
-        ["no resolver", dnsConfig({ routing: { mode: "dns", resolver: [], nameTemplate: "{model}" } }),
-            "`routing.resolver` must be a non-empty list of ip or ip:port, got []"],
-        ["a resolver with a scheme", dnsConfig({ routing: { mode: "dns", resolver: ["udp://10.0.0.10"], nameTemplate: "{model}" } }),
-            '`routing.resolver[0]` must be ip or ip:port (IPv6 in brackets), got "udp://10.0.0.10"'],
-        ["a relative htpasswd path", staticConfig({ paths: { ...PATHS, htpasswd: "htpasswd" } }),
-            '`paths.htpasswd` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "htpasswd"'],
-        ["a path with a space", staticConfig({ tls: { ...TLS, keyPath: "/etc/my key.pem" } }),
-            '`tls.keyPath` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "/etc/my key.pem"'],
-        ["a path with ..", staticConfig({ paths: { ...PATHS, landingDir: "/srv/../etc" } }),
-            '`paths.landingDir` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "/srv/../etc"'],
-        ["tls neither files nor http-only", staticConfig({ tls: "http" as never }),
-            '`tls` must be { certificatePath, keyPath } or "http-only", got "http"'],
-        ["a zero timeout", staticConfig({ limits: { readTimeoutSeconds: 0 } }),
-            "`limits.readTimeoutSeconds` must be an integer from 1 to 86400, got 0"],
-        ["a negative keep-alive pool", staticConfig({ limits: { upstreamKeepalive: -1 } }),
-            "`limits.upstreamKeepalive` must be an integer from 0 to 10000, got -1"],
-        ["a fractional body size", staticConfig({ limits: { maxBodyBytes: 1.5 } }),
-            "`limits.maxBodyBytes` must be an integer from 0 to 1099511627776, got 1.5"],
-        ["the same port twice", staticConfig({ httpsPort: 8080, httpPort: 8080 }),
-            "`httpPort` and `httpsPort` must differ, both are 8080"],
-        ["a realm with a quote", staticConfig({ realm: 'a"b' }),
-            '`realm` must be 1–64 letters, digits, spaces or ._-, got "a\\"b"'],
+        [
+            "an uppercase model name",
+            staticConfig({ models: [{ name: "Hello", upstream: "h:1" }] }),
+            '`models[0].name` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "Hello"',
+        ],
+        [
+            "a dotted, host-like model name",
+            staticConfig({ models: [{ name: "evil.com", upstream: "h:1" }] }),
+            '`models[0].name` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "evil.com"',
+        ],
+        [
+            "an over-long model name",
+            staticConfig({ models: [{ name: "a".repeat(41), upstream: "h:1" }] }),
+            `\`models[0].name\` must be a model name ([a-z]([-a-z0-9]*[a-z0-9])?, at most 40 characters), got "${"a".repeat(41)}"`,
+        ],
+        [
+            "a reserved model name",
+            staticConfig({ models: [{ name: "healthz", upstream: "h:1" }] }),
+            `\`models[0].name\` "healthz" is reserved (reserved: ${RESERVED_MODEL_NAMES.join(", ")})`,
+        ],
+        [
+            "a duplicate model",
+            staticConfig({
+                models: [
+                    { name: "a", upstream: "h:1" },
+                    { name: "a", upstream: "h:2" },
+                ],
+            }),
+            '`models[1].name` "a" is listed twice; names must be unique',
+        ],
+        [
+            "a static model without upstream",
+            staticConfig({ models: [{ name: "a" }] }),
+            "`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got undefined",
+        ],
+        [
+            "an upstream that injects a directive",
+            staticConfig({ models: [{ name: "a", upstream: "h:1; include /etc/passwd" }] }),
+            '`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got "h:1; include /etc/passwd"',
+        ],
+        [
+            "an upstream port out of range",
+            staticConfig({ models: [{ name: "a", upstream: "h:70000" }] }),
+            '`models[0].upstream` must be host:port (IPv6 in brackets) in static routing, got "h:70000"',
+        ],
+        [
+            "an upstream in dns mode",
+            dnsConfig({ models: [{ name: "a", upstream: "h:1" }] }),
+            '`models[0].upstream` must be left out in dns routing (the host comes from `routing.nameTemplate`), got "h:1"',
+        ],
+        [
+            "an empty user list",
+            staticConfig({ models: [{ name: "a", upstream: "h:1", users: [] }] }),
+            "`models[0].users` must be a non-empty list of user names (leave it out to allow every user), got []",
+        ],
+        [
+            "a user name that would break out of the map's quotes",
+            staticConfig({ models: [{ name: "a", upstream: "h:1", users: ['x" 1; "y'] }] }),
+            '`models[0].users[0]` must be 1–64 characters of letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "x\\" 1; \\"y"',
+        ],
+        [
+            "a lower-case endpoint method",
+            staticConfig({ models: [{ name: "a", upstream: "h:1", endpoints: [{ method: "get", path: "/x" }] }] }),
+            '`models[0].endpoints[0].method` must be an upper-case HTTP method, got "get"',
+        ],
+        ["an unknown routing mode", staticConfig({ routing: { mode: "random" } as never }), '`routing.mode` must be "static" or "dns", got "random"'],
+        [
+            "a template without {model}",
+            dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "models.local" } }),
+            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "models.local"',
+        ],
+        [
+            "a template with a path",
+            dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "{model}/x" } }),
+            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "{model}/x"',
+        ],
+        [
+            "no resolver",
+            dnsConfig({ routing: { mode: "dns", resolver: [], nameTemplate: "{model}" } }),
+            "`routing.resolver` must be a non-empty list of ip or ip:port, got []",
+        ],
+        [
+            "a resolver with a scheme",
+            dnsConfig({ routing: { mode: "dns", resolver: ["udp://10.0.0.10"], nameTemplate: "{model}" } }),
+            '`routing.resolver[0]` must be ip or ip:port (IPv6 in brackets), got "udp://10.0.0.10"',
+        ],
+        [
+            "a relative htpasswd path",
+            staticConfig({ paths: { ...PATHS, htpasswd: "htpasswd" } }),
+            '`paths.htpasswd` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "htpasswd"',
+        ],
+        [
+            "a path with a space",
+            staticConfig({ tls: { ...TLS, keyPath: "/etc/my key.pem" } }),
+            '`tls.keyPath` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "/etc/my key.pem"',
+        ],
+        [
+            "a path with ..",
+            staticConfig({ paths: { ...PATHS, landingDir: "/srv/../etc" } }),
+            '`paths.landingDir` must be an absolute path of letters, digits and ._-/+@=, without `..`, got "/srv/../etc"',
+        ],
+        [
+            "tls neither files nor http-only",
+            staticConfig({ tls: "http" as never }),
+            '`tls` must be { certificatePath, keyPath } or "http-only", got "http"',
+        ],
+        [
+            "a zero timeout",
+            staticConfig({ limits: { readTimeoutSeconds: 0 } }),
+            "`limits.readTimeoutSeconds` must be an integer from 1 to 86400, got 0",
+        ],
+        [
+            "a negative keep-alive pool",
+            staticConfig({ limits: { upstreamKeepalive: -1 } }),
+            "`limits.upstreamKeepalive` must be an integer from 0 to 10000, got -1",
+        ],
+        [
+            "a fractional body size",
+            staticConfig({ limits: { maxBodyBytes: 1.5 } }),
+            "`limits.maxBodyBytes` must be an integer from 0 to 1099511627776, got 1.5",
+        ],
+        ["the same port twice", staticConfig({ httpsPort: 8080, httpPort: 8080 }), "`httpPort` and `httpsPort` must differ, both are 8080"],
+        ["a realm with a quote", staticConfig({ realm: 'a"b' }), '`realm` must be 1–64 letters, digits, spaces or ._-, got "a\\"b"'],
     ];
     test.each(cases)("refuses %s", (_, config, message) => {
         expect(() => validateGatewayConfig(config)).toThrow(message);
@@ -96,7 +167,9 @@ describe("validateGatewayConfig", () => {
     });
 
     test("accepts the longest allowed model name and IPv6 upstreams", () => {
-        expect(() => validateGatewayConfig(staticConfig({ models: [{ name: "a".repeat(MAX_MODEL_NAME_LENGTH), upstream: "[fd00::1]:8000" }] }))).not.toThrow();
+        expect(() =>
+            validateGatewayConfig(staticConfig({ models: [{ name: "a".repeat(MAX_MODEL_NAME_LENGTH), upstream: "[fd00::1]:8000" }] })),
+        ).not.toThrow();
     });
 
     test("rendering validates first", () => {
@@ -111,7 +184,9 @@ describe("renderNginxConf, static routing with TLS", () => {
         expect(conf).toContain("upstream plumberhub_model_hello {\n        server hello:8000;\n    }");
         expect(conf).toContain("upstream plumberhub_model_bos-rf {\n        server 10.0.0.7:8001;\n    }");
         expect(conf).not.toMatch(/^\s*keepalive \d+;/m);
-        expect(conf).toContain("location ^~ /hello/ {\n            set $plumberhub_model hello;\n            proxy_pass http://plumberhub_model_hello/;");
+        expect(conf).toContain(
+            "location ^~ /hello/ {\n            set $plumberhub_model hello;\n            proxy_pass http://plumberhub_model_hello/;",
+        );
         expect(conf).not.toContain("resolver ");
     });
 
@@ -123,7 +198,9 @@ describe("renderNginxConf, static routing with TLS", () => {
 
     test("a keep-alive pool when asked for: keepalive in each upstream and an empty Connection", () => {
         const pooled = renderNginxConf(staticConfig({ limits: { upstreamKeepalive: 16 } }));
-        expect(pooled).toContain("upstream plumberhub_model_hello {\n        server hello:8000;\n        keepalive 16;\n        keepalive_timeout 60s;\n    }");
+        expect(pooled).toContain(
+            "upstream plumberhub_model_hello {\n        server hello:8000;\n        keepalive 16;\n        keepalive_timeout 60s;\n    }",
+        );
         expect(pooled).toContain('map $http_upgrade $plumberhub_connection {\n        default upgrade;\n        "" "";');
     });
 
@@ -172,11 +249,13 @@ describe("renderNginxConf, static routing with TLS", () => {
     });
 
     test("limits and paths as given", () => {
-        const custom = renderNginxConf(staticConfig({
-            limits: { maxBodyBytes: 1024, connectTimeoutSeconds: 2, readTimeoutSeconds: 600, sendTimeoutSeconds: 30, upstreamKeepalive: 4 },
-            paths: { ...PATHS, pidFile: "/run/gw.pid", tempDir: "/var/cache/gw", accessLog: "/var/log/gw.json", errorLog: "/var/log/gw.err" },
-            user: "nginx",
-        }));
+        const custom = renderNginxConf(
+            staticConfig({
+                limits: { maxBodyBytes: 1024, connectTimeoutSeconds: 2, readTimeoutSeconds: 600, sendTimeoutSeconds: 30, upstreamKeepalive: 4 },
+                paths: { ...PATHS, pidFile: "/run/gw.pid", tempDir: "/var/cache/gw", accessLog: "/var/log/gw.json", errorLog: "/var/log/gw.err" },
+                user: "nginx",
+            }),
+        );
         expect(custom).toContain("client_max_body_size 1024;");
         expect(custom).toContain("proxy_connect_timeout 2s;\n    proxy_read_timeout 600s;\n    proxy_send_timeout 30s;");
         expect(custom).toContain("keepalive 4;");
@@ -225,7 +304,9 @@ describe("renderNginxConf, dns routing", () => {
     });
 
     test("listed models keep their own location (for per-model users); others go by the name pattern", () => {
-        expect(conf).toContain("location ^~ /bos-rf/ {\n            set $plumberhub_model bos-rf;\n            auth_request /_plumberhub_acl/bos-rf;");
+        expect(conf).toContain(
+            "location ^~ /bos-rf/ {\n            set $plumberhub_model bos-rf;\n            auth_request /_plumberhub_acl/bos-rf;",
+        );
         expect(conf).toContain("rewrite ^/bos-rf(/.*)$ $1 break;");
         expect(conf).toContain("rewrite ^/[^/]+(/.*)$ $1 break;");
     });
@@ -235,19 +316,34 @@ describe("renderNginxConf, dns routing", () => {
     });
 
     test.each([
-        "/Hello/x", "/evil.com/", "/hello.evil/x", "/hello@evil/x", "/-a/", "/a-/", "/1a/", "/../x", "/%2e%2e/", "/hello%2f/",
-        `/${"a".repeat(MAX_MODEL_NAME_LENGTH + 1)}/x`, "/_plumberhub_acl/x", ...RESERVED_MODEL_NAMES.map((name) => `/${name}/x`),
+        "/Hello/x",
+        "/evil.com/",
+        "/hello.evil/x",
+        "/hello@evil/x",
+        "/-a/",
+        "/a-/",
+        "/1a/",
+        "/../x",
+        "/%2e%2e/",
+        "/hello%2f/",
+        `/${"a".repeat(MAX_MODEL_NAME_LENGTH + 1)}/x`,
+        "/_plumberhub_acl/x",
+        ...RESERVED_MODEL_NAMES.map((name) => `/${name}/x`),
     ])("the model pattern never routes %s", (path) => {
         expect(modelRoute.test(path)).toBe(false);
     });
 
     test("a name that does not resolve turns the 502 into a 404 JSON", () => {
         expect(conf).toContain(`if ($upstream_addr = "") { return 404 '{"error":"unknown model"`);
-        expect(renderNginxConf(staticConfig())).not.toContain("unknown model\"");
+        expect(renderNginxConf(staticConfig())).not.toContain('unknown model"');
     });
 
     test("the model port and cache time are configurable", () => {
-        const custom = renderNginxConf(dnsConfig({ routing: { mode: "dns", resolver: ["127.0.0.11", "[fd00::53]:5353"], nameTemplate: "hub_{model}", port: 9000, validSeconds: 30 } }));
+        const custom = renderNginxConf(
+            dnsConfig({
+                routing: { mode: "dns", resolver: ["127.0.0.11", "[fd00::53]:5353"], nameTemplate: "hub_{model}", port: 9000, validSeconds: 30 },
+            }),
+        );
         expect(custom).toContain("resolver 127.0.0.11 [fd00::53]:5353 valid=30s ipv6=off;");
         expect(custom).toContain('set $plumberhub_upstream_host "hub_${plumberhub_model}";');
         expect(custom).toContain("proxy_pass http://$plumberhub_upstream_host:9000;");
@@ -263,20 +359,27 @@ describe("renderNginxConf, HTTP-only mode", () => {
     });
 
     test("has one plain server, no TLS and no HSTS", () => {
-        expect(conf.match(/^    server \{/gm)).toHaveLength(1);
+        expect(conf.match(/^ {4}server \{/gm)).toHaveLength(1);
         expect(conf).not.toMatch(/ssl|Strict-Transport-Security|return 301 https/);
         expect(conf).toContain("auth_basic_user_file /etc/plumberhub/htpasswd;");
     });
 });
 
 describe("the landing page", () => {
-    const files = renderGatewayFiles(staticConfig({
-        models: [
-            { name: "hello", upstream: "h:1", description: "Says <b>hi</b> & \"more\"", endpoints: [{ method: "GET", path: "/echo", summary: "echo it" }] },
-            { name: "bos-rf", upstream: "h:2", endpoints: [{ method: "POST", path: "/score?x=<y>" }] },
-        ],
-        title: "Team <models>",
-    }));
+    const files = renderGatewayFiles(
+        staticConfig({
+            models: [
+                {
+                    name: "hello",
+                    upstream: "h:1",
+                    description: 'Says <b>hi</b> & "more"',
+                    endpoints: [{ method: "GET", path: "/echo", summary: "echo it" }],
+                },
+                { name: "bos-rf", upstream: "h:2", endpoints: [{ method: "POST", path: "/score?x=<y>" }] },
+            ],
+            title: "Team <models>",
+        }),
+    );
     const html = files["index.html"];
 
     test("lists every model with links to its docs and OpenAPI spec", () => {

@@ -208,7 +208,10 @@ describe("GatewayTls provided", () => {
     });
 
     test("a program with a good certificate runs to the end", async () => {
-        const result = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), read(chain.serverKey)), ["certificatePem", "privateKeyPem"]);
+        const result = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), read(chain.serverKey)), [
+            "certificatePem",
+            "privateKeyPem",
+        ]);
         expect(result).toEqual({ code: 0, output: "" });
     });
 
@@ -223,15 +226,16 @@ describe("GatewayTls provided", () => {
     test("an expired certificate fails the program with its message", async () => {
         const { code, output } = await runMockedProgram("GatewayTls", provided(expired.cert, expired.key), ["certificatePem", "privateKeyPem"]);
         expect(code).not.toBe(0);
-        expect(output).toMatch(/`certificatePem` expired on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z \(now [^)]+\); provide a certificate that is currently valid/);
+        expect(output).toMatch(
+            /`certificatePem` expired on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z \(now [^)]+\); provide a certificate that is currently valid/,
+        );
     });
 
     test("a certificate that does not cover the host fails the program with its message", async () => {
-        const { code, output } = await runMockedProgram(
-            "GatewayTls",
-            provided(read(chain.serverCert), read(chain.serverKey), ["api.example.test"]),
-            ["certificatePem", "privateKeyPem"],
-        );
+        const { code, output } = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), read(chain.serverKey), ["api.example.test"]), [
+            "certificatePem",
+            "privateKeyPem",
+        ]);
         expect(code).not.toBe(0);
         expect(output).toContain(
             "`certificatePem` does not cover `api.example.test`: its subject alternative names are DNS:gw.example.test, IP Address:127.0.0.1; " +

@@ -1,16 +1,5 @@
-import {
-    bcryptHash,
-    deriveSalt,
-    renderHtpasswd,
-    renderHtpasswdLine,
-    sshaHash,
-} from "../../components/render/htpasswd";
-import {
-    checkSuppliedPassword,
-    MIN_GENERATED_PASSWORD_LENGTH,
-    passwordEntropyBits,
-    validateCredentials,
-} from "../../components/config/credentials";
+import { bcryptHash, deriveSalt, renderHtpasswd, renderHtpasswdLine, sshaHash } from "../../components/render/htpasswd";
+import { checkSuppliedPassword, MIN_GENERATED_PASSWORD_LENGTH, passwordEntropyBits, validateCredentials } from "../../components/config/credentials";
 
 const SEED = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 const SALT_0_TO_15 = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
@@ -42,7 +31,12 @@ describe("renderHtpasswd", () => {
     });
 
     test("the same seed and passwords give byte-identical files", () => {
-        expect(renderHtpasswd(entries, SEED)).toBe(renderHtpasswd(entries.map((entry) => ({ ...entry })), SEED));
+        expect(renderHtpasswd(entries, SEED)).toBe(
+            renderHtpasswd(
+                entries.map((entry) => ({ ...entry })),
+                SEED,
+            ),
+        );
     });
 
     test("another seed gives other salts, so other lines", () => {
@@ -114,9 +108,12 @@ describe("credentials policy", () => {
     });
 
     test("refuses a duplicate user name", () => {
-        expect(() => validateCredentials([{ name: "a", supplied: false }, { name: "a", supplied: true }])).toThrow(
-            '`users[1].name` "a" appears twice; user names must be unique',
-        );
+        expect(() =>
+            validateCredentials([
+                { name: "a", supplied: false },
+                { name: "a", supplied: true },
+            ]),
+        ).toThrow('`users[1].name` "a" appears twice; user names must be unique');
     });
 
     test("refuses a password length below 128 bits", () => {

@@ -37,7 +37,10 @@ describe("with the switch on", () => {
     });
 
     test("an image the stack sets itself is kept", () => {
-        const config = devConfig(true, { "plumberhub:baseImage": "ghcr.io/acme/r:4.4", "plumberhub:swarm": { network: "plumberhub-dev", gatewayImage: "nginx:1.27" } });
+        const config = devConfig(true, {
+            "plumberhub:baseImage": "ghcr.io/acme/r:4.4",
+            "plumberhub:swarm": { network: "plumberhub-dev", gatewayImage: "nginx:1.27" },
+        });
         expect(config.baseImage).toBe("ghcr.io/acme/r:4.4");
         expect(config.swarm.gatewayImage).toBe("nginx:1.27");
         expect(config.swarm.registryImage).toBe(LOCAL_IMAGES.registryImage);

@@ -167,7 +167,10 @@ describe("ModelImage", () => {
         const image = new ModelImage("parented", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
         await settle();
         const children = links.filter((link) => link.parent === image).map((link) => `${link.type} ${link.name}`);
-        expect(children.sort()).toEqual(["docker:index/registryImage:RegistryImage parented-push", "docker:index/remoteImage:RemoteImage parented-image"]);
+        expect(children.sort()).toEqual([
+            "docker:index/registryImage:RegistryImage parented-push",
+            "docker:index/remoteImage:RemoteImage parented-image",
+        ]);
     });
 
     test("refuses a model that has a prebuilt image instead of a folder", () => {

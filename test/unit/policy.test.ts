@@ -33,7 +33,15 @@ function modelDeployment(image = DIGEST_IMAGE): PolicyResource {
 
 function gatewayObjects() {
     const files = renderKubernetesGatewayFiles(gatewaySettings);
-    return renderGatewayObjects({ namespace: "ml", ...files, siteFiles: files.siteFiles, tlsCert: "CERT", tlsKey: "KEY", htpasswd: "u:h", image: DIGEST_IMAGE });
+    return renderGatewayObjects({
+        namespace: "ml",
+        ...files,
+        siteFiles: files.siteFiles,
+        tlsCert: "CERT",
+        tlsKey: "KEY",
+        htpasswd: "u:h",
+        image: DIGEST_IMAGE,
+    });
 }
 
 /** A swarm service's props in the shape `docker.Service` receives them (see components/swarm/serviceArgs.ts). */
@@ -48,7 +56,10 @@ function swarmService(role: string, overrides: { image?: string; limits?: Record
                 containerSpec: { image: overrides.image ?? DIGEST_IMAGE },
                 resources: { limits: overrides.limits ?? { nanoCpus: 1e9, memoryBytes: 512 * 1024 * 1024 } },
             },
-            endpointSpec: { mode: "dnsrr", ports: (overrides.published ?? []).map((p) => ({ targetPort: 8000, publishedPort: p, publishMode: "host" })) },
+            endpointSpec: {
+                mode: "dnsrr",
+                ports: (overrides.published ?? []).map((p) => ({ targetPort: 8000, publishedPort: p, publishMode: "host" })),
+            },
         },
     };
 }
@@ -163,7 +174,11 @@ describe("rule: gateway TLS on", () => {
 
     test("a ConfigMap that is not labelled as the gateway is not checked", () => {
         const { config } = gatewayObjects();
-        const props = { ...config, metadata: { ...config.metadata, labels: { "app.kubernetes.io/component": "model" } }, data: { "nginx.conf": "events {}" } };
+        const props = {
+            ...config,
+            metadata: { ...config.metadata, labels: { "app.kubernetes.io/component": "model" } },
+            data: { "nginx.conf": "events {}" },
+        };
         expect(gatewayTlsOn({ type: TYPES.configMap, name: "other", props })).toEqual([]);
     });
 
@@ -188,12 +203,14 @@ describe("rule: gateway TLS on", () => {
     });
 
     test("certificates set at http level count for every server", () => {
-        const conf = "http {\n  ssl_certificate /c; ssl_certificate_key /k;\n  server { listen 443 ssl; }\n  server { listen 80; location / { return 308 https://$host$request_uri; } }\n}\n";
+        const conf =
+            "http {\n  ssl_certificate /c; ssl_certificate_key /k;\n  server { listen 443 ssl; }\n  server { listen 80; location / { return 308 https://$host$request_uri; } }\n}\n";
         expect(nginxTlsProblems(conf)).toEqual([]);
     });
 
     test("braces inside quoted strings and comments do not confuse the parser", () => {
-        const conf = "http { # a comment with }\n  server { listen 80; location = /h { return 200 '{\"ok\":1}'; } location / { return 301 https://x; } }\n  server { listen 443 ssl; ssl_certificate /c; ssl_certificate_key /k; }\n}\n";
+        const conf =
+            "http { # a comment with }\n  server { listen 80; location = /h { return 200 '{\"ok\":1}'; } location / { return 301 https://x; } }\n  server { listen 443 ssl; ssl_certificate /c; ssl_certificate_key /k; }\n}\n";
         expect(nginxTlsProblems(conf)).toEqual([]);
     });
 
@@ -244,7 +261,7 @@ describe("the pack", () => {
         const resource = modelDeployment();
         delete resource.props.spec.template.spec.containers[0].resources;
         const reported: string[] = [];
-        const validate = policy.validateResource as (args: any, report: (message: string) => void) => void;
+        const validate = policy.validateResource as (args: any, report: (message: string) => void) => void | Promise<void>;
         await validate({ type: resource.type, name: resource.name, props: resource.props }, (message) => reported.push(message));
         expect(reported).toEqual(resourceLimitsSet(resource));
         expect(reported).toHaveLength(1);

@@ -7,14 +7,17 @@ jest.setTimeout(60_000);
 const dev = stackConfig("dev");
 const prod = stackConfig("prod");
 
-
 function inputsOf(type: string, name: string): Record<string, any> {
     const found = recorded.find((r) => r.type === type && r.name === name);
     if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
     return found.inputs;
 }
 
-const namesOf = (type: string) => recorded.filter((r: RecordedResource) => r.type === type).map((r) => r.name).sort();
+const namesOf = (type: string) =>
+    recorded
+        .filter((r: RecordedResource) => r.type === type)
+        .map((r) => r.name)
+        .sort();
 
 describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
     let exported: Record<string, any>;
@@ -68,7 +71,9 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
     test("keeps the registry on a manager, with its volume, whatever the models' placement", async () => {
         const withConstraints = { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", constraints: ["node.role == worker"] } }) };
         await runStackProgram(withConstraints);
-        expect(inputsOf("docker:index/service:Service", "plumberhub-registry-service").taskSpec.placement.constraints).toEqual(["node.role == manager"]);
+        expect(inputsOf("docker:index/service:Service", "plumberhub-registry-service").taskSpec.placement.constraints).toEqual([
+            "node.role == manager",
+        ]);
         expect(inputsOf("docker:index/service:Service", "plumberhub-hello-service").taskSpec.placement.constraints).toEqual(["node.role == worker"]);
     });
 
@@ -106,7 +111,9 @@ describe("the prod stack (Pulumi.prod.yaml: ACR + AKS)", () => {
         expect(namesOf("azure-native:resources:ResourceGroup")).toEqual(["plumberhub-rg"]);
         expect(inputsOf("azure-native:containerregistry:Registry", "plumberhub-acr-registry").sku).toEqual({ name: "Basic" });
         expect(inputsOf("azure-native:containerservice:ManagedCluster", "plumberhub-aks-cluster").kubernetesVersion).toBe("1.33");
-        expect(inputsOf("azure-native:authorization:RoleAssignment", "plumberhub-aks-acrpull").principalId).toBe("99999999-8888-7777-6666-555555555555");
+        expect(inputsOf("azure-native:authorization:RoleAssignment", "plumberhub-aks-acrpull").principalId).toBe(
+            "99999999-8888-7777-6666-555555555555",
+        );
     });
 
     test("deploys each model and the gateway in the configured namespace", () => {
@@ -147,7 +154,9 @@ describe("the prod stack (Pulumi.prod.yaml: ACR + AKS)", () => {
 });
 
 test("a password chosen in the userPasswords secret replaces the generated one", async () => {
-    const exported = await runStackProgram({ ...dev, "plumberhub:userPasswords": JSON.stringify({ alice: "correct-horse-battery" }) }, ["plumberhub:userPasswords"]);
+    const exported = await runStackProgram({ ...dev, "plumberhub:userPasswords": JSON.stringify({ alice: "correct-horse-battery" }) }, [
+        "plumberhub:userPasswords",
+    ]);
     expect(await promiseOf(exported.passwords)).toEqual({ alice: "correct-horse-battery" });
     expect(namesOf("random:index/randomPassword:RandomPassword")).not.toContain("plumberhub-users-alice");
 });
@@ -180,7 +189,11 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         { ...dev, ...configMap({ "plumberhub:models": [{ ...hello, memory: { limit: "500MB" } }] }) },
         '`plumberhub:models[0].memory.limit` must be a Kubernetes quantity such as "512Mi", "1Gi" or "1G", got "500MB"; "MB" is not a unit: use "M" (powers of 10) or "Mi" (powers of 2)',
     ],
-    ["gateway users not a list", { ...dev, ...configMap({ "plumberhub:gateway": { users: "alice" } }) }, '`plumberhub:gateway.users` must be a list of user names, got "alice"'],
+    [
+        "gateway users not a list",
+        { ...dev, ...configMap({ "plumberhub:gateway": { users: "alice" } }) },
+        '`plumberhub:gateway.users` must be a list of user names, got "alice"',
+    ],
     [
         "DNS round robin with ports on the routing mesh, which Docker refuses",
         { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", endpointMode: "dnsrr", publishMode: "ingress" } }) },
@@ -201,7 +214,11 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         { ...dev, ...configMap({ "plumberhub:gateway": { tls: "provided" } }) },
         '`plumberhub:gateway.tls` is "provided" but the secret `plumberhub:tlsKey` is not set; set it with `pulumi config set --secret plumberhub:tlsKey < file.pem`',
     ],
-    ["an HTTPS port out of range", { ...dev, ...configMap({ "plumberhub:gateway": { httpsPort: 70000 } }) }, "`plumberhub:gateway.httpsPort` must be an integer from 1 to 65535, got 70000"],
+    [
+        "an HTTPS port out of range",
+        { ...dev, ...configMap({ "plumberhub:gateway": { httpsPort: 70000 } }) },
+        "`plumberhub:gateway.httpsPort` must be an integer from 1 to 65535, got 70000",
+    ],
     [
         "an external registry without its password",
         { ...dev, ...configMap({ "plumberhub:registry": { kind: "external", server: "ghcr.io", username: "ci" } }) },
@@ -220,7 +237,7 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
     [
         "a Kubernetes version with a v",
         { ...prod, ...configMap({ "plumberhub:aks": { kubernetesVersion: "v1.33", location: "westeurope" } }) },
-        "`plumberhub:aks.kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got \"v1.33\"",
+        '`plumberhub:aks.kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got "v1.33"',
     ],
     [
         "AKS without a gateway host",
@@ -238,7 +255,11 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         { ...dev, "plumberhub:registryPassword": "plain-text-password" },
         "`plumberhub:registryPassword` is stored in plain text; set it again with `pulumi config set --secret plumberhub:registryPassword` so it is encrypted",
     ],
-    ["AKS settings on a swarm", { ...dev, ...configMap({ "plumberhub:aks": { namespace: "x" } }) }, '`plumberhub:aks` is set but `plumberhub:target` is "swarm"; remove it or set the target to "aks"'],
+    [
+        "AKS settings on a swarm",
+        { ...dev, ...configMap({ "plumberhub:aks": { namespace: "x" } }) },
+        '`plumberhub:aks` is set but `plumberhub:target` is "swarm"; remove it or set the target to "aks"',
+    ],
 ];
 
 describe("a broken config", () => {
@@ -248,7 +269,9 @@ describe("a broken config", () => {
     });
 
     test("never shows a secret value in its message", async () => {
-        const error = await runStackProgram({ ...dev, "plumberhub:userPasswords": JSON.stringify({ mallory: "hunter2hunter2" }) }, ["plumberhub:userPasswords"]).catch((e) => e);
+        const error = await runStackProgram({ ...dev, "plumberhub:userPasswords": JSON.stringify({ mallory: "hunter2hunter2" }) }, [
+            "plumberhub:userPasswords",
+        ]).catch((e) => e);
         expect(String(error.message)).not.toContain("hunter2");
     });
 

@@ -60,13 +60,28 @@ function rendered(stack: string, options: { includeSecrets?: boolean; secrets?: 
     const { config } = loadStackConfig(PROJECT_DIR, stack);
     const { images, notes } = planImages(config, {}, contentHashTag(config), { projectDir: PROJECT_DIR });
     const secrets = "secrets" in options ? options.secrets : SECRETS;
-    return { config, images, files: renderStackFiles(config, stack, images, secrets, { includeSecrets: options.includeSecrets ?? false, imageNotes: notes }) };
+    return {
+        config,
+        images,
+        files: renderStackFiles(config, stack, images, secrets, { includeSecrets: options.includeSecrets ?? false, imageNotes: notes }),
+    };
 }
 
 describe("argument parsing", () => {
     test("reads every flag, with a space or `=` before the value", () => {
         expect(
-            parseRenderArgs(["--stack", "dev", "--out=out/dev", "--image", "hello=r/hello@x", "--image=bos-rf=r/rf:1", "--registry", "reg:5000", "--generate-secrets", "--include-secrets"]),
+            parseRenderArgs([
+                "--stack",
+                "dev",
+                "--out=out/dev",
+                "--image",
+                "hello=r/hello@x",
+                "--image=bos-rf=r/rf:1",
+                "--registry",
+                "reg:5000",
+                "--generate-secrets",
+                "--include-secrets",
+            ]),
         ).toEqual({
             stack: "dev",
             out: "out/dev",
@@ -75,7 +90,9 @@ describe("argument parsing", () => {
             generateSecrets: true,
             includeSecrets: true,
         });
-        expect(parseRenderArgs(["--stack", "prod", "--out", "o", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--htpasswd", "h"]).secretFiles).toEqual({
+        expect(
+            parseRenderArgs(["--stack", "prod", "--out", "o", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--htpasswd", "h"]).secretFiles,
+        ).toEqual({
             tlsCert: "c.pem",
             tlsKey: "k.pem",
             htpasswd: "h",
@@ -141,8 +158,16 @@ describe("reading Pulumi.<stack>.yaml", () => {
     });
 
     test("a bad config fails with exit code 1 and the very message the stack program throws", async () => {
-        const bad = { "plumberhub:target": "k8s", "plumberhub:gateway": { users: ["alice"], httpsPort: 80 }, "plumberhub:models": [{ name: "Hello", path: "examples/models/hello" }] };
-        const project = tempProject({ bad: `config:\n${Object.entries(bad).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n` });
+        const bad = {
+            "plumberhub:target": "k8s",
+            "plumberhub:gateway": { users: ["alice"], httpsPort: 80 },
+            "plumberhub:models": [{ name: "Hello", path: "examples/models/hello" }],
+        };
+        const project = tempProject({
+            bad: `config:\n${Object.entries(bad)
+                .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+                .join("\n")}\n`,
+        });
         let programMessage = "";
         await runStackProgram(configMap(bad)).catch((error: Error) => (programMessage = error.message));
         expect(programMessage).toMatch(/^3 problems in the stack config:\n- `plumberhub:target` must be one of "swarm", "aks", got "k8s"/);
@@ -177,11 +202,16 @@ describe("images", () => {
 
     test("default: the content-hash tag on the configured registry, the ACR suffix marked as unknown", () => {
         const { images, notes } = planImages(config, {}, tag, { projectDir: PROJECT_DIR });
-        expect(images).toEqual({ hello: "plumberhubxxxxxxxx.azurecr.io/hello:0123456789abcdef", "bos-rf": "plumberhubxxxxxxxx.azurecr.io/bos-rf:0123456789abcdef" });
+        expect(images).toEqual({
+            hello: "plumberhubxxxxxxxx.azurecr.io/hello:0123456789abcdef",
+            "bos-rf": "plumberhubxxxxxxxx.azurecr.io/bos-rf:0123456789abcdef",
+        });
         expect(notes[0]).toBe(
             "hello: plumberhubxxxxxxxx.azurecr.io/hello:0123456789abcdef — the content-hash tag ModelImage gives a build of examples/models/hello; pulumi up deploys the pushed digest (…@sha256:…) of that image",
         );
-        expect(notes[2]).toBe('"xxxxxxxx" stands for the random suffix of the ACR name; pass --registry with the login server (pulumi stack output join)');
+        expect(notes[2]).toBe(
+            '"xxxxxxxx" stands for the random suffix of the ACR name; pass --registry with the login server (pulumi stack output join)',
+        );
     });
 
     test("--registry and --image override the defaults", () => {
@@ -190,8 +220,12 @@ describe("images", () => {
     });
 
     test("an override must name a model and, on AKS, pin a digest", () => {
-        expect(() => planImages(config, { hallo: `x@${DIGEST}` }, tag)).toThrow("`--image hallo=…` names no model of the stack; models: hello, bos-rf");
-        expect(() => planImages(config, { hello: "r/hello:1" }, tag)).toThrow("`--image hello=r/hello:1` must be pinned by digest (`…@sha256:<64 hex>`) on AKS");
+        expect(() => planImages(config, { hallo: `x@${DIGEST}` }, tag)).toThrow(
+            "`--image hallo=…` names no model of the stack; models: hello, bos-rf",
+        );
+        expect(() => planImages(config, { hello: "r/hello:1" }, tag)).toThrow(
+            "`--image hello=r/hello:1` must be pinned by digest (`…@sha256:<64 hex>`) on AKS",
+        );
     });
 });
 
@@ -218,14 +252,29 @@ describe("the files of each stack", () => {
 
     test("dev (swarm): the stack file, its configs and secrets (0600), and the notes", () => {
         const { files } = rendered("dev");
-        expect(Object.keys(files).sort()).toEqual(["README.txt", "configs/nginx.conf", "configs/static-index.html", STACK_FILE_NAME, "secrets/htpasswd", "secrets/tls.crt", "secrets/tls.key"]);
-        expect(Object.entries(files).filter(([, f]) => f.mode === 0o600).map(([name]) => name).sort()).toEqual(["secrets/htpasswd", "secrets/tls.crt", "secrets/tls.key"]);
+        expect(Object.keys(files).sort()).toEqual([
+            "README.txt",
+            "configs/nginx.conf",
+            "configs/static-index.html",
+            STACK_FILE_NAME,
+            "secrets/htpasswd",
+            "secrets/tls.crt",
+            "secrets/tls.key",
+        ]);
+        expect(
+            Object.entries(files)
+                .filter(([, f]) => f.mode === 0o600)
+                .map(([name]) => name)
+                .sort(),
+        ).toEqual(["secrets/htpasswd", "secrets/tls.crt", "secrets/tls.key"]);
         expect(files["secrets/tls.key"].contents).toBe(SECRETS.tlsKey);
     });
 
     test("Kubernetes Secret values are redacted by default", () => {
         const { files } = rendered("prod");
-        const all = Object.values(files).map((f) => f.contents).join("\n");
+        const all = Object.values(files)
+            .map((f) => f.contents)
+            .join("\n");
         expect(all).not.toContain("KEY-PEM-do-not-show");
         expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
         expect(parse(files["010-secret-gateway-htpasswd.yaml"].contents).stringData).toEqual({ htpasswd: REDACTED });
@@ -234,7 +283,10 @@ describe("the files of each stack", () => {
 
     test("--include-secrets writes them, in files of mode 0600", () => {
         const { files } = rendered("prod", { includeSecrets: true });
-        expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": SECRETS.tlsCertificate, "tls.key": SECRETS.tlsKey });
+        expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({
+            "tls.crt": SECRETS.tlsCertificate,
+            "tls.key": SECRETS.tlsKey,
+        });
         expect(files["009-secret-gateway-tls.yaml"].mode).toBe(0o600);
         expect(files["008-configmap-gateway-config.yaml"].mode).toBe(0o644);
     });
@@ -251,14 +303,17 @@ describe("the files of each stack", () => {
     test("prod renders without secret files: the Secret objects are there, redacted", () => {
         const { files } = rendered("prod", { secrets: undefined });
         expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
-        expect(files["README.txt"].contents).toContain("No secret files were given, so the gateway Deployment's checksum annotation differs from the deployed one.");
+        expect(files["README.txt"].contents).toContain(
+            "No secret files were given, so the gateway Deployment's checksum annotation differs from the deployed one.",
+        );
     });
 });
 
 describe("the same plan as the Pulumi resources (the stack program under mocks)", () => {
     const inputsOf = (list: RecordedResource[], type: string, pick: (r: RecordedResource) => boolean) => {
         const found = list.filter((r) => r.type === type && pick(r));
-        if (found.length !== 1) throw new Error(`${found.length} ${type} resources matched among:\n${list.map((r) => `${r.type} ${r.name}`).join("\n")}`);
+        if (found.length !== 1)
+            throw new Error(`${found.length} ${type} resources matched among:\n${list.map((r) => `${r.type} ${r.name}`).join("\n")}`);
         return found[0].inputs;
     };
 
@@ -271,7 +326,9 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
         for (const model of ["hello", "bos-rf"]) {
             expect(inputsOf(program, "docker:index/remoteImage:RemoteImage", (r) => r.name === `plumberhub-${model}-image`).name).toBe(images[model]);
             const service = inputsOf(program, "docker:index/service:Service", (r) => r.name === `plumberhub-${model}-service`);
-            expect(stack.services[model].environment).toEqual(Object.fromEntries(service.taskSpec.containerSpec.env ? Object.entries(service.taskSpec.containerSpec.env) : []));
+            expect(stack.services[model].environment).toEqual(
+                Object.fromEntries(service.taskSpec.containerSpec.env ? Object.entries(service.taskSpec.containerSpec.env) : []),
+            );
             expect(stack.services[model].deploy.endpoint_mode).toBe(service.endpointSpec.mode);
             expect(stack.services[model].deploy.replicas).toBe(service.mode.replicated.replicas);
         }
@@ -300,7 +357,9 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
         for (const model of ["hello", "bos-rf"]) {
             const deployment = inputsOf(program, "kubernetes:apps/v1:Deployment", (r) => r.inputs.metadata?.name === model);
             const programImage = deployment.spec.template.spec.containers[0].image;
-            expect(programImage).toBe(`${images[model].replace(/^plumberhubxxxxxxxx/, "plumberhubab12cd34").replace(/:[0-9a-f]{16}$/, "")}@sha256:${"d".repeat(64)}`);
+            expect(programImage).toBe(
+                `${images[model].replace(/^plumberhubxxxxxxxx/, "plumberhubab12cd34").replace(/:[0-9a-f]{16}$/, "")}@sha256:${"d".repeat(64)}`,
+            );
             const spec = structuredClone(byKind("Deployment", model).spec);
             spec.template.spec.containers[0].image = programImage;
             expect(spec).toEqual(deployment.spec);
@@ -337,7 +396,9 @@ describe("the output folder", () => {
     test("a folder with other files is refused; one written before is replaced, stale files gone", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
         fs.writeFileSync(path.join(dir, "notes.md"), "mine");
-        expect(() => writeOutput(dir, files)).toThrow(`\`--out\` ${dir} is not empty and was not written by \`npm run render\`; choose a new or empty folder`);
+        expect(() => writeOutput(dir, files)).toThrow(
+            `\`--out\` ${dir} is not empty and was not written by \`npm run render\`; choose a new or empty folder`,
+        );
         expect(fs.readdirSync(dir)).toEqual(["notes.md"]);
 
         const out = path.join(dir, "out");

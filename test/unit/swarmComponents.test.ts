@@ -47,7 +47,14 @@ function models(helloCode = "#* @get /echo\nfunction(msg = '') list(msg = msg)\n
         fs.mkdirSync(path.join(workDir, name), { recursive: true });
         fs.writeFileSync(path.join(workDir, name, "plumber.R"), text);
     }
-    return validateModels([{ name: "hello", path: "hello" }, { name: "bos-rf", path: "bos-rf", replicas: 2 }, { name: "sentiment", path: "sentiment" }], { baseDir: workDir });
+    return validateModels(
+        [
+            { name: "hello", path: "hello" },
+            { name: "bos-rf", path: "bos-rf", replicas: 2 },
+            { name: "sentiment", path: "sentiment" },
+        ],
+        { baseDir: workDir },
+    );
 }
 
 interface Variant {
@@ -112,7 +119,12 @@ describe("swarm hub graph for 3 models", () => {
         const types = [...base.values()].map((r) => r.type);
         expect(types.filter((t) => t === NETWORK)).toHaveLength(1);
         expect(types.filter((t) => t === IMAGE)).toHaveLength(3);
-        expect([...base.values()].filter((r) => r.type === SERVICE).map((r) => r.inputs.name).sort()).toEqual(["bos-rf", "gateway", "hello", "sentiment"]);
+        expect(
+            [...base.values()]
+                .filter((r) => r.type === SERVICE)
+                .map((r) => r.inputs.name)
+                .sort(),
+        ).toEqual(["bos-rf", "gateway", "hello", "sentiment"]);
     });
 
     test("creates the overlay network attachable under its exported name", () => {
@@ -142,7 +154,12 @@ describe("swarm hub graph for 3 models", () => {
     test("mounts the gateway's configs and secrets by their content-hashed names", () => {
         const spec = find(base, SERVICE, "gateway-service").inputs.taskSpec.containerSpec;
         const conf = find(base, CONFIG, "gateway-nginx.conf").inputs;
-        expect(spec.configs[0]).toEqual({ configId: "gateway-nginx.conf-id", configName: conf.name, fileName: "/etc/nginx/nginx.conf", fileMode: 0o444 });
+        expect(spec.configs[0]).toEqual({
+            configId: "gateway-nginx.conf-id",
+            configName: conf.name,
+            fileName: "/etc/nginx/nginx.conf",
+            fileMode: 0o444,
+        });
         expect(spec.secrets.map((s: any) => [s.secretId, s.fileName])).toEqual([
             ["gateway-tls.crt-id", "/run/secrets/tls.crt"],
             ["gateway-tls.key-id", "/run/secrets/tls.key"],
@@ -160,8 +177,13 @@ describe("swarm hub graph for 3 models", () => {
             models: list.map((model) => ({ model, image: images[model.name] })),
             gateway: { settings: { models: list.map(({ name }) => ({ name })), limits: { readTimeoutSeconds: 120 } }, secrets: tls },
         });
-        expect(plan.configs.map((c) => c.name)).toEqual([find(base, CONFIG, "gateway-nginx.conf").inputs.name, find(base, CONFIG, "gateway-static-index.html").inputs.name]);
-        expect(plan.secrets.map((s) => s.name)).toEqual(["tls.crt", "tls.key", "htpasswd"].map((key) => find(base, SECRET, `gateway-${key}`).inputs.name));
+        expect(plan.configs.map((c) => c.name)).toEqual([
+            find(base, CONFIG, "gateway-nginx.conf").inputs.name,
+            find(base, CONFIG, "gateway-static-index.html").inputs.name,
+        ]);
+        expect(plan.secrets.map((s) => s.name)).toEqual(
+            ["tls.crt", "tls.key", "htpasswd"].map((key) => find(base, SECRET, `gateway-${key}`).inputs.name),
+        );
         for (const service of plan.services.filter((s) => s.name !== "gateway")) {
             const inputs = find(base, SERVICE, `${service.name}-service`).inputs;
             expect(inputs.taskSpec.containerSpec.env).toEqual(service.env);
@@ -177,7 +199,8 @@ describe("changes", () => {
         const before = find(base, SERVICE, "hello-service").inputs;
         const now = find(after, SERVICE, "hello-service").inputs;
         expect(now.taskSpec.containerSpec.image).not.toBe(before.taskSpec.containerSpec.image);
-        const withoutImage = (inputs: any) => JSON.stringify({ ...inputs, taskSpec: { ...inputs.taskSpec, containerSpec: { ...inputs.taskSpec.containerSpec, image: "" } } });
+        const withoutImage = (inputs: any) =>
+            JSON.stringify({ ...inputs, taskSpec: { ...inputs.taskSpec, containerSpec: { ...inputs.taskSpec.containerSpec, image: "" } } });
         expect(withoutImage(now)).toBe(withoutImage(before));
     });
 
@@ -188,7 +211,9 @@ describe("changes", () => {
         expect(find(after, CONFIG, "gateway-nginx.conf").inputs.name).not.toBe(before);
         expect(find(after, CONFIG, "gateway-nginx.conf").inputs.name).toMatch(/^gateway-nginx\.conf-[0-9a-f]{12}$/);
         const decoded = Buffer.from(find(after, CONFIG, "gateway-nginx.conf").inputs.data, "base64").toString("utf8");
-        expect(decoded).toBe(renderSwarmGatewayConfigs({ models: models().map(({ name }) => ({ name })), limits: { readTimeoutSeconds: 300 } }).nginxConf);
+        expect(decoded).toBe(
+            renderSwarmGatewayConfigs({ models: models().map(({ name }) => ({ name })), limits: { readTimeoutSeconds: 300 } }).nginxConf,
+        );
     });
 });
 
@@ -261,9 +286,14 @@ describe("children", () => {
         await promiseOf(gateway.serviceId);
         await settle();
         const children = links.filter((link) => link.type.startsWith("docker:"));
-        expect(children.map((link) => link.name).sort()).toEqual(
-            ["edge-htpasswd", "edge-nginx.conf", "edge-service", "edge-static-index.html", "edge-tls.crt", "edge-tls.key"],
-        );
+        expect(children.map((link) => link.name).sort()).toEqual([
+            "edge-htpasswd",
+            "edge-nginx.conf",
+            "edge-service",
+            "edge-static-index.html",
+            "edge-tls.crt",
+            "edge-tls.key",
+        ]);
         expect(children.every((link) => link.parent === gateway)).toBe(true);
     });
 });
@@ -291,7 +321,7 @@ describe("bad arguments", () => {
 
     test("a gateway whose settings the renderer refuses", () => {
         expect(() => new SwarmGateway("bad-settings", { networkId: "n", settings: { models: [{ name: "gateway" }] }, ...tls })).toThrow(
-            "`models[0].name` \"gateway\" is reserved",
+            '`models[0].name` "gateway" is reserved',
         );
     });
 
@@ -320,7 +350,10 @@ describe("bad arguments", () => {
     });
 
     test("a provider from an ssh host is created", () => {
-        const provider = swarmProvider("ssh-provider", { host: "ssh://deploy@manager.example.com:2222", sshOpts: ["-o", "StrictHostKeyChecking=yes"] });
+        const provider = swarmProvider("ssh-provider", {
+            host: "ssh://deploy@manager.example.com:2222",
+            sshOpts: ["-o", "StrictHostKeyChecking=yes"],
+        });
         expect(pulumi.ProviderResource.isInstance(provider)).toBe(true);
     });
 });

@@ -20,7 +20,13 @@ import {
 import { Model, validateModel } from "../../components/config";
 
 const hello: Model = validateModel({ name: "hello", image: "registry.test:5000/hello:1", env: { GREETING: "hi" } });
-const rf: Model = validateModel({ name: "bos-rf", image: "registry.test:5000/bos-rf:1", replicas: 2, cpu: { request: "500m", limit: "1" }, memory: { request: "1Gi", limit: "2Gi" } });
+const rf: Model = validateModel({
+    name: "bos-rf",
+    image: "registry.test:5000/bos-rf:1",
+    replicas: 2,
+    cpu: { request: "500m", limit: "1" },
+    memory: { request: "1Gi", limit: "2Gi" },
+});
 const configs = { nginxConf: "events {}\nhttp { server { listen 443 ssl; } }\n", staticFiles: { "index.html": "<h1>models</h1>\n" } };
 const secrets = {
     tlsCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
@@ -211,7 +217,11 @@ describe("registry plan", () => {
             REGISTRY_AUTH: "htpasswd",
             REGISTRY_AUTH_HTPASSWD_PATH: "/run/secrets/registry.htpasswd",
         });
-        expect(service.secrets.map((s) => s.target)).toEqual(["/run/secrets/registry.crt", "/run/secrets/registry.key", "/run/secrets/registry.htpasswd"]);
+        expect(service.secrets.map((s) => s.target)).toEqual([
+            "/run/secrets/registry.crt",
+            "/run/secrets/registry.key",
+            "/run/secrets/registry.htpasswd",
+        ]);
     });
 
     test("keeps its data on the named volume and stays on a manager", () => {
@@ -235,9 +245,15 @@ describe("durations", () => {
         // Every string of a plan that looks like a duration: model, gateway and registry services alike.
         const durations = (value: unknown): string[] =>
             typeof value === "string"
-                ? /^(\d+[hms])+$/.test(value) ? [value] : []
-                : value && typeof value === "object" ? Object.values(value).flatMap(durations) : [];
-        const plan = planSwarmStack(stackInput({ registry: { secrets: { ...secrets, htpasswd: "pusher:$2y$05$abc" }, options: { volume: "dev-registry-data" } } }));
+                ? /^(\d+[hms])+$/.test(value)
+                    ? [value]
+                    : []
+                : value && typeof value === "object"
+                  ? Object.values(value).flatMap(durations)
+                  : [];
+        const plan = planSwarmStack(
+            stackInput({ registry: { secrets: { ...secrets, htpasswd: "pusher:$2y$05$abc" }, options: { volume: "dev-registry-data" } } }),
+        );
         const found = plan.services.flatMap(durations);
         expect(found.length).toBeGreaterThan(10);
         expect(found.filter((text) => !isDockerDuration(text))).toEqual([]);
@@ -299,7 +315,10 @@ describe("compose export", () => {
     });
 
     test("escapes $ so docker stack deploy does not substitute the deploying shell's variables", () => {
-        const withDollar = validateModel({ name: "hello", path: "examples/models/hello", env: { PRICE: "$5", HOME_DIR: "${HOME}" } }, { baseDir: path.resolve(__dirname, "../..") });
+        const withDollar = validateModel(
+            { name: "hello", path: "examples/models/hello", env: { PRICE: "$5", HOME_DIR: "${HOME}" } },
+            { baseDir: path.resolve(__dirname, "../..") },
+        );
         const doc = renderComposeStack(planSwarmStack(stackInput({ models: [{ model: withDollar, image: "x" }], gateway: undefined }))) as any;
         expect(doc.services.hello.environment).toMatchObject({ PRICE: "$$5", HOME_DIR: "$${HOME}" });
         const probe = planModelService(withDollar, { image: "x" }).healthcheck!.test;
@@ -336,7 +355,9 @@ describe("compose export", () => {
     test("refuses a prefix that makes config names longer than Docker allows", () => {
         const prefix = "p".repeat(45);
         expect(() => planSwarmStack(stackInput({ prefix }))).toThrow(
-            new RegExp(`^\`prefix\` "${prefix}" is too long: the swarm object name \`${prefix}-nginx\\.conf-[0-9a-f]{12}\` has 69 characters, Docker allows 64$`),
+            new RegExp(
+                `^\`prefix\` "${prefix}" is too long: the swarm object name \`${prefix}-nginx\\.conf-[0-9a-f]{12}\` has 69 characters, Docker allows 64$`,
+            ),
         );
     });
 

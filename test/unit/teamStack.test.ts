@@ -92,7 +92,7 @@ describe("the team stack joining the dev platform (swarm)", () => {
         expect(service.endpointSpec.mode).toBe("dnsrr");
     });
 
-    test("pushes the image to the platform's registry with the platform's login, the password as a secret", async () => {
+    test("pushes the image to the platform's registry with the platform's login, the password as a secret", () => {
         const login = platform.outputs.registryLogin as Record<string, string>;
         expect(inputsOf("docker:index/remoteImage:RemoteImage", "iris-image").name).toMatch(/^127\.0\.0\.1:5000\/iris:[0-9a-f]{16}$/);
         const push = inputsOf("docker:index/registryImage:RegistryImage", "iris-push");
@@ -134,7 +134,7 @@ describe("the team stack joining the prod platform (AKS)", () => {
         ]);
     });
 
-    test("talks to the platform's cluster through its kubeconfig, kept secret", async () => {
+    test("talks to the platform's cluster through its kubeconfig, kept secret", () => {
         const kubeconfig = inputsOf("pulumi:providers:kubernetes", "iris-k8s").kubeconfig;
         expect(isSecretInput(kubeconfig)).toBe(true);
         expect(kubeconfig.value).toBe(platform.outputs.kubeconfig);
@@ -210,8 +210,15 @@ describe("bad inputs stop the team stack with a message", () => {
     test("per-model users, which only the platform gateway's config can enforce", () => {
         const { validateTeamModelArgs } = require("../../components") as typeof import("../../components");
         const join = platform.outputs.join as any;
-        const platformStack = { stackName: PLATFORM_STACK, join, modelNames: [], registryLogin: pulumi.output({ server: "", username: "", password: "" }) };
-        expect(() => validateTeamModelArgs({ platform: platformStack, model: { name: "iris", image: "r/iris@sha256:" + "e".repeat(64), users: ["alice"] } })).toThrow(
+        const platformStack = {
+            stackName: PLATFORM_STACK,
+            join,
+            modelNames: [],
+            registryLogin: pulumi.output({ server: "", username: "", password: "" }),
+        };
+        expect(() =>
+            validateTeamModelArgs({ platform: platformStack, model: { name: "iris", image: "r/iris@sha256:" + "e".repeat(64), users: ["alice"] } }),
+        ).toThrow(
             "`model.users` cannot be enforced from a team stack: per-model users live in the platform gateway's config " +
                 "(`plumberhub:models` of `organization/plumberhub/dev`); leave it out (every gateway user may call the model)",
         );

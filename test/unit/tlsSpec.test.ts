@@ -1,13 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-    checkProvidedCertificate,
-    LETS_ENCRYPT_PRODUCTION,
-    planSelfSignedTls,
-    validateAcme,
-    validateHosts,
-} from "../../components/config/tls";
+import { checkProvidedCertificate, LETS_ENCRYPT_PRODUCTION, planSelfSignedTls, validateAcme, validateHosts } from "../../components/config/tls";
 import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";
 
 // Fixtures come from the openssl CLI (node cannot sign certificates): about a second in all.
@@ -67,7 +61,9 @@ describe("checkProvidedCertificate", () => {
     test("refuses a key that does not match the certificate", () => {
         expect(() =>
             checkProvidedCertificate({ certificatePem: pem(chain.serverCert), privateKeyPem: pem(otherKey) }, hosts(["gw.example.test"]), NOW),
-        ).toThrow(/^`privateKeyPem` does not match the certificate in `certificatePem` \(subject CN=gw.example.test, O=plumberhub\): certificate public key sha256 [0-9a-f]{16}…, key's public key sha256 [0-9a-f]{16}…; provide the key the certificate was issued for$/);
+        ).toThrow(
+            /^`privateKeyPem` does not match the certificate in `certificatePem` \(subject CN=gw.example.test, O=plumberhub\): certificate public key sha256 [0-9a-f]{16}…, key's public key sha256 [0-9a-f]{16}…; provide the key the certificate was issued for$/,
+        );
     });
 
     test("refuses an expired certificate", () => {
@@ -79,7 +75,9 @@ describe("checkProvidedCertificate", () => {
                 hosts(["gw.example.test"]),
                 NOW,
             ),
-        ).toThrow(`\`certificatePem\` expired on ${notAfter.toISOString()} (now ${NOW.toISOString()}); provide a certificate that is currently valid`);
+        ).toThrow(
+            `\`certificatePem\` expired on ${notAfter.toISOString()} (now ${NOW.toISOString()}); provide a certificate that is currently valid`,
+        );
     });
 
     test("refuses a certificate whose SANs do not cover a host, listing the SANs", () => {
@@ -157,9 +155,9 @@ describe("checkProvidedCertificate", () => {
     });
 
     test("refuses text without a certificate", () => {
-        expect(() => checkProvidedCertificate({ certificatePem: "hello", privateKeyPem: pem(chain.serverKey) }, hosts(["gw.example.test"]), NOW)).toThrow(
-            "`certificatePem` must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----), found none",
-        );
+        expect(() =>
+            checkProvidedCertificate({ certificatePem: "hello", privateKeyPem: pem(chain.serverKey) }, hosts(["gw.example.test"]), NOW),
+        ).toThrow("`certificatePem` must hold at least one PEM certificate (-----BEGIN CERTIFICATE-----), found none");
     });
 
     test("refuses a key that is not a PEM private key, without echoing it", () => {
@@ -239,7 +237,7 @@ describe("validateAcme", () => {
 
     test("refuses a missing e-mail", () => {
         expect(() => validateAcme({ ...acme, email: "ops" }, ["api.example.com"])).toThrow(
-            "`acme.email` must be an e-mail address (Let's Encrypt sends expiry notices to it), got \"ops\"",
+            '`acme.email` must be an e-mail address (Let\'s Encrypt sends expiry notices to it), got "ops"',
         );
     });
 });

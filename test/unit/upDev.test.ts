@@ -44,16 +44,12 @@ const FAKES: Record<string, string[]> = {
         '  *) echo "fake docker: unexpected $*" >&2; exit 99 ;;',
         "esac",
     ],
-    npm: [
-        'echo "npm $*" >> "$FAKE_STATE/calls"',
-        '[ "$1" = ci ] && mkdir -p node_modules && : > node_modules/.package-lock.json',
-        "exit 0",
-    ],
+    npm: ['echo "npm $*" >> "$FAKE_STATE/calls"', '[ "$1" = ci ] && mkdir -p node_modules && : > node_modules/.package-lock.json', "exit 0"],
     go: ['echo "go $*" >> "$FAKE_STATE/calls"'],
     // Answers the script's one question to the TypeScript code: the images switch (auto, on, off) and the defaults.
     node: [
         'case "${PLUMBERHUB_LOCAL_IMAGES-unset}" in unset) echo auto ;; 1|true) echo on ;; ""|0|false) echo off ;;',
-        '  *) echo "environment variable \`PLUMBERHUB_LOCAL_IMAGES\` must be 1 or true (use the local images) or 0, false or empty (do not), got \"$PLUMBERHUB_LOCAL_IMAGES\"" >&2; exit 2 ;; esac',
+        '  *) echo "environment variable `PLUMBERHUB_LOCAL_IMAGES` must be 1 or true (use the local images) or 0, false or empty (do not), got "$PLUMBERHUB_LOCAL_IMAGES"" >&2; exit 2 ;; esac',
         'echo "r/base:1 nginx:1 registry:1"',
     ],
     // Present only in scenarios that are root on Debian.
@@ -225,7 +221,14 @@ describe("what is already there is kept", () => {
 
     test("an existing stack is selected, not created", () => {
         const result = runUpDev({ backend: "file://~", stackExists: true, installed: true });
-        expect(result.calls).toEqual([INFO, "pulumi whoami --verbose", "pulumi stack select dev", "docker swarm init --advertise-addr 127.0.0.1", UP, ...AFTER_UP]);
+        expect(result.calls).toEqual([
+            INFO,
+            "pulumi whoami --verbose",
+            "pulumi stack select dev",
+            "docker swarm init --advertise-addr 127.0.0.1",
+            UP,
+            ...AFTER_UP,
+        ]);
     });
 
     test("an active swarm is left alone", () => {
@@ -235,7 +238,13 @@ describe("what is already there is kept", () => {
     });
 
     test("a passphrase the user set is used instead of a generated one", () => {
-        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, env: { PULUMI_CONFIG_PASSPHRASE_FILE: "/secure/pass" } });
+        const result = runUpDev({
+            backend: "file://~",
+            stackExists: true,
+            swarm: "active true",
+            installed: true,
+            env: { PULUMI_CONFIG_PASSPHRASE_FILE: "/secure/pass" },
+        });
         expect(result.passphraseFileSeenByUp).toBe("/secure/pass");
         expect(fs.existsSync(path.join(result.home, ".config"))).toBe(false);
     });
@@ -248,7 +257,13 @@ describe("what is already there is kept", () => {
     });
 
     test("extra arguments go to pulumi up", () => {
-        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, args: ["--diff", "--target", "urn:x"] });
+        const result = runUpDev({
+            backend: "file://~",
+            stackExists: true,
+            swarm: "active true",
+            installed: true,
+            args: ["--diff", "--target", "urn:x"],
+        });
         expect(result.calls).toContain(`${UP} --diff --target urn:x`);
     });
 });
@@ -258,7 +273,9 @@ describe("the engine and the images", () => {
         const result = runUpDev({ missing: ["pulumi"], backend: "file://~", stackExists: true, swarm: "active true", installed: true });
         expect(result.status).toBe(0);
         expect(result.calls).toEqual([INFO, "get-engine.sh", "pulumi whoami --verbose", "pulumi stack select dev", UP, ...AFTER_UP]);
-        expect(result.stderr).toContain("up-dev: no Pulumi CLI on PATH: getting the engine with scripts/get-engine.sh (built with Go the first time, then cached)");
+        expect(result.stderr).toContain(
+            "up-dev: no Pulumi CLI on PATH: getting the engine with scripts/get-engine.sh (built with Go the first time, then cached)",
+        );
         expect(result.stderr).toContain('up-dev: the Pulumi CLI it used is not on your PATH: export PATH="$(bash scripts/get-engine.sh):$PATH"');
     });
 
@@ -278,7 +295,11 @@ describe("the engine and the images", () => {
 
     test("missing default images are pulled", () => {
         const result = runUpDev({ ...ready, env: auto });
-        expect(result.calls.filter((call) => call.startsWith("docker pull"))).toEqual(["docker pull -q r/base:1", "docker pull -q nginx:1", "docker pull -q registry:1"]);
+        expect(result.calls.filter((call) => call.startsWith("docker pull"))).toEqual([
+            "docker pull -q r/base:1",
+            "docker pull -q nginx:1",
+            "docker pull -q registry:1",
+        ]);
         expect(result.calls).not.toContain("build-local-images.sh ");
     });
 
@@ -287,7 +308,7 @@ describe("the engine and the images", () => {
         expect(result.status).toBe(0);
         expect(result.calls).toContain("build-local-images.sh ");
         expect(result.stderr).toContain(
-            'up-dev: cannot pull r/base:1 (Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)',
+            "up-dev: cannot pull r/base:1 (Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host): using images built from Debian packages instead (PLUMBERHUB_LOCAL_IMAGES=1)",
         );
         expect(result.stderr).toContain("up-dev: it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too");
     });
@@ -297,7 +318,7 @@ describe("the engine and the images", () => {
         expect(result.status).toBe(1);
         expect(result.calls).not.toContain(UP);
         expect(result.stderr[result.stderr.length - 1]).toBe(
-            'up-dev: cannot pull r/base:1: Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host. Fix that, or build the images from Debian packages (as root: scripts/build-local-images.sh) and run this again with PLUMBERHUB_LOCAL_IMAGES=1',
+            "up-dev: cannot pull r/base:1: Error response from daemon: Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host. Fix that, or build the images from Debian packages (as root: scripts/build-local-images.sh) and run this again with PLUMBERHUB_LOCAL_IMAGES=1",
         );
     });
 
@@ -309,7 +330,13 @@ describe("the engine and the images", () => {
     });
 
     test("PLUMBERHUB_LOCAL_IMAGES=1 builds the local images before deploying, and says other commands need it", () => {
-        const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, env: { PLUMBERHUB_LOCAL_IMAGES: "1" } });
+        const result = runUpDev({
+            backend: "file://~",
+            stackExists: true,
+            swarm: "active true",
+            installed: true,
+            env: { PLUMBERHUB_LOCAL_IMAGES: "1" },
+        });
         expect(result.calls.indexOf("build-local-images.sh ")).toBeGreaterThan(-1);
         expect(result.calls.indexOf("build-local-images.sh ")).toBeLessThan(result.calls.indexOf(UP));
         expect(result.stderr).toContain("up-dev: it runs the local images: other pulumi commands on it need export PLUMBERHUB_LOCAL_IMAGES=1 too");
@@ -350,7 +377,11 @@ describe("what is missing is named with what to do", () => {
             { swarm: "active false" },
             "up-dev: this Docker engine is a swarm worker: deploy from a manager node (`docker node ls` works there), e.g. DOCKER_HOST=ssh://user@manager npm run up:dev",
         ],
-        ["a locked swarm: how to unlock it", { swarm: "locked false" }, "up-dev: the swarm is locked: unlock it with `docker swarm unlock`, then run this again"],
+        [
+            "a locked swarm: how to unlock it",
+            { swarm: "locked false" },
+            "up-dev: the swarm is locked: unlock it with `docker swarm unlock`, then run this again",
+        ],
     ])("%s, after one docker info and before anything is changed", (_, scenario, message) => {
         const result = runUpDev(scenario);
         expect(result.status).toBe(1);
@@ -363,5 +394,7 @@ test("a failing pulumi up fails the command with pulumi's exit status", () => {
     const result = runUpDev({ backend: "file://~", stackExists: true, swarm: "active true", installed: true, upExit: 3 });
     expect(result.status).toBe(3);
     expect(result.calls[result.calls.length - 1]).toBe(UP);
-    expect(result.stderr[result.stderr.length - 1]).toBe("up-dev: pulumi up failed (exit 3): see the errors above; fix them and run `npm run up:dev` again");
+    expect(result.stderr[result.stderr.length - 1]).toBe(
+        "up-dev: pulumi up failed (exit 3): see the errors above; fix them and run `npm run up:dev` again",
+    );
 });

@@ -54,8 +54,16 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         // keys
         ["a typo in a key gets the closest known key", { replica: 2 }, "`models[0].replica` is not a known key; did you mean `replicas`?"],
         ["a misspelt key gets the closest known key", { memroy: {} }, "`models[0].memroy` is not a known key; did you mean `memory`?"],
-        ["an unrelated key lists the known keys", { colour: "red" }, "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling"],
-        ["a typo inside cpu is named with its path", { cpu: { requests: "1" } }, "`models[0].cpu.requests` is not a known key; did you mean `request`?"],
+        [
+            "an unrelated key lists the known keys",
+            { colour: "red" },
+            "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling",
+        ],
+        [
+            "a typo inside cpu is named with its path",
+            { cpu: { requests: "1" } },
+            "`models[0].cpu.requests` is not a known key; did you mean `request`?",
+        ],
         // name
         ["a missing name", { name: undefined }, `\`models[0].name\` is required: ${DNS}`],
         ["a name that is not a string", { name: 42 }, `\`models[0].name\` must be a string, ${DNS}, got 42`],
@@ -69,22 +77,50 @@ describe("validateModel rejects a bad field with a message naming it, the value 
             { name: "a".repeat(41) },
             `\`models[0].name\` must be at most 40 characters (Kubernetes pod and swarm service names add suffixes to it and must stay within 63), got "${"a".repeat(41)}" (41 characters)`,
         ],
-        ["the gateway's healthz route", { name: "healthz" }, `\`models[0].name\` "healthz" is reserved by the gateway (reserved: ${RESERVED}); choose another name`],
-        ["the Kubernetes API service name", { name: "kubernetes" }, `\`models[0].name\` "kubernetes" is reserved by the gateway (reserved: ${RESERVED}); choose another name`],
+        [
+            "the gateway's healthz route",
+            { name: "healthz" },
+            `\`models[0].name\` "healthz" is reserved by the gateway (reserved: ${RESERVED}); choose another name`,
+        ],
+        [
+            "the Kubernetes API service name",
+            { name: "kubernetes" },
+            `\`models[0].name\` "kubernetes" is reserved by the gateway (reserved: ${RESERVED}); choose another name`,
+        ],
         // path / image
-        ["neither path nor image", { path: undefined }, "`models[0]` must have exactly one of `path` (a folder with plumber.R) and `image` (a prebuilt image), got neither"],
-        ["both path and image", { image: "acr.io/iris:1" }, "`models[0]` must have exactly one of `path` (a folder with plumber.R) and `image` (a prebuilt image), got both"],
+        [
+            "neither path nor image",
+            { path: undefined },
+            "`models[0]` must have exactly one of `path` (a folder with plumber.R) and `image` (a prebuilt image), got neither",
+        ],
+        [
+            "both path and image",
+            { image: "acr.io/iris:1" },
+            "`models[0]` must have exactly one of `path` (a folder with plumber.R) and `image` (a prebuilt image), got both",
+        ],
         ["a path that is not a string", { path: 3 }, `\`models[0].path\` must be a folder path (relative to "BASE") containing plumber.R, got 3`],
         ["a path that does not exist", { path: "missing" }, '`models[0].path` "missing" does not exist (looked for "BASE/missing")'],
-        ["a path that is a file", { path: "notes.txt" }, '`models[0].path` "notes.txt" is not a folder ("BASE/notes.txt"); give the folder that contains plumber.R'],
+        [
+            "a path that is a file",
+            { path: "notes.txt" },
+            '`models[0].path` "notes.txt" is not a folder ("BASE/notes.txt"); give the folder that contains plumber.R',
+        ],
         ["a folder without plumber.R", { path: "empty" }, '`models[0].path` "empty" has no plumber.R (looked for "BASE/empty/plumber.R")'],
-        ["a folder whose plumber.R is a folder", { path: "dirplumber" }, '`models[0].path` "dirplumber" has no plumber.R (looked for "BASE/dirplumber/plumber.R")'],
+        [
+            "a folder whose plumber.R is a folder",
+            { path: "dirplumber" },
+            '`models[0].path` "dirplumber" has no plumber.R (looked for "BASE/dirplumber/plumber.R")',
+        ],
         ["an image with an upper-case repository", { path: undefined, image: "acr.io/Iris:1" }, `\`models[0].image\` ${IMAGE_HELP} "acr.io/Iris:1"`],
         ["an image with an empty tag", { path: undefined, image: "iris:" }, `\`models[0].image\` ${IMAGE_HELP} "iris:"`],
         ["an image with a short digest", { path: undefined, image: "iris@sha256:abc" }, `\`models[0].image\` ${IMAGE_HELP} "iris@sha256:abc"`],
         ["an image with a space", { path: undefined, image: "iris model" }, `\`models[0].image\` ${IMAGE_HELP} "iris model"`],
         // packages
-        ["packages with a prebuilt image", { path: undefined, image: "iris:1", packages: ["MASS"] }, "`models[0].packages` only applies when building from `path`; a prebuilt `image` must already contain its packages"],
+        [
+            "packages with a prebuilt image",
+            { path: undefined, image: "iris:1", packages: ["MASS"] },
+            "`models[0].packages` only applies when building from `path`; a prebuilt `image` must already contain its packages",
+        ],
         ["packages that are not a list", { packages: "MASS" }, '`models[0].packages` must be a list of R package names, got "MASS"'],
         ["a package name with an underscore", { packages: ["MASS", "my_pkg"] }, `\`models[0].packages[1]\` ${R_PKG} "my_pkg"`],
         ["a one-letter package name", { packages: ["R"] }, `\`models[0].packages[0]\` ${R_PKG} "R"`],
@@ -98,19 +134,47 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         ["replicas above the bound", { replicas: 101 }, "`models[0].replicas` must be an integer from 1 to 100, got 101"],
         ["replicas NaN", { replicas: NaN }, "`models[0].replicas` must be an integer from 1 to 100, got NaN"],
         // cpu / memory
-        ["cpu given as a string gets the object form", { cpu: "500m" }, '`models[0].cpu` must be an object { request, limit }, got "500m"; write { request: "500m", limit: "500m" }'],
+        [
+            "cpu given as a string gets the object form",
+            { cpu: "500m" },
+            '`models[0].cpu` must be an object { request, limit }, got "500m"; write { request: "500m", limit: "500m" }',
+        ],
         ["a cpu limit with two dots", { cpu: { limit: "1.5.2" } }, `\`models[0].cpu.limit\` ${CPU_Q} "1.5.2"`],
         ["an empty cpu request", { cpu: { request: "" } }, `\`models[0].cpu.request\` ${CPU_Q} ""`],
         ["a cpu request as a number", { cpu: { request: 1 } }, `\`models[0].cpu.request\` ${CPU_Q} 1`],
         ["a negative cpu request", { cpu: { request: "-250m" } }, '`models[0].cpu.request` must be greater than zero, got "-250m"'],
         ["a zero cpu limit", { cpu: { limit: "0" } }, '`models[0].cpu.limit` must be greater than zero, got "0"'],
-        ["a cpu finer than a millicore", { cpu: { request: "0.0005" } }, '`models[0].cpu.request` must be a whole number of millicores (1m = 0.001 cores), got "0.0005"'],
-        ["a cpu limit below its request", { cpu: { request: "1", limit: "500m" } }, '`models[0].cpu.limit` "500m" is below `models[0].cpu.request` "1"; the limit must be at least the request'],
-        ["memory in MB", { memory: { limit: "500MB" } }, `\`models[0].memory.limit\` ${MEM_Q} "500MB"; "MB" is not a unit: use "M" (powers of 10) or "Mi" (powers of 2)`],
-        ["memory in GiB", { memory: { limit: "2GiB" } }, `\`models[0].memory.limit\` ${MEM_Q} "2GiB"; "GiB" is not a unit: use "G" (powers of 10) or "Gi" (powers of 2)`],
+        [
+            "a cpu finer than a millicore",
+            { cpu: { request: "0.0005" } },
+            '`models[0].cpu.request` must be a whole number of millicores (1m = 0.001 cores), got "0.0005"',
+        ],
+        [
+            "a cpu limit below its request",
+            { cpu: { request: "1", limit: "500m" } },
+            '`models[0].cpu.limit` "500m" is below `models[0].cpu.request` "1"; the limit must be at least the request',
+        ],
+        [
+            "memory in MB",
+            { memory: { limit: "500MB" } },
+            `\`models[0].memory.limit\` ${MEM_Q} "500MB"; "MB" is not a unit: use "M" (powers of 10) or "Mi" (powers of 2)`,
+        ],
+        [
+            "memory in GiB",
+            { memory: { limit: "2GiB" } },
+            `\`models[0].memory.limit\` ${MEM_Q} "2GiB"; "GiB" is not a unit: use "G" (powers of 10) or "Gi" (powers of 2)`,
+        ],
         ["memory with a lower-case mi", { memory: { request: "512mi" } }, `\`models[0].memory.request\` ${MEM_Q} "512mi"`],
-        ["memory without a unit", { memory: { request: "512" } }, '`models[0].memory.request` must be at least "6Mi" (Docker\'s minimum), got "512" (512 bytes); did you forget a unit such as "Mi"?'],
-        ["a memory limit below its request (compared by value)", { memory: { request: "1Gi", limit: "1G" } }, '`models[0].memory.limit` "1G" is below `models[0].memory.request` "1Gi"; the limit must be at least the request'],
+        [
+            "memory without a unit",
+            { memory: { request: "512" } },
+            '`models[0].memory.request` must be at least "6Mi" (Docker\'s minimum), got "512" (512 bytes); did you forget a unit such as "Mi"?',
+        ],
+        [
+            "a memory limit below its request (compared by value)",
+            { memory: { request: "1Gi", limit: "1G" } },
+            '`models[0].memory.limit` "1G" is below `models[0].memory.request` "1Gi"; the limit must be at least the request',
+        ],
         // port
         ["port zero", { port: 0 }, "`models[0].port` must be an integer from 1024 to 65535, got 0"],
         ["privileged port", { port: 80 }, "`models[0].port` must be an integer from 1024 to 65535, got 80"],
@@ -118,27 +182,75 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         ["port as a string", { port: "8000" }, '`models[0].port` must be an integer from 1024 to 65535, got "8000"'],
         // env
         ["env as a list", { env: ["A=1"] }, '`models[0].env` must be an object of NAME: "value" strings, got ["A=1"]'],
-        ["an env name with a dash", { env: { "MY-VAR": "x" } }, '`models[0].env` key "MY-VAR" is not a valid environment variable name (letters, digits and `_`, not starting with a digit)'],
-        ["an env name starting with a digit", { env: { "1X": "x" } }, '`models[0].env` key "1X" is not a valid environment variable name (letters, digits and `_`, not starting with a digit)'],
+        [
+            "an env name with a dash",
+            { env: { "MY-VAR": "x" } },
+            '`models[0].env` key "MY-VAR" is not a valid environment variable name (letters, digits and `_`, not starting with a digit)',
+        ],
+        [
+            "an env name starting with a digit",
+            { env: { "1X": "x" } },
+            '`models[0].env` key "1X" is not a valid environment variable name (letters, digits and `_`, not starting with a digit)',
+        ],
         ["an env value that is a number", { env: { THREADS: 4 } }, '`models[0].env.THREADS` must be a string, got 4; quote it: "4"'],
         ["an env value that is an object", { env: { CONF: { a: 1 } } }, '`models[0].env.CONF` must be a string, got {"a":1}'],
-        ["env PORT is set by the platform", { env: { PORT: "9000" } }, "`models[0].env.PORT` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)"],
-        ["env PUBLIC_PATH_PREFIX is set by the platform", { env: { PUBLIC_PATH_PREFIX: "/x" } }, "`models[0].env.PUBLIC_PATH_PREFIX` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)"],
+        [
+            "env PORT is set by the platform",
+            { env: { PORT: "9000" } },
+            "`models[0].env.PORT` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)",
+        ],
+        [
+            "env PUBLIC_PATH_PREFIX is set by the platform",
+            { env: { PUBLIC_PATH_PREFIX: "/x" } },
+            "`models[0].env.PUBLIC_PATH_PREFIX` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)",
+        ],
         // users
         ["users as a string", { users: "alice" }, '`models[0].users` must be a list of user names, got "alice"'],
-        ["an empty users list", { users: [] }, "`models[0].users` is empty, so nobody could call the model; leave `users` out to allow every gateway user"],
+        [
+            "an empty users list",
+            { users: [] },
+            "`models[0].users` is empty, so nobody could call the model; leave `users` out to allow every gateway user",
+        ],
         ["a user name with a colon (breaks htpasswd)", { users: ["alice", "bob:x"] }, `\`models[0].users[1]\` ${USER} "bob:x"`],
         ["a user name with a space", { users: ["alice smith"] }, `\`models[0].users[0]\` ${USER} "alice smith"`],
         ["a user listed twice", { users: ["alice", "alice"] }, '`models[0].users[1]` "alice" is listed twice'],
         // autoscaling
-        ["autoscaling as a number", { autoscaling: 5 }, "`models[0].autoscaling` must be an object { maxReplicas, minReplicas?, targetCpuUtilization? }, got 5"],
+        [
+            "autoscaling as a number",
+            { autoscaling: 5 },
+            "`models[0].autoscaling` must be an object { maxReplicas, minReplicas?, targetCpuUtilization? }, got 5",
+        ],
         ["autoscaling without maxReplicas", { autoscaling: {} }, "`models[0].autoscaling.maxReplicas` is required: an integer from 1 to 100"],
-        ["autoscaling max below min", { autoscaling: { minReplicas: 3, maxReplicas: 2 } }, "`models[0].autoscaling.maxReplicas` 2 is below `models[0].autoscaling.minReplicas` 3; it must be at least the minimum"],
-        ["autoscaling max below the replicas it starts from", { replicas: 4, autoscaling: { maxReplicas: 3 } }, "`models[0].autoscaling.maxReplicas` 3 is below `models[0].autoscaling.minReplicas` 4 (the model's `replicas`); it must be at least the minimum"],
-        ["autoscaling target utilisation above 100", { autoscaling: { maxReplicas: 5, targetCpuUtilization: 150 } }, "`models[0].autoscaling.targetCpuUtilization` must be an integer from 1 to 100, got 150"],
-        ["autoscaling target utilisation zero", { autoscaling: { maxReplicas: 5, targetCpuUtilization: 0 } }, "`models[0].autoscaling.targetCpuUtilization` must be an integer from 1 to 100, got 0"],
-        ["autoscaling maxReplicas above the bound", { autoscaling: { maxReplicas: 500 } }, "`models[0].autoscaling.maxReplicas` must be an integer from 1 to 100, got 500"],
-        ["a typo inside autoscaling", { autoscaling: { maxReplica: 5 } }, "2 problems in the model spec:\n- `models[0].autoscaling.maxReplica` is not a known key; did you mean `maxReplicas`?\n- `models[0].autoscaling.maxReplicas` is required: an integer from 1 to 100"],
+        [
+            "autoscaling max below min",
+            { autoscaling: { minReplicas: 3, maxReplicas: 2 } },
+            "`models[0].autoscaling.maxReplicas` 2 is below `models[0].autoscaling.minReplicas` 3; it must be at least the minimum",
+        ],
+        [
+            "autoscaling max below the replicas it starts from",
+            { replicas: 4, autoscaling: { maxReplicas: 3 } },
+            "`models[0].autoscaling.maxReplicas` 3 is below `models[0].autoscaling.minReplicas` 4 (the model's `replicas`); it must be at least the minimum",
+        ],
+        [
+            "autoscaling target utilisation above 100",
+            { autoscaling: { maxReplicas: 5, targetCpuUtilization: 150 } },
+            "`models[0].autoscaling.targetCpuUtilization` must be an integer from 1 to 100, got 150",
+        ],
+        [
+            "autoscaling target utilisation zero",
+            { autoscaling: { maxReplicas: 5, targetCpuUtilization: 0 } },
+            "`models[0].autoscaling.targetCpuUtilization` must be an integer from 1 to 100, got 0",
+        ],
+        [
+            "autoscaling maxReplicas above the bound",
+            { autoscaling: { maxReplicas: 500 } },
+            "`models[0].autoscaling.maxReplicas` must be an integer from 1 to 100, got 500",
+        ],
+        [
+            "a typo inside autoscaling",
+            { autoscaling: { maxReplica: 5 } },
+            "2 problems in the model spec:\n- `models[0].autoscaling.maxReplica` is not a known key; did you mean `maxReplicas`?\n- `models[0].autoscaling.maxReplicas` is required: an integer from 1 to 100",
+        ],
     ];
 
     test.each(cases)("%s", (_title, extra, expected) => {
@@ -239,7 +351,13 @@ describe("validateModels", () => {
     });
 
     test("valid models come back in order with defaults", () => {
-        const models = validateModels([{ name: "iris", path: "good" }, { name: "bos-rf", image: "acr.io/bos-rf:1" }], { baseDir: base });
+        const models = validateModels(
+            [
+                { name: "iris", path: "good" },
+                { name: "bos-rf", image: "acr.io/bos-rf:1" },
+            ],
+            { baseDir: base },
+        );
         expect(models.map((m) => m.name)).toEqual(["iris", "bos-rf"]);
         expect(models[0].path).toBe(path.join(base, "good"));
         expect(models[1].image).toBe("acr.io/bos-rf:1");
@@ -283,7 +401,11 @@ describe("validateModel fills in defaults", () => {
     });
 
     test("autoscaling minReplicas defaults to replicas and the target to 70", () => {
-        expect(check({ replicas: 2, autoscaling: { maxReplicas: 6 } }).autoscaling).toEqual({ minReplicas: 2, maxReplicas: 6, targetCpuUtilization: 70 });
+        expect(check({ replicas: 2, autoscaling: { maxReplicas: 6 } }).autoscaling).toEqual({
+            minReplicas: 2,
+            maxReplicas: 6,
+            targetCpuUtilization: 70,
+        });
     });
 
     test("listing plumber is harmless: it is dropped because it is always installed", () => {

@@ -163,8 +163,12 @@ function httpBlock(config: GatewayConfig): string[] {
             );
         }
     } else {
-        const routing = config.routing as Extract<GatewayRouting, { mode: "dns" }>;
-        lines.push(``, `resolver ${routing.resolver.join(" ")} valid=${routing.validSeconds ?? GATEWAY_DEFAULTS.dnsValidSeconds}s ipv6=off;`, `resolver_timeout 5s;`);
+        const routing = config.routing;
+        lines.push(
+            ``,
+            `resolver ${routing.resolver.join(" ")} valid=${routing.validSeconds ?? GATEWAY_DEFAULTS.dnsValidSeconds}s ipv6=off;`,
+            `resolver_timeout 5s;`,
+        );
     }
     const hsts = config.hstsMaxAgeSeconds ?? GATEWAY_DEFAULTS.hstsMaxAgeSeconds;
     const httpsPort = config.httpsPort ?? (tls ? GATEWAY_DEFAULTS.httpsPort : GATEWAY_DEFAULTS.httpOnlyPort);
@@ -203,7 +207,10 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
             `ssl_session_tickets off;`,
         );
     } else {
-        lines.push(`# HTTP-ONLY MODE, for local use: no TLS, passwords cross the network in clear text.`, `listen ${listenOn(config.listenAddress, port)};`);
+        lines.push(
+            `# HTTP-ONLY MODE, for local use: no TLS, passwords cross the network in clear text.`,
+            `listen ${listenOn(config.listenAddress, port)};`,
+        );
     }
     lines.push(
         ...commonHeaders(tls, hsts),
@@ -235,11 +242,17 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
         `}`,
     );
     for (const model of config.models) {
-        lines.push(``, `location = /${model.name} {`, `    try_files /.plumberhub-no-such-file @plumberhub_add_slash;`, `}`, ...proxyLocation(model, config));
+        lines.push(
+            ``,
+            `location = /${model.name} {`,
+            `    try_files /.plumberhub-no-such-file @plumberhub_add_slash;`,
+            `}`,
+            ...proxyLocation(model, config),
+        );
         if (model.users) lines.push(...aclLocation(model as GatewayModel & { users: string[] }));
     }
     if (mode === "dns") {
-        const routing = config.routing as Extract<GatewayRouting, { mode: "dns" }>;
+        const routing = config.routing;
         // Any model name except reserved ones; the lookahead caps the length.
         const name =
             `(?!(?:${RESERVED_MODEL_NAMES.join("|")})(?:/|$))(?=[^/]{1,${MAX_MODEL_NAME_LENGTH}}(?:/|$))` +

@@ -22,9 +22,7 @@ function checkInteger(field: string, value: number | undefined, min: number, max
 function checkPath(field: string, value: string | undefined, required: boolean): void {
     if (value === undefined && !required) return;
     if (typeof value !== "string" || !PATH.test(value) || value.split("/").includes("..")) {
-        throw new Error(
-            `\`${field}\` must be an absolute path of letters, digits and ._-/+@=, without \`..\`, got ${show(value)}`,
-        );
+        throw new Error(`\`${field}\` must be an absolute path of letters, digits and ._-/+@=, without \`..\`, got ${show(value)}`);
     }
 }
 
@@ -48,7 +46,9 @@ function checkModel(model: GatewayModel, at: string, mode: GatewayRouting["mode"
         throw new Error(`\`${at}.upstream\` must be host:port (IPv6 in brackets) in static routing, got ${show(model.upstream)}`);
     }
     if (mode === "dns" && model.upstream !== undefined) {
-        throw new Error(`\`${at}.upstream\` must be left out in dns routing (the host comes from \`routing.nameTemplate\`), got ${show(model.upstream)}`);
+        throw new Error(
+            `\`${at}.upstream\` must be left out in dns routing (the host comes from \`routing.nameTemplate\`), got ${show(model.upstream)}`,
+        );
     }
     if (model.users !== undefined) {
         if (!Array.isArray(model.users) || model.users.length === 0) {

@@ -2,7 +2,13 @@
 import { stringify } from "yaml";
 import { DEFAULT_NAMESPACE } from "../../config/aks";
 import { Model } from "../../config/model";
-import { gatewayObjectList, GatewayObjectsOptions, KubernetesGatewaySettings, renderGatewayObjects, renderKubernetesGatewayFiles } from "./gatewayObjects";
+import {
+    gatewayObjectList,
+    GatewayObjectsOptions,
+    KubernetesGatewaySettings,
+    renderGatewayObjects,
+    renderKubernetesGatewayFiles,
+} from "./gatewayObjects";
 import { modelObjectList, renderModelObjects } from "./modelObjects";
 import { KubernetesObject, renderNamespace } from "./objects";
 
@@ -52,7 +58,8 @@ export function redactSecrets(objects: KubernetesObject[]): KubernetesObject[] {
         if (o.kind !== "Secret") return o;
         const redacted: KubernetesObject = { ...o };
         for (const field of ["data", "stringData"]) {
-            if (o[field]) redacted[field] = Object.fromEntries(Object.keys(o[field]).map((k) => [k, REDACTED]));
+            const values = o[field] as Record<string, string> | undefined;
+            if (values) redacted[field] = Object.fromEntries(Object.keys(values).map((k) => [k, REDACTED]));
         }
         return redacted;
     });

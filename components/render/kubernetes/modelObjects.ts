@@ -7,7 +7,6 @@ import { configChecksum, CONFIG_CHECKSUM_ANNOTATION, disruptionBudget, DROP_ALL,
  *  routing template (`{model}.{namespace}.svc.cluster.local:8000`) needs one port for all models. */
 export const MODEL_SERVICE_PORT = 8000;
 
-
 /** Probe timing of the model containers. R loads packages and models slowly and serves one request at a time. */
 export const MODEL_PROBES = Object.freeze({
     /** Up to 60 × 5 s = 5 minutes for the model to load before the container is restarted. */
@@ -21,7 +20,6 @@ export const MODEL_PROBES = Object.freeze({
 /** Size cap of the writable `/tmp` of a model container (R writes its session temp files there). */
 export const MODEL_TMP_SIZE = "1Gi";
 
-
 /** Labels that select one model's pods (stable: a selector cannot change after creation). */
 export function modelSelector(modelName: string): Record<string, string> {
     return { "app.kubernetes.io/name": modelName, "app.kubernetes.io/part-of": PART_OF };
@@ -30,8 +28,6 @@ export function modelSelector(modelName: string): Record<string, string> {
 function modelLabels(modelName: string): Record<string, string> {
     return { ...modelSelector(modelName), "app.kubernetes.io/component": "model", "app.kubernetes.io/managed-by": "plumberhub" };
 }
-
-
 
 export interface ModelObjectsOptions {
     /** Namespace of the model's objects. */

@@ -16,6 +16,8 @@ export interface KubernetesObject {
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
     };
+    // Free-form JSON (spec, data, …) as Kubernetes defines it; the tests check every object against the API schemas.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     [field: string]: any;
 }
 
@@ -57,7 +59,12 @@ export function spreadOverNodes(selector: Record<string, string>) {
 }
 
 /** A PDB that keeps all but one pod up during node drains. */
-export function disruptionBudget(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
+export function disruptionBudget(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+): KubernetesObject {
     return {
         apiVersion: "policy/v1",
         kind: "PodDisruptionBudget",
@@ -68,7 +75,6 @@ export function disruptionBudget(name: string, namespace: string, labels: Record
 
 /** The container security context of every plumberhub container: no privileges, read-only root. */
 export const DROP_ALL = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
-
 
 /** The environment's namespace; pods in it must meet the `restricted` Pod Security Standard. */
 export function renderNamespace(name: string): KubernetesObject {

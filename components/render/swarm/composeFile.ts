@@ -27,8 +27,7 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
     if (service.ports.length > 0) {
         out.ports = service.ports.map((p) => ({ target: p.target, published: p.published, protocol: "tcp", mode: p.mode }));
     }
-    const files = (mounts: SwarmFileMount[]) =>
-        mounts.map((m) => ({ source: m.source, target: m.target, mode: m.mode }));
+    const files = (mounts: SwarmFileMount[]) => mounts.map((m) => ({ source: m.source, target: m.target, mode: m.mode }));
     if (service.configs.length > 0) out.configs = files(service.configs);
     if (service.secrets.length > 0) out.secrets = files(service.secrets);
     if (service.volumes.length > 0) {
@@ -78,8 +77,7 @@ function escapeInterpolation<T>(value: T): T {
 
 /** The compose v3.8 document (as an object) that `docker stack deploy -c` reads; `$` escaped as `$$`. */
 export function renderComposeStack(plan: SwarmStackPlan): Record<string, unknown> {
-    const fileEntries = (files: SwarmFile[]) =>
-        Object.fromEntries(files.map((f) => [f.key, { name: f.name, file: `./${f.fileName}` }]));
+    const fileEntries = (files: SwarmFile[]) => Object.fromEntries(files.map((f) => [f.key, { name: f.name, file: `./${f.fileName}` }]));
     const doc: Record<string, unknown> = {
         version: "3.8",
         services: Object.fromEntries(plan.services.map((s) => [s.name, composeService(s)])),

@@ -40,7 +40,10 @@ export const SWARM_DNS = "127.0.0.11";
  * Gateway settings on a swarm: the gateway renderer's config minus what the swarm target decides
  * (routing, file paths, listen ports).
  */
-export type SwarmGatewaySettings = Omit<GatewayConfig, "routing" | "tls" | "paths" | "httpsPort" | "httpPort" | "publicHttpsPort" | "listenAddress"> & {
+export type SwarmGatewaySettings = Omit<
+    GatewayConfig,
+    "routing" | "tls" | "paths" | "httpsPort" | "httpPort" | "publicHttpsPort" | "listenAddress"
+> & {
     /**
      * Seconds nginx caches a model's DNS answer: new tasks get traffic and stopping ones lose it after at most
      * this. Default 1: swarm removes a stopping task from DNS 2 s before signalling it, so a longer cache
@@ -85,7 +88,9 @@ export interface SwarmGatewayFiles<F extends SwarmFileRef = SwarmFile> {
 /** Key of the config that holds static file `fileName` (`index.html` → `static-index.html`). */
 export function staticFileKey(fileName: string): string {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(fileName)) {
-        throw new Error(`\`staticFiles\` keys must be plain file names (letters, digits, "_", ".", "-"; no folders), got ${JSON.stringify(fileName)}`);
+        throw new Error(
+            `\`staticFiles\` keys must be plain file names (letters, digits, "_", ".", "-"; no folders), got ${JSON.stringify(fileName)}`,
+        );
     }
     return `static-${fileName}`;
 }
@@ -141,7 +146,6 @@ export function validateGatewayServiceOptions(options: GatewayServiceOptions, fi
         throw new Error(`\`${field}.httpsPort\` and \`${field}.httpPort\` must differ, both are ${options.httpsPort}`);
     }
 }
-
 
 /** The nginx gateway service: configs and secrets mounted where `GATEWAY_PATHS` says, HTTPS and HTTP published. */
 export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {

@@ -2,7 +2,6 @@
 import { Model } from "../../config/model";
 import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
 import {
-    GatewayConfigContents,
     GatewaySecretContents,
     GatewayServiceOptions,
     planGatewayFiles,
@@ -10,7 +9,7 @@ import {
     renderSwarmGatewayConfigs,
     SwarmGatewaySettings,
 } from "./gatewayService";
-import { planModelService, ModelServiceOptions } from "./modelService";
+import { planModelService } from "./modelService";
 import { SwarmStackPlan } from "./plan";
 import { SwarmServiceOptions } from "./serviceOptions";
 import { planRegistryFiles, planRegistryService, RegistryFileContents, RegistryServiceOptions } from "./registryService";
@@ -41,9 +40,7 @@ export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
     validateSwarmName(prefix, "prefix");
     const networkName = input.networkName ?? SWARM_DEFAULTS.network;
     validateSwarmName(networkName, "networkName");
-    const services = input.models.map(({ model, image, replicas }) =>
-        planModelService(model, { ...input.modelOptions, image, replicas }),
-    );
+    const services = input.models.map(({ model, image, replicas }) => planModelService(model, { ...input.modelOptions, image, replicas }));
     const gateway = input.gateway;
     const files = gateway
         ? planGatewayFiles(prefix, renderSwarmGatewayConfigs(gateway.settings, gateway.options?.httpsPort), gateway.secrets)
