@@ -16,11 +16,10 @@ export default tseslint.config(
     // `const { dropped, ...rest } = value` is how a field is left out.
     { rules: { "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true }] } },
     {
-        // Recorded mock inputs, parsed JSON and engine events are untyped (`any`) by nature; the tests assert their shape.
-        files: ["test/**/*.ts", "bench/**/*.ts"],
+        // Untyped by nature, and checked by shape where read: recorded mock inputs, parsed JSON and engine events in
+        // tests and benches; the resource properties @pulumi/policy hands the policy rules (`any`).
+        files: ["test/**/*.ts", "bench/**/*.ts", "policy/**/*.ts"],
         rules: {
-            // Programs are loaded with require() inside jest.isolateModules, after their mocks are in place.
-            "@typescript-eslint/no-require-imports": "off",
             "@typescript-eslint/no-explicit-any": "off",
             "@typescript-eslint/no-unsafe-argument": "off",
             "@typescript-eslint/no-unsafe-assignment": "off",
@@ -30,16 +29,9 @@ export default tseslint.config(
         },
     },
     {
-        // @pulumi/policy hands every resource's properties over as `any`: the rules read them field by field.
-        files: ["policy/**/*.ts"],
-        rules: {
-            "@typescript-eslint/no-explicit-any": "off",
-            "@typescript-eslint/no-unsafe-argument": "off",
-            "@typescript-eslint/no-unsafe-assignment": "off",
-            "@typescript-eslint/no-unsafe-call": "off",
-            "@typescript-eslint/no-unsafe-member-access": "off",
-            "@typescript-eslint/no-unsafe-return": "off",
-        },
+        // Programs are loaded with require() inside jest.isolateModules, after their mocks are in place.
+        files: ["test/**/*.ts", "bench/**/*.ts"],
+        rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {
         // The few JavaScript files (configs, the ts-node hook, a schema checker) are not in the TypeScript project.
