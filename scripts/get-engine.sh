@@ -147,11 +147,13 @@ find "$CACHE/engine" -mindepth 2 -maxdepth 2 -name complete -printf '%T@ %h\n' |
 
 # --- provider plugins into Pulumi's plugin cache ----------------------------------------------------------------
 plugins="${PULUMI_HOME:-$HOME/.pulumi}/plugins"
+PROVIDERS_MODULE="$(sed -n 's/^module //p' "$ROOT/scripts/engine/providers/go.mod")"
 for name in "${PROVIDERS[@]}"; do
     version="$(version_of "$name")"
     dir="$plugins/resource-$name-v$version"
-    # A plugin this script did not install (the official one, downloaded by a Pulumi CLI) is better: keep it.
-    if [ -d "$dir" ] && [ ! -f "$dir/.plumberhub-built" ]; then
+    # A plugin not built from scripts/engine/providers (the official one, downloaded by a Pulumi CLI) is better: keep
+    # it. Ours carry that module's path in their Go build info, so an older build of ours is replaced, whoever put it there.
+    if [ -f "$dir/pulumi-resource-$name" ] && ! grep -qaF "$PROVIDERS_MODULE" "$dir/pulumi-resource-$name"; then
         say "keeping the provider plugin $name $version already in $plugins"
         continue
     fi
@@ -161,7 +163,6 @@ for name in "${PROVIDERS[@]}"; do
         printf '%s\n' "$output" | tail -n 10 >&2
         die "installing the $name $version plugin into $plugins failed (pulumi's output above)"
     fi
-    touch "$dir/.plumberhub-built"
     say "installed provider plugin $name $version into $plugins"
 done
 echo "$BIN"
