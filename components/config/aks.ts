@@ -3,9 +3,9 @@
  * the components in `components/aks/` call these before declaring anything, and rethrow as `ResourceError`.
  * Every message names the field in backticks, the bad value and what is valid.
  */
-import { isIPv4, show } from "./checks";
+import { isIPv4, show, validateInteger } from "./checks";
 import { MAX_GATEWAY_REPLICAS } from "./gateway";
-import { isImageReference } from "./image";
+import { validateImageReference } from "./image";
 
 /** Namespace of a hub's models and gateway on AKS. */
 export const DEFAULT_NAMESPACE = "models";
@@ -33,9 +33,14 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Azure public IP DNS label: 3–63 lower-case letters, digits and `-`, starting with a letter, not ending with `-`. */
 const AZURE_DNS_LABEL = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
 
-/** Whether `label` is an Azure public IP DNS label (`{label}.{region}.cloudapp.azure.com`). */
-export function isAzureDnsLabel(label: unknown): label is string {
-    return typeof label === "string" && AZURE_DNS_LABEL.test(label);
+/** Throws unless `label` is an Azure public IP DNS label (`{label}.{region}.cloudapp.azure.com`), naming `field`. */
+export function validateAzureDnsLabel(label: unknown, field: string): void {
+    if (typeof label !== "string" || !AZURE_DNS_LABEL.test(label)) {
+        throw new Error(
+            `\`${field}\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter and not ending with \`-\` ` +
+                `(it becomes {label}.{region}.cloudapp.azure.com), got ${show(label)}`,
+        );
+    }
 }
 const MAX_POOL_NODES = 1000;
 
@@ -116,9 +121,7 @@ export function validateNodePool(pool: NodePoolSettings | undefined, field: stri
         throw new Error(`\`${field}.vmSize\` must be an Azure VM size such as \`Standard_D2s_v5\`, got ${show(filled.vmSize)}`);
     }
     const least = system ? 1 : 0;
-    if (!isInteger(filled.minCount) || filled.minCount < least || filled.minCount > MAX_POOL_NODES) {
-        throw new Error(`\`${field}.minCount\` must be an integer from ${least} to ${MAX_POOL_NODES}, got ${show(filled.minCount)}`);
-    }
+    validateInteger(filled.minCount, `${field}.minCount`, least, MAX_POOL_NODES);
     if (!isInteger(filled.maxCount) || filled.maxCount < Math.max(1, filled.minCount) || filled.maxCount > MAX_POOL_NODES) {
         throw new Error(
             `\`${field}.maxCount\` must be an integer from \`minCount\` (${filled.minCount}) to ${MAX_POOL_NODES} and at least 1, ` +
@@ -176,18 +179,9 @@ export interface KubernetesGatewayChecks {
 /** Throws when a gateway setting is invalid. */
 export function validateKubernetesGatewaySettings(settings: KubernetesGatewayChecks): void {
     if (settings.namespace !== undefined) validateNamespace(settings.namespace);
-    if (settings.replicas !== undefined && (!isInteger(settings.replicas) || settings.replicas < 1 || settings.replicas > MAX_GATEWAY_REPLICAS)) {
-        throw new Error(`\`replicas\` must be an integer from 1 to ${MAX_GATEWAY_REPLICAS}, got ${show(settings.replicas)}`);
-    }
-    if (settings.image !== undefined && !isImageReference(settings.image)) {
-        throw new Error(`\`image\` must be an image reference such as \`nginx:1.27.5-alpine\` (lower-case, no spaces), got ${show(settings.image)}`);
-    }
-    if (settings.dnsLabel !== undefined && !isAzureDnsLabel(settings.dnsLabel)) {
-        throw new Error(
-            `\`dnsLabel\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter and not ending with \`-\` ` +
-                `(it becomes {label}.{region}.cloudapp.azure.com), got ${show(settings.dnsLabel)}`,
-        );
-    }
+    if (settings.replicas !== undefined) validateInteger(settings.replicas, "replicas", 1, MAX_GATEWAY_REPLICAS);
+    if (settings.image !== undefined) validateImageReference(settings.image, "image");
+    if (settings.dnsLabel !== undefined) validateAzureDnsLabel(settings.dnsLabel, "dnsLabel");
     if (settings.staticIp !== undefined && !isIPv4(settings.staticIp)) {
         throw new Error(`\`staticIp\` must be an IPv4 address such as \`20.50.1.2\` (an existing Azure public IP), got ${show(settings.staticIp)}`);
     }

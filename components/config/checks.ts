@@ -39,9 +39,17 @@ export function isDnsName(name: unknown, wildcard = false): name is string {
     return typeof name === "string" && name.length <= 253 && new RegExp(`^${wildcard ? "(\\*\\.)?" : ""}${label}(\\.${label})*$`).test(name);
 }
 
+/** Highest TCP port number. */
+export const MAX_PORT = 65535;
+
+/** A port setting (1–65535), or `fallback` when unset; a bad value becomes a problem. */
+export function checkPort(value: unknown, at: string, fallback: number, problems: string[]): number {
+    return checkInteger(value, at, 1, MAX_PORT, fallback, problems);
+}
+
 /** Throws unless `value` is a TCP port number (1–65535), naming `field`. */
 export function validatePort(value: unknown, field: string): void {
-    validateInteger(value, field, 1, 65535);
+    validateInteger(value, field, 1, MAX_PORT);
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

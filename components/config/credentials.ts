@@ -5,6 +5,7 @@
  * URLs and `docker login` unquoted). Entropy = length × log2(62) = length × 5.954 bits, so 22
  * characters give 131 bits (the floor for ≥ 128) and the default 32 give 190.5 bits.
  */
+import { show, validateInteger } from "./checks";
 
 /** Size of the generated-password alphabet: A–Z, a–z, 0–9. */
 export const PASSWORD_ALPHABET_SIZE = 62;
@@ -14,6 +15,12 @@ export const MIN_PASSWORD_BITS = 128;
 export const MIN_GENERATED_PASSWORD_LENGTH = Math.ceil(MIN_PASSWORD_BITS / Math.log2(PASSWORD_ALPHABET_SIZE));
 /** Shortest password a person may supply (they are not random, so length is a weak stand-in). */
 export const MIN_SUPPLIED_PASSWORD_LENGTH = 12;
+/** bcrypt ignores bytes after the 72nd; longer passwords would silently be truncated. */
+export const BCRYPT_MAX_PASSWORD_BYTES = 72;
+/** Length of the generated seed of the htpasswd salts: 43 letters and digits, 256 bits. */
+export const SALT_SEED_LENGTH = 43;
+/** A salt seed shorter than this is refused: like a generated password, it must carry MIN_PASSWORD_BITS. */
+export const MIN_SALT_SEED_LENGTH = MIN_GENERATED_PASSWORD_LENGTH;
 /** bcrypt costs accepted: 4 is bcrypt's floor; 17 is the ceiling of Apache `htpasswd -C`. */
 export const BCRYPT_COST_RANGE = { min: 4, max: 17 } as const;
 
@@ -40,6 +47,13 @@ export interface CredentialsPolicy {
     registryBcryptCost: number;
 }
 
+/** Defaults of `CredentialsPolicy` (the reasons are on its fields). */
+export const CREDENTIALS_POLICY_DEFAULTS: Readonly<CredentialsPolicy> = Object.freeze({
+    passwordLength: 32,
+    suppliedBcryptCost: 10,
+    registryBcryptCost: 5,
+});
+
 /** A user as validation sees it: the password itself may be a secret still to come. */
 export interface UserShape {
     name: string;
@@ -51,19 +65,17 @@ export interface UserShape {
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 /** Throws unless `user` can stand left of the `:` in an htpasswd line and in a URL. */
-export function validateUserName(user: string, field = "user"): void {
+export function validateUserName(user: unknown, field = "user"): asserts user is string {
     if (typeof user !== "string" || !USER_NAME.test(user)) {
         throw new Error(
-            `\`${field}\` must be 1–64 characters of letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, starting with a letter or digit, got ${JSON.stringify(user)}`,
+            `\`${field}\` must be a user name of 1 to 64 letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, starting with a letter or digit, got ${show(user)}`,
         );
     }
 }
 
 /** Throws unless `cost` is an integer bcrypt cost in range. */
 export function validateBcryptCost(cost: unknown, field: string): void {
-    if (!Number.isInteger(cost) || (cost as number) < BCRYPT_COST_RANGE.min || (cost as number) > BCRYPT_COST_RANGE.max) {
-        throw new Error(`\`${field}\` must be an integer from ${BCRYPT_COST_RANGE.min} to ${BCRYPT_COST_RANGE.max}, got ${JSON.stringify(cost)}`);
-    }
+    validateInteger(cost, field, BCRYPT_COST_RANGE.min, BCRYPT_COST_RANGE.max);
 }
 
 /** Validates the users and options of a Credentials component; returns the policy with defaults. */
@@ -77,10 +89,15 @@ export function validateCredentials(users: UserShape[], options: Partial<Credent
         if (seen.has(user.name)) throw new Error(`\`users[${i}].name\` ${JSON.stringify(user.name)} appears twice; user names must be unique`);
         seen.add(user.name);
     });
-    const policy: CredentialsPolicy = { passwordLength: 32, suppliedBcryptCost: 10, registryBcryptCost: 5, ...options };
-    if (!Number.isInteger(policy.passwordLength) || policy.passwordLength < MIN_GENERATED_PASSWORD_LENGTH || policy.passwordLength > 72) {
+    const policy: CredentialsPolicy = { ...CREDENTIALS_POLICY_DEFAULTS, ...options };
+    // Generated passwords are ASCII: characters are bytes.
+    if (
+        !Number.isInteger(policy.passwordLength) ||
+        policy.passwordLength < MIN_GENERATED_PASSWORD_LENGTH ||
+        policy.passwordLength > BCRYPT_MAX_PASSWORD_BYTES
+    ) {
         throw new Error(
-            `\`passwordLength\` must be an integer from ${MIN_GENERATED_PASSWORD_LENGTH} (${MIN_PASSWORD_BITS} bits) to 72 (bcrypt's limit), got ${JSON.stringify(policy.passwordLength)}`,
+            `\`passwordLength\` must be an integer from ${MIN_GENERATED_PASSWORD_LENGTH} (${MIN_PASSWORD_BITS} bits) to ${BCRYPT_MAX_PASSWORD_BYTES} (bcrypt's limit), got ${JSON.stringify(policy.passwordLength)}`,
         );
     }
     validateBcryptCost(policy.suppliedBcryptCost, "suppliedBcryptCost");

@@ -20,6 +20,14 @@ export const GATEWAY_SETTINGS_DEFAULTS = Object.freeze({
     title: "plumberhub models",
 });
 
+/** Bytes in a MiB, the unit of `maxBodyMiB`. */
+export const MIB = 1024 * 1024;
+
+/** What follows the host in an https URL: nothing for HTTPS's own port 443, else `:port`. */
+export function httpsPortSuffix(port: number): string {
+    return port === 443 ? "" : `:${port}`;
+}
+
 /** Most gateway replicas. */
 export const MAX_GATEWAY_REPLICAS = 20;
 /** Longest landing page title, characters. */

@@ -22,6 +22,12 @@ const MAX_NAME_LENGTH = 255;
 /** A reference that ends in a sha256 digest: what every replica and every rollback can rely on. */
 const PINNED_BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
 const REPOSITORY_PATH = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const REGISTRY_HOST = new RegExp(`^${DOMAIN}$`);
+
+/** Whether `server` is a registry `host[:port]` (no scheme, no path): what goes before the first `/` of an image reference. */
+export function isRegistryHost(server: unknown): server is string {
+    return typeof server === "string" && REGISTRY_HOST.test(server);
+}
 
 /** Whether `image` is a Docker image reference: `[registry[:port]/]path[:tag][@digest]`. */
 export function isImageReference(image: unknown): image is string {
@@ -29,10 +35,13 @@ export function isImageReference(image: unknown): image is string {
     return match !== null && match[1].length <= MAX_NAME_LENGTH;
 }
 
-/** Throws unless `image` is an image reference, naming `field`. */
-export function validateImageReference(image: unknown, field = "image"): void {
+/** Throws unless `image` is an image reference, naming `field` and an `example` fit for it. */
+export function validateImageReference(image: unknown, field = "image", example = "nginx:1.28.0"): asserts image is string {
     if (!isImageReference(image)) {
-        throw new Error(`\`${field}\` must be an image reference such as \`nginx:1.28.0\` or \`registry/repo@sha256:<64 hex>\`, got ${show(image)}`);
+        throw new Error(
+            `\`${field}\` must be an image reference such as \`${example}\` or \`registry/repo@sha256:<64 hex>\` ` +
+                `(lower-case repository, tag of letters, digits, \`_\`, \`.\`, \`-\`), got ${show(image)}`,
+        );
     }
 }
 

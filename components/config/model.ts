@@ -97,10 +97,18 @@ export const MODEL_NAME_PATTERN = "[a-z]([-a-z0-9]*[a-z0-9])?";
  *   hostname must stay a DNS label (≤ 63), so the Deployment name is ≤ 46.
  * - Swarm: a stack's services are `{stack}_{name}` and a service name is ≤ 63, so 40 leaves 22
  *   characters for the stack name and `_`.
- * - The remaining 6 characters let a component add a short suffix (e.g. `-model`) to a name that
- *   must still fit the limits above.
+ * - 6 characters stay spare below the Deployment's 46; names made from a model's name, such as its
+ *   `{model}-public` LoadBalancer Service (a DNS label, ≤ 63), stay within their limits.
  */
 export const MAX_MODEL_NAME_LENGTH = 40;
+
+/** `MODEL_NAME_PATTERN` as a whole string. */
+export const MODEL_NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
+
+/** Whether `name` has a model name's shape: `MODEL_NAME_PATTERN`, at most `MAX_MODEL_NAME_LENGTH` characters (reserved names aside). */
+export function hasModelNameShape(name: unknown): name is string {
+    return typeof name === "string" && MODEL_NAME.test(name) && name.length <= MAX_MODEL_NAME_LENGTH;
+}
 
 /**
  * Names a model cannot take because the gateway or the platform owns them: `/healthz` and the probe
@@ -125,6 +133,9 @@ export const MAX_REPLICAS = 100;
 
 /** Environment variables the platform sets in every model container; users may not set them. */
 export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR"]);
+
+/** Lowest port a model may listen on: it runs as non-root, below 1024 needs privileges. */
+export const MIN_MODEL_PORT = 1024;
 
 /** Defaults filled in by `validateModel` (documented on `ModelSpec`). */
 export const MODEL_DEFAULTS = Object.freeze({

@@ -8,7 +8,7 @@ import {
     DEFAULT_ACR_SKU,
     DEFAULT_NAMESPACE,
     defaultAcrNamePrefix,
-    isAzureDnsLabel,
+    validateAzureDnsLabel,
     NodePool,
     NodePoolSettings,
     SYSTEM_POOL_DEFAULTS,
@@ -23,6 +23,7 @@ import {
     checkInteger,
     checkKeys,
     checkList,
+    checkPort,
     checkText,
     closest,
     collect,
@@ -48,7 +49,7 @@ import {
     HubTarget,
 } from "./environment";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
-import { isImageReference, isPinnedByDigest } from "./image";
+import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
 import { Model } from "./model";
 import {
     ENDPOINT_MODES,
@@ -90,7 +91,6 @@ const AKS_KEYS = [
     "kubeletObjectId",
     "gatewayImage",
 ];
-const REGISTRY_SERVER = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -198,13 +198,11 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
         problems.push(`\`${at}.acme\` is set but \`${at}.tls\` is ${show(tls)}; set \`tls: acme\` or remove it`);
     }
     const dnsLabel = spec.dnsLabel;
-    if (dnsLabel !== undefined && !isAzureDnsLabel(dnsLabel)) {
-        problems.push(`\`${at}.dnsLabel\` must be 3–63 lower-case letters, digits and \`-\`, starting with a letter, got ${show(dnsLabel)}`);
-    }
+    if (dnsLabel !== undefined) collect(problems, () => validateAzureDnsLabel(dnsLabel, `${at}.dnsLabel`));
     if (dnsLabel !== undefined && target === "swarm") problems.push(`\`${at}.dnsLabel\` is an Azure setting; remove it on a swarm`);
     const defaults = GATEWAY_SETTINGS_DEFAULTS;
-    const httpsPort = checkInteger(spec.httpsPort, `${at}.httpsPort`, 1, 65535, defaults.httpsPort, problems);
-    const httpPort = checkInteger(spec.httpPort, `${at}.httpPort`, 1, 65535, defaults.httpPort, problems);
+    const httpsPort = checkPort(spec.httpsPort, `${at}.httpsPort`, defaults.httpsPort, problems);
+    const httpPort = checkPort(spec.httpPort, `${at}.httpPort`, defaults.httpPort, problems);
     if (httpsPort === httpPort) problems.push(`\`${at}.httpPort\` and \`${at}.httpsPort\` are both ${httpsPort}; they must differ`);
     const title = checkText(spec.title, defaults.title, (t) => validateGatewayTitle(t, `${at}.title`), problems);
     return {
@@ -228,7 +226,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
     const spec = objectOrEmpty(value, at, "{ kind, server?, username?, port?, sku? }", REGISTRY_KEYS, problems);
     const kind = checkEnum(spec.kind, `${at}.kind`, HUB_REGISTRY_KINDS, target === "aks" ? "acr" : "swarm", problems)!;
     if (kind === "external") {
-        if (typeof spec.server !== "string" || !REGISTRY_SERVER.test(spec.server)) {
+        if (!isRegistryHost(spec.server)) {
             problems.push(
                 `\`${at}.server\` must be a registry host[:port] without scheme, e.g. \`ghcr.io\`, when \`${at}.kind\` is "external", got ${show(spec.server)}`,
             );
@@ -243,7 +241,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
         for (const key of ["server", "username"])
             if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
     }
-    const port = checkInteger(spec.port, `${at}.port`, 1, 65535, SWARM_DEFAULTS.registryPort, problems);
+    const port = checkPort(spec.port, `${at}.port`, SWARM_DEFAULTS.registryPort, problems);
     if (spec.port !== undefined && kind !== "swarm")
         problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
     const sku = checkEnum(spec.sku, `${at}.sku`, ACR_SKUS, DEFAULT_ACR_SKU, problems);
@@ -344,8 +342,10 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
 /** An image reference, else undefined and a problem. */
 function checkImage(value: unknown, at: string, problems: string[]): string | undefined {
     if (value === undefined) return undefined;
-    if (!isImageReference(value)) {
-        problems.push(`\`${at}\` must be an image reference such as \`nginx:1.28.0\` or \`…@sha256:<64 hex>\`, got ${show(value)}`);
+    try {
+        validateImageReference(value, at);
+    } catch (error) {
+        problems.push((error as Error).message);
         return undefined;
     }
     return value;

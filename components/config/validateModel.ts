@@ -7,16 +7,18 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { checkInteger, checkKeys, isObject, show } from "./checks";
-import { isImageReference } from "./image";
-import { USER_NAME } from "./credentials";
+import { checkInteger, checkKeys, isObject, MAX_PORT, show } from "./checks";
+import { validateImageReference } from "./image";
+import { validateUserName } from "./credentials";
 import {
     AutoscalingSpec,
+    hasModelNameShape,
     MAX_MODEL_NAME_LENGTH,
     MAX_REPLICAS,
+    MIN_MODEL_PORT,
     Model,
     MODEL_DEFAULTS,
-    MODEL_NAME_PATTERN,
+    MODEL_NAME,
     R_PACKAGE_NAME,
     RESERVED_ENV_NAMES,
     RESERVED_MODEL_NAMES,
@@ -28,7 +30,6 @@ import { isQuantity, parseQuantity } from "./quantities";
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
 
 const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling"];
 const RANGE_KEYS = ["request", "limit"];
@@ -81,7 +82,7 @@ export function validateModels(specs: unknown, options: ValidateModelOptions = {
         const model = checkModel(spec, at, options.baseDir ?? process.cwd(), problems);
         if (model) models.push(model);
         const name = isObject(spec) ? spec.name : undefined;
-        if (typeof name !== "string" || !NAME.test(name)) return; // a bad name is reported already
+        if (!hasModelNameShape(name)) return; // a bad name is reported already
         const first = firstByName.get(name);
         if (first) {
             problems.push(`\`${at}.name\` ${show(name)} is already used by \`${first}\`; model names must be unique`);
@@ -110,7 +111,7 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
     const cpu = checkRange(spec.cpu, `${at}.cpu`, "cpu", problems);
     const memory = checkRange(spec.memory, `${at}.memory`, "memory", problems);
     // The model runs as a non-root user, which Kubernetes does not let bind ports below 1024.
-    const port = checkInteger(spec.port, `${at}.port`, 1024, 65535, MODEL_DEFAULTS.port, problems);
+    const port = checkInteger(spec.port, `${at}.port`, MIN_MODEL_PORT, MAX_PORT, MODEL_DEFAULTS.port, problems);
     const env = checkEnv(spec.env, `${at}.env`, problems);
     const users = checkUsers(spec.users, `${at}.users`, problems);
     const autoscaling = checkAutoscaling(spec.autoscaling, replicas, `${at}.autoscaling`, problems);
@@ -135,13 +136,13 @@ function checkName(name: unknown, at: string, problems: string[]): string | unde
         problems.push(`\`${at}\` is required: ${valid}`);
     } else if (typeof name !== "string") {
         problems.push(`\`${at}\` must be a string, ${valid}, got ${show(name)}`);
-    } else if (!NAME.test(name)) {
+    } else if (!MODEL_NAME.test(name)) {
         const suggestion = name
             .toLowerCase()
             .replace(/[^a-z0-9-]+/g, "-")
             .replace(/^[^a-z]+/, "")
             .replace(/-+$/, "");
-        const hint = NAME.test(suggestion) && suggestion.length <= MAX_MODEL_NAME_LENGTH ? `; try ${show(suggestion)}` : "";
+        const hint = hasModelNameShape(suggestion) ? `; try ${show(suggestion)}` : "";
         problems.push(`\`${at}\` must be ${valid}, got ${show(name)}${hint}`);
     } else if (name.length > MAX_MODEL_NAME_LENGTH) {
         problems.push(
@@ -174,11 +175,10 @@ function checkSource(
     }
     if (hasImage) {
         const image = spec.image;
-        if (typeof image !== "string" || !isImageReference(image)) {
-            problems.push(
-                `\`${at}.image\` must be an image reference such as "myregistry.azurecr.io/team/model:1.0" or ` +
-                    `"repo/model@sha256:<64 hex>" (lower-case repository, tag of letters, digits, \`_\`, \`.\`, \`-\`), got ${show(image)}`,
-            );
+        try {
+            validateImageReference(image, `${at}.image`, "myregistry.azurecr.io/team/model:1.0");
+        } catch (error) {
+            problems.push((error as Error).message);
             return {};
         }
         return { image };
@@ -202,25 +202,43 @@ function checkSource(
     return {};
 }
 
+/** Throws unless `packages` is a list (of anything; `validateRPackageName` checks the entries). */
+export function validateRPackageList(packages: unknown, field: string): asserts packages is unknown[] {
+    if (!Array.isArray(packages)) throw new Error(`\`${field}\` must be a list of R package names, got ${show(packages)}`);
+}
+
+/** Throws unless `pkg` is an R package name (`R_PACKAGE_NAME`); `field` names the entry. */
+export function validateRPackageName(pkg: unknown, field: string): asserts pkg is string {
+    if (typeof pkg !== "string" || !R_PACKAGE_NAME.test(pkg)) {
+        throw new Error(
+            `\`${field}\` must be an R package name (letters, digits and \`.\`, starting with a letter, ` +
+                `at least 2 characters, not ending in \`.\`), got ${show(pkg)}`,
+        );
+    }
+}
+
 function checkPackages(packages: unknown, hasImage: boolean, at: string, problems: string[]): string[] {
     if (packages === undefined) return [];
     if (hasImage) {
         problems.push(`\`${at}\` only applies when building from \`path\`; a prebuilt \`image\` must already contain its packages`);
         return [];
     }
-    if (!Array.isArray(packages)) {
-        problems.push(`\`${at}\` must be a list of R package names, got ${show(packages)}`);
+    try {
+        validateRPackageList(packages, at);
+    } catch (error) {
+        problems.push((error as Error).message);
         return [];
     }
     const seen = new Set<string>();
     const result: string[] = [];
     packages.forEach((pkg, i) => {
-        if (typeof pkg !== "string" || !R_PACKAGE_NAME.test(pkg)) {
-            problems.push(
-                `\`${at}[${i}]\` must be an R package name (letters, digits and \`.\`, starting with a letter, ` +
-                    `at least 2 characters, not ending in \`.\`), got ${show(pkg)}`,
-            );
-        } else if (seen.has(pkg)) {
+        try {
+            validateRPackageName(pkg, `${at}[${i}]`);
+        } catch (error) {
+            problems.push((error as Error).message);
+            return;
+        }
+        if (seen.has(pkg)) {
             problems.push(`\`${at}[${i}]\` ${show(pkg)} is listed twice`);
         } else {
             seen.add(pkg);
@@ -325,12 +343,13 @@ function checkUsers(users: unknown, at: string, problems: string[]): string[] | 
     }
     const seen = new Set<string>();
     users.forEach((user, i) => {
-        if (typeof user !== "string" || !USER_NAME.test(user)) {
-            problems.push(
-                `\`${at}[${i}]\` must be a user name of 1 to 64 letters, digits, \`.\`, \`_\`, \`@\` or \`-\`, ` +
-                    `starting with a letter or digit, got ${show(user)}`,
-            );
-        } else if (seen.has(user)) {
+        try {
+            validateUserName(user, `${at}[${i}]`);
+        } catch (error) {
+            problems.push((error as Error).message);
+            return;
+        }
+        if (seen.has(user)) {
             problems.push(`\`${at}[${i}]\` ${show(user)} is listed twice`);
         } else {
             seen.add(user);

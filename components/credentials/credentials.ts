@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { HtpasswdEntry, renderHtpasswd } from "../render/htpasswd";
-import { checkSuppliedPassword, CredentialsPolicy, validateCredentials } from "../config/credentials";
+import { checkSuppliedPassword, CredentialsPolicy, SALT_SEED_LENGTH, validateCredentials } from "../config/credentials";
 import { asResourceError } from "../util/errors";
 
 /** One gateway/registry user. */
@@ -69,8 +69,8 @@ export class Credentials extends pulumi.ComponentResource {
             ),
         );
 
-        // 43 letters/digits = 256 bits. Secret: see render/htpasswd.ts for why the seed must not leak.
-        const saltSeed = new random.RandomPassword(`${name}-salt-seed`, { length: 43, special: false }, { parent: this });
+        // Secret: see render/htpasswd.ts for why the seed must not leak.
+        const saltSeed = new random.RandomPassword(`${name}-salt-seed`, { length: SALT_SEED_LENGTH, special: false }, { parent: this });
 
         const passwordOutputs: Record<string, pulumi.Output<string>> = {};
         for (const user of users) {

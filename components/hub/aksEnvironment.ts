@@ -4,6 +4,7 @@ import { AcrRegistry } from "../aks/acrRegistry";
 import { AksCluster } from "../aks/aksCluster";
 import { KubernetesGateway } from "../aks/kubernetesGateway";
 import { KubernetesModel } from "../aks/kubernetesModel";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { RegistryLogin } from "../image/modelImage";
 import { kubernetesGatewaySettings } from "../render/hubConfigInputs";
 import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
@@ -88,7 +89,7 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
     );
 
     return {
-        url: pulumi.output(gatewayUrl(gateway.host, 443)),
+        url: pulumi.output(gatewayUrl(gateway.host, GATEWAY_SETTINGS_DEFAULTS.httpsPort)),
         registryLogin: login,
         kubeconfig: cluster.kubeconfig,
         join: pulumi.output({ namespace: aks.namespace, gatewayNameTemplate: `{model}.${aks.namespace}.svc.cluster.local` }),

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { RegistryLogin } from "../image/modelImage";
 import { HubConfig } from "../config/environment";
+import { httpsPortSuffix } from "../config/gateway";
 import { Model } from "../config/model";
 import { GatewayTls } from "../tls/gatewayTls";
 import { HubSecrets } from "./readHubConfig";
@@ -66,5 +67,5 @@ export function externalRegistryLogin(registry: HubConfig["registry"], secrets: 
 
 /** The gateway's public base URL: the port is left out when it is the HTTPS default. */
 export function gatewayUrl(host: string, httpsPort: number): string {
-    return `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}/`;
+    return `https://${host}${httpsPortSuffix(httpsPort)}/`;
 }

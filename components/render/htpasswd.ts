@@ -19,7 +19,7 @@
  */
 import * as bcrypt from "bcryptjs";
 import { createHash, createHmac } from "crypto";
-import { validateBcryptCost, validateUserName } from "../config/credentials";
+import { BCRYPT_MAX_PASSWORD_BYTES, MIN_SALT_SEED_LENGTH, validateBcryptCost, validateUserName } from "../config/credentials";
 
 export type HtpasswdScheme = "ssha" | "bcrypt";
 
@@ -38,10 +38,6 @@ export interface HtpasswdEntry {
 export const SSHA_SALT_BYTES = 16;
 /** bcrypt salts are always 16 bytes. */
 const BCRYPT_SALT_BYTES = 16;
-/** A seed shorter than this (characters) is refused: it must carry at least 128 bits. */
-export const MIN_SALT_SEED_LENGTH = 22;
-/** bcrypt ignores bytes after the 72nd; longer passwords would silently be truncated. */
-export const BCRYPT_MAX_PASSWORD_BYTES = 72;
 
 /** Deterministic salt: HMAC-SHA256(seed, scheme ‖ 0 ‖ user ‖ 0 ‖ password), first `bytes` bytes. */
 export function deriveSalt(seed: string, scheme: HtpasswdScheme, user: string, password: string, bytes: number): Buffer {

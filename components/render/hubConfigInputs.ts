@@ -4,13 +4,14 @@
  * exported files and the Pulumi resources come from the same plan. Pure: plain values in, plain values out.
  */
 import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
+import { MIB } from "../config/gateway";
 import { GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
 import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarm";
 
 /** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
 export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
-    return { maxBodyBytes: gateway.maxBodyMiB * 1024 * 1024, readTimeoutSeconds: gateway.readTimeoutSeconds };
+    return { maxBodyBytes: gateway.maxBodyMiB * MIB, readTimeoutSeconds: gateway.readTimeoutSeconds };
 }
 
 /** What the swarm gateway serves: the models (with their user lists), limits and title. */

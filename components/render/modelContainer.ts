@@ -7,9 +7,10 @@
  * plain `tsc`, which does not copy non-TS files into `bin/`, and the entrypoint's defaults (port,
  * model folder) are rendered into it anyway.
  */
-import { isImageReference } from "../config/image";
+import { MAX_PORT, validatePort } from "../config/checks";
+import { validateImageReference } from "../config/image";
 import { Model } from "../config/model";
-import { R_PACKAGE_NAME } from "../config/model";
+import { validateRPackageList, validateRPackageName } from "../config/validateModel";
 
 /** Pinned public base image used when the spec names none (R 4.4.2 on Ubuntu, PPM binary packages). */
 export const DEFAULT_BASE_IMAGE = "rocker/r-ver:4.4.2";
@@ -32,25 +33,11 @@ export interface ModelContainerSpec {
 
 /** Validates a {@link ModelContainerSpec}; throws an error naming the field, the value and what is valid. */
 export function validateModelContainerSpec(spec: ModelContainerSpec): void {
-    if (!Array.isArray(spec.packages)) {
-        throw new Error(`\`packages\` must be a list of R package names, got ${JSON.stringify(spec.packages)}`);
-    }
-    for (const pkg of spec.packages) {
-        if (typeof pkg !== "string" || !R_PACKAGE_NAME.test(pkg)) {
-            throw new Error(
-                `\`packages\` entry ${JSON.stringify(pkg)} is not an R package name (letters, digits and dots, starting with a letter, not ending with a dot)`,
-            );
-        }
-    }
-    if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
-        throw new Error(`\`port\` must be an integer from 1 to 65535, got ${JSON.stringify(spec.port)}`);
-    }
+    validateRPackageList(spec.packages, "packages");
+    spec.packages.forEach((pkg, i) => validateRPackageName(pkg, `packages[${i}]`));
+    validatePort(spec.port, "port");
     // Written into the Dockerfile's ARG line: the reference grammar has no space or quote.
-    if (spec.baseImage !== undefined && !isImageReference(spec.baseImage)) {
-        throw new Error(
-            `\`baseImage\` must be an image reference such as ${DEFAULT_BASE_IMAGE} (no spaces or quotes), got ${JSON.stringify(spec.baseImage)}`,
-        );
-    }
+    if (spec.baseImage !== undefined) validateImageReference(spec.baseImage, "baseImage", DEFAULT_BASE_IMAGE);
 }
 
 /** plumber first, then the model's packages sorted and deduplicated (spec order must not bust the cache). */
@@ -201,8 +188,8 @@ port_text <- env("PORT", "${port}")
 host <- env("HOST", "0.0.0.0")
 prefix <- sub("/+$", "", Sys.getenv("PUBLIC_PATH_PREFIX", ""))
 
-if (!grepl("^[0-9]{1,5}$", port_text) || as.integer(port_text) < 1L || as.integer(port_text) > 65535L) {
-  fail("PORT must be an integer from 1 to 65535, got '", port_text, "'")
+if (!grepl("^[0-9]{1,5}$", port_text) || as.integer(port_text) < 1L || as.integer(port_text) > ${MAX_PORT}L) {
+  fail("PORT must be an integer from 1 to ${MAX_PORT}, got '", port_text, "'")
 }
 if (nzchar(prefix) && !grepl("^(/[A-Za-z0-9._~-]+)+$", prefix)) {
   fail("PUBLIC_PATH_PREFIX must be empty or a path such as /my-model, got '", prefix, "'")

@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
 import {
     planGatewayConfigs,
@@ -108,7 +109,7 @@ export class SwarmGateway extends pulumi.ComponentResource {
         this.serviceName = service.name;
         this.serviceId = service.id;
         this.configNames = configs.apply((list) => Object.fromEntries(list.map((f) => [f.key, f.name])));
-        this.httpsPort = pulumi.output(args.httpsPort ?? 443);
+        this.httpsPort = pulumi.output(args.httpsPort ?? GATEWAY_SETTINGS_DEFAULTS.httpsPort);
         this.registerOutputs({
             serviceName: this.serviceName,
             serviceId: this.serviceId,

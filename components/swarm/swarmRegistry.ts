@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
+import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateSwarmName } from "../config/swarm";
 import { planRegistryFiles, planRegistryService, ROLE_LABEL, validateRegistryServiceOptions } from "../render/swarm";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 import type { RegistryLogin } from "../image/modelImage";
@@ -74,7 +74,7 @@ export class SwarmRegistry extends pulumi.ComponentResource {
     constructor(name: string, args: SwarmRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:swarm:SwarmRegistry", name, {}, opts);
         asResourceError(this, () => validateSwarmRegistryArgs(name, args));
-        const port = args.port ?? 5000;
+        const port = args.port ?? SWARM_DEFAULTS.registryPort;
         const labels = { [ROLE_LABEL]: "registry" };
         const volume = new docker.Volume(`${name}-data`, { name: args.volumeName ?? `${name}-data`, labels: toLabels(labels) }, { parent: this });
         const secrets = pulumi.all([args.tlsCertificate, args.tlsKey, args.htpasswd]).apply(([tlsCertificate, tlsKey, htpasswd]) => {

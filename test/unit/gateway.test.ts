@@ -95,7 +95,7 @@ describe("validateGatewayConfig", () => {
         [
             "a user name that would break out of the map's quotes",
             staticConfig({ models: [{ name: "a", upstream: "h:1", users: ['x" 1; "y'] }] }),
-            '`models[0].users[0]` must be 1–64 characters of letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "x\\" 1; \\"y"',
+            '`models[0].users[0]` must be a user name of 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "x\\" 1; \\"y"',
         ],
         [
             "a lower-case endpoint method",

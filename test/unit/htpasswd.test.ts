@@ -62,7 +62,7 @@ describe("renderHtpasswd", () => {
 
     test("refuses a user name with a colon", () => {
         expect(() => renderHtpasswdLine({ ...entries[0], user: "a:b" }, SEED)).toThrow(
-            '`user` must be 1–64 characters of letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "a:b"',
+            '`user` must be a user name of 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "a:b"',
         );
     });
 

@@ -140,15 +140,15 @@ describe("validateModelContainerSpec", () => {
     test.each([
         [
             { packages: ["ok", "bad name"], port: 8000 },
-            '`packages` entry "bad name" is not an R package name (letters, digits and dots, starting with a letter, not ending with a dot)',
+            '`packages[1]` must be an R package name (letters, digits and `.`, starting with a letter, at least 2 characters, not ending in `.`), got "bad name"',
         ],
         [
             { packages: ["pkg."], port: 8000 },
-            '`packages` entry "pkg." is not an R package name (letters, digits and dots, starting with a letter, not ending with a dot)',
+            '`packages[0]` must be an R package name (letters, digits and `.`, starting with a letter, at least 2 characters, not ending in `.`), got "pkg."',
         ],
         [
             { packages: ["x; rm -rf /"], port: 8000 },
-            '`packages` entry "x; rm -rf /" is not an R package name (letters, digits and dots, starting with a letter, not ending with a dot)',
+            '`packages[0]` must be an R package name (letters, digits and `.`, starting with a letter, at least 2 characters, not ending in `.`), got "x; rm -rf /"',
         ],
         [{ packages: "MASS" as unknown as string[], port: 8000 }, '`packages` must be a list of R package names, got "MASS"'],
         [{ packages: [], port: 0 }, "`port` must be an integer from 1 to 65535, got 0"],
@@ -156,7 +156,8 @@ describe("validateModelContainerSpec", () => {
         [{ packages: [], port: 80.5 }, "`port` must be an integer from 1 to 65535, got 80.5"],
         [
             { packages: [], port: 8000, baseImage: "rocker/r-ver:4.4.2\nRUN evil" },
-            '`baseImage` must be an image reference such as rocker/r-ver:4.4.2 (no spaces or quotes), got "rocker/r-ver:4.4.2\\nRUN evil"',
+            "`baseImage` must be an image reference such as `rocker/r-ver:4.4.2` or `registry/repo@sha256:<64 hex>` " +
+                '(lower-case repository, tag of letters, digits, `_`, `.`, `-`), got "rocker/r-ver:4.4.2\\nRUN evil"',
         ],
     ])("rejects %j", (spec, message) => {
         expect(() => validateModelContainerSpec(spec)).toThrow(new Error(message));

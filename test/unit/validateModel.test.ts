@@ -41,7 +41,7 @@ function messageOf(fn: () => unknown): string {
 
 const DNS = "a DNS-1035 label: lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit";
 const IMAGE_HELP =
-    'must be an image reference such as "myregistry.azurecr.io/team/model:1.0" or "repo/model@sha256:<64 hex>" ' +
+    "must be an image reference such as `myregistry.azurecr.io/team/model:1.0` or `registry/repo@sha256:<64 hex>` " +
     "(lower-case repository, tag of letters, digits, `_`, `.`, `-`), got";
 const R_PKG = "must be an R package name (letters, digits and `.`, starting with a letter, at least 2 characters, not ending in `.`), got";
 const USER = "must be a user name of 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got";

@@ -8,7 +8,7 @@
  * Works on stock nginx ≥ 1.22 with the standard http modules (map, proxy, auth_basic, rewrite, ssl)
  * plus `auth_request` (only for models with a user list); no njs, no third-party modules.
  */
-import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
+import { GATEWAY_SETTINGS_DEFAULTS, MIB } from "../../config/gateway";
 import { LandingEndpoint } from "../landingPage";
 
 /** Pinned public nginx image used when the caller gives none. */
@@ -154,7 +154,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
     pidFile: "/tmp/plumberhub-nginx.pid",
     accessLog: "/dev/stdout",
     errorLog: "stderr",
-    maxBodyBytes: GATEWAY_SETTINGS_DEFAULTS.maxBodyMiB * 1024 * 1024,
+    maxBodyBytes: GATEWAY_SETTINGS_DEFAULTS.maxBodyMiB * MIB,
     connectTimeoutSeconds: 5,
     readTimeoutSeconds: GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds,
     sendTimeoutSeconds: 60,

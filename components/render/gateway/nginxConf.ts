@@ -1,4 +1,5 @@
 /** nginx.conf of the gateway and the files beside it (the landing page), from a checked gateway config. */
+import { httpsPortSuffix } from "../../config/gateway";
 import { renderLandingPage } from "../landingPage";
 import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayFiles, GatewayModel, GatewayRouting, GatewayTlsFiles } from "./config";
@@ -182,7 +183,7 @@ function httpBlock(config: GatewayConfig): string[] {
             ...indent(commonHeaders(false, hsts)),
             `    default_type application/json;`,
             `    location = /healthz { return 200 '{"status":"ok"}\\n'; }`,
-            `    location / { return 301 https://$host${publicPort === 443 ? "" : `:${publicPort}`}$request_uri; }`,
+            `    location / { return 301 https://$host${httpsPortSuffix(publicPort)}$request_uri; }`,
             `}`,
         );
     }

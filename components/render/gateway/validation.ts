@@ -1,10 +1,9 @@
 /** The gateway config's check: everything that ends up in nginx.conf is checked, so no value can inject directives. */
-import { show } from "../../config/checks";
+import { MAX_PORT, show, validateInteger } from "../../config/checks";
 import { validateUserName } from "../../config/credentials";
-import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
+import { hasModelNameShape, MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayModel, GatewayPaths, GatewayRouting } from "./config";
 
-const MODEL_NAME = new RegExp(`^${MODEL_NAME_PATTERN}$`);
 // Unquoted nginx tokens: no whitespace, quotes, `;`, `{`, `}`, `$`, `#` or backslash.
 const PATH = /^\/[A-Za-z0-9._\-/+@=,]*$/;
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
@@ -13,10 +12,9 @@ const TEMPLATE = /^[A-Za-z0-9_.-]*\{model\}[A-Za-z0-9_.-]*$/;
 const METHOD = /^[A-Z]+$/;
 const SERVER_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*( [A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
-function checkInteger(field: string, value: number | undefined, min: number, max: number): void {
-    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
-        throw new Error(`\`${field}\` must be an integer from ${min} to ${max}, got ${show(value)}`);
-    }
+/** `validateInteger` for a setting that may be left out. */
+function checkOptionalInteger(field: string, value: number | undefined, min: number, max: number): void {
+    if (value !== undefined) validateInteger(value, field, min, max);
 }
 
 function checkPath(field: string, value: string | undefined, required: boolean): void {
@@ -31,12 +29,12 @@ function isHostPort(value: string, portRequired: boolean): boolean {
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(value);
     if (!match || (portRequired && match[2] === undefined)) return false;
     const port = match[2] === undefined ? 1 : Number(match[2]);
-    return (HOST_NAME.test(match[1]) || IPV6.test(match[1])) && port >= 1 && port <= 65535;
+    return (HOST_NAME.test(match[1]) || IPV6.test(match[1])) && port >= 1 && port <= MAX_PORT;
 }
 
 function checkModel(model: GatewayModel, at: string, mode: GatewayRouting["mode"]): void {
     const valid = `a model name (${MODEL_NAME_PATTERN}, at most ${MAX_MODEL_NAME_LENGTH} characters)`;
-    if (typeof model.name !== "string" || !MODEL_NAME.test(model.name) || model.name.length > MAX_MODEL_NAME_LENGTH) {
+    if (!hasModelNameShape(model.name)) {
         throw new Error(`\`${at}.name\` must be ${valid}, got ${show(model.name)}`);
     }
     if (RESERVED_MODEL_NAMES.includes(model.name)) {
@@ -86,8 +84,8 @@ function checkRouting(routing: GatewayRouting): void {
             `\`routing.nameTemplate\` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got ${show(template)}`,
         );
     }
-    checkInteger("routing.port", routing.port, 1, 65535);
-    checkInteger("routing.validSeconds", routing.validSeconds, 1, 86400);
+    checkOptionalInteger("routing.port", routing.port, 1, MAX_PORT);
+    checkOptionalInteger("routing.validSeconds", routing.validSeconds, 1, 86400);
 }
 
 /** Validates a {@link GatewayConfig}; throws an error naming the field, the bad value and what is valid. */
@@ -115,18 +113,18 @@ export function validateGatewayConfig(config: GatewayConfig): void {
     checkPath("paths.accessLog", paths.accessLog, false);
     if (paths.errorLog !== undefined && paths.errorLog !== "stderr") checkPath("paths.errorLog", paths.errorLog, false);
     const limits = config.limits ?? {};
-    checkInteger("limits.maxBodyBytes", limits.maxBodyBytes, 0, 2 ** 40);
-    checkInteger("limits.connectTimeoutSeconds", limits.connectTimeoutSeconds, 1, 75); // nginx caps connect at 75 s
-    checkInteger("limits.readTimeoutSeconds", limits.readTimeoutSeconds, 1, 86400);
-    checkInteger("limits.sendTimeoutSeconds", limits.sendTimeoutSeconds, 1, 86400);
-    checkInteger("limits.upstreamKeepalive", limits.upstreamKeepalive, 0, 10000);
-    checkInteger("httpsPort", config.httpsPort, 1, 65535);
-    checkInteger("httpPort", config.httpPort, 1, 65535);
-    checkInteger("publicHttpsPort", config.publicHttpsPort, 1, 65535);
-    checkInteger("workerConnections", config.workerConnections, 16, 65535);
-    checkInteger("hstsMaxAgeSeconds", config.hstsMaxAgeSeconds, 0, 2 ** 31);
+    checkOptionalInteger("limits.maxBodyBytes", limits.maxBodyBytes, 0, 2 ** 40);
+    checkOptionalInteger("limits.connectTimeoutSeconds", limits.connectTimeoutSeconds, 1, 75); // nginx caps connect at 75 s
+    checkOptionalInteger("limits.readTimeoutSeconds", limits.readTimeoutSeconds, 1, 86400);
+    checkOptionalInteger("limits.sendTimeoutSeconds", limits.sendTimeoutSeconds, 1, 86400);
+    checkOptionalInteger("limits.upstreamKeepalive", limits.upstreamKeepalive, 0, 10000);
+    checkOptionalInteger("httpsPort", config.httpsPort, 1, MAX_PORT);
+    checkOptionalInteger("httpPort", config.httpPort, 1, MAX_PORT);
+    checkOptionalInteger("publicHttpsPort", config.publicHttpsPort, 1, MAX_PORT);
+    checkOptionalInteger("workerConnections", config.workerConnections, 16, 65535);
+    checkOptionalInteger("hstsMaxAgeSeconds", config.hstsMaxAgeSeconds, 0, 2 ** 31);
     if (config.workerProcesses !== undefined && config.workerProcesses !== "auto") {
-        checkInteger("workerProcesses", config.workerProcesses, 1, 1024);
+        checkOptionalInteger("workerProcesses", config.workerProcesses, 1, 1024);
     }
     if (config.tls !== "http-only" && (config.httpPort ?? GATEWAY_DEFAULTS.httpPort) === (config.httpsPort ?? GATEWAY_DEFAULTS.httpsPort)) {
         throw new Error(`\`httpPort\` and \`httpsPort\` must differ, both are ${config.httpsPort ?? GATEWAY_DEFAULTS.httpsPort}`);

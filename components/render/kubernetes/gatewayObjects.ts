@@ -71,7 +71,7 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): Ga
         limits: settings.limits,
         httpsPort: GATEWAY_CONTAINER_PORTS.https,
         httpPort: GATEWAY_CONTAINER_PORTS.http,
-        publicHttpsPort: 443,
+        publicHttpsPort: GATEWAY_SETTINGS_DEFAULTS.httpsPort,
         ...(settings.title !== undefined ? { title: settings.title } : {}),
     };
 }
@@ -228,8 +228,8 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                 externalTrafficPolicy: "Local",
                 selector,
                 ports: [
-                    { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
-                    { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
+                    { name: "http", port: GATEWAY_SETTINGS_DEFAULTS.httpPort, targetPort: "http", protocol: "TCP" },
+                    { name: "https", port: GATEWAY_SETTINGS_DEFAULTS.httpsPort, targetPort: "https", protocol: "TCP" },
                 ],
             },
         },

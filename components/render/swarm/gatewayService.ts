@@ -36,6 +36,9 @@ export interface GatewaySecretContents {
 /** Docker's embedded DNS server, inside every container on a user-defined network. */
 export const SWARM_DNS = "127.0.0.11";
 
+/** Ports nginx listens on inside the swarm gateway's container (published as `httpsPort` / `httpPort`). */
+export const SWARM_GATEWAY_CONTAINER_PORTS = Object.freeze({ https: 443, http: 80 });
+
 /**
  * Gateway settings on a swarm: the gateway renderer's config minus what the swarm target decides
  * (routing, file paths, listen ports).
@@ -60,21 +63,24 @@ export type SwarmGatewaySettings = Omit<
  * certificate, key, htpasswd and landing page at `GATEWAY_PATHS`. `publicHttpsPort` is the published port
  * (for the HTTP→HTTPS redirect).
  */
-export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPort = 443): GatewayConfig {
+export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort): GatewayConfig {
     const { dnsValidSeconds, modelPort, ...rest } = settings;
     return {
         ...rest,
         routing: { mode: "dns", resolver: [SWARM_DNS], nameTemplate: "{model}", port: modelPort, validSeconds: dnsValidSeconds ?? 1 },
         tls: { certificatePath: GATEWAY_PATHS.tlsCertificate, keyPath: GATEWAY_PATHS.tlsKey },
         paths: { htpasswd: GATEWAY_PATHS.htpasswd, landingDir: GATEWAY_PATHS.staticRoot },
-        httpsPort: 443,
-        httpPort: 80,
+        httpsPort: SWARM_GATEWAY_CONTAINER_PORTS.https,
+        httpPort: SWARM_GATEWAY_CONTAINER_PORTS.http,
         publicHttpsPort,
     };
 }
 
 /** nginx.conf and the landing page of the swarm gateway, from the gateway renderer. */
-export function renderSwarmGatewayConfigs(settings: SwarmGatewaySettings, publicHttpsPort = 443): GatewayConfigContents {
+export function renderSwarmGatewayConfigs(
+    settings: SwarmGatewaySettings,
+    publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort,
+): GatewayConfigContents {
     const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort));
     return { nginxConf: files["nginx.conf"], staticFiles: { "index.html": files["index.html"] } };
 }
@@ -142,7 +148,7 @@ export function validateGatewayServiceOptions(options: GatewayServiceOptions, fi
     if (options.replicas !== undefined) validateInteger(options.replicas, `${field}.replicas`, 1, MAX_GATEWAY_REPLICAS);
     if (options.httpsPort !== undefined) validatePort(options.httpsPort, `${field}.httpsPort`);
     if (options.httpPort !== undefined) validatePort(options.httpPort, `${field}.httpPort`);
-    if (options.httpsPort !== undefined && options.httpsPort === (options.httpPort ?? 80)) {
+    if (options.httpsPort !== undefined && options.httpsPort === (options.httpPort ?? GATEWAY_SETTINGS_DEFAULTS.httpPort)) {
         throw new Error(`\`${field}.httpsPort\` and \`${field}.httpPort\` must differ, both are ${options.httpsPort}`);
     }
 }
@@ -161,8 +167,8 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
         labels: { ...options.labels, [ROLE_LABEL]: "gateway" },
         endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
         ports: [
-            { target: 443, published: options.httpsPort ?? 443, mode: publishMode },
-            { target: 80, published: options.httpPort ?? 80, mode: publishMode },
+            { target: SWARM_GATEWAY_CONTAINER_PORTS.https, published: options.httpsPort ?? GATEWAY_SETTINGS_DEFAULTS.httpsPort, mode: publishMode },
+            { target: SWARM_GATEWAY_CONTAINER_PORTS.http, published: options.httpPort ?? GATEWAY_SETTINGS_DEFAULTS.httpPort, mode: publishMode },
         ],
         update: updateFor(publishMode, "rollback"),
         rollback: updateFor(publishMode, "pause"),

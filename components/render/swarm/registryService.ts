@@ -16,6 +16,9 @@ export interface RegistryFileContents {
     htpasswd: string;
 }
 
+/** Port the registry listens on inside its container (published as `port`). */
+const REGISTRY_CONTAINER_PORT = 5000;
+
 const REGISTRY_PATHS = Object.freeze({
     tlsCertificate: "/run/secrets/registry.crt",
     tlsKey: "/run/secrets/registry.key",
@@ -64,7 +67,7 @@ export function planRegistryService(secrets: SwarmFileRef[], options: RegistrySe
         image: options.image ?? DEFAULT_REGISTRY_IMAGE,
         replicas: 1,
         env: {
-            REGISTRY_HTTP_ADDR: "0.0.0.0:5000",
+            REGISTRY_HTTP_ADDR: `0.0.0.0:${REGISTRY_CONTAINER_PORT}`,
             REGISTRY_HTTP_TLS_CERTIFICATE: REGISTRY_PATHS.tlsCertificate,
             REGISTRY_HTTP_TLS_KEY: REGISTRY_PATHS.tlsKey,
             REGISTRY_AUTH: "htpasswd",
@@ -75,7 +78,7 @@ export function planRegistryService(secrets: SwarmFileRef[], options: RegistrySe
         },
         labels: { ...options.labels, [ROLE_LABEL]: "registry" },
         endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
-        ports: [{ target: 5000, published: options.port ?? SWARM_DEFAULTS.registryPort, mode: publishMode }],
+        ports: [{ target: REGISTRY_CONTAINER_PORT, published: options.port ?? SWARM_DEFAULTS.registryPort, mode: publishMode }],
         // one replica on one volume: never two registries writing at once
         update: { ...updateFor(publishMode, "rollback"), order: "stop-first" },
         rollback: { ...updateFor(publishMode, "pause"), order: "stop-first" },
