@@ -15,8 +15,8 @@ export { isLoopbackRegistry, ModelImage, validateModelImageArgs } from "./image/
 export type { ModelImageArgs, RegistryLogin } from "./image/modelImage";
 export { Credentials } from "./credentials/credentials";
 export type { CredentialsArgs, CredentialsUser } from "./credentials/credentials";
-export { GatewayTls } from "./tls/gatewayTls";
-export type { AcmeAzureDnsArgs, GatewayTlsAcmeArgs, GatewayTlsArgs } from "./tls/gatewayTls";
+export { ServerCertificate } from "./tls/serverCertificate";
+export type { AcmeAzureDnsArgs, ServerCertificateAcmeArgs, ServerCertificateArgs } from "./tls/serverCertificate";
 export { DEFAULT_BASE_IMAGE } from "./render/modelContainer";
 export { DEFAULT_GATEWAY_IMAGE } from "./render/gateway";
 export { DEFAULT_REGISTRY_IMAGE } from "./render/swarm";

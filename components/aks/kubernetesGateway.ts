@@ -14,9 +14,9 @@ export interface KubernetesGatewayArgs {
     namespace?: string;
     /** Kubernetes provider of the cluster (`AksCluster.provider`). Default: the ambient provider. */
     provider?: k8s.Provider;
-    /** PEM certificate chain, server certificate first (`GatewayTls.certChainPem`). */
+    /** PEM certificate chain, server certificate first (`ServerCertificate.certChainPem`). */
     tlsCertificate: pulumi.Input<string>;
-    /** PEM private key (`GatewayTls.privateKeyPem`); stored in a Secret. */
+    /** PEM private key (`ServerCertificate.privateKeyPem`); stored in a Secret. */
     tlsKey: pulumi.Input<string>;
     /** htpasswd lines of the gateway users (`Credentials.htpasswd`); stored in a Secret. */
     htpasswd: pulumi.Input<string>;

@@ -41,7 +41,7 @@ export interface SelfSignedTlsPlan extends TlsHosts {
     rotationHours: number;
 }
 
-/** The host names and self-signed settings, as GatewayTls takes them (its Args extend this). */
+/** The host names and self-signed settings, as ServerCertificate takes them (its Args extend this). */
 export interface SelfSignedTlsInput {
     /** DNS names of the gateway: the SANs (selfSigned, acme) or the names the certificate must cover (provided). Default none. */
     dnsNames?: string[];

@@ -4,7 +4,7 @@ import { RegistryLogin } from "../image/modelImage";
 import { HubConfig } from "../config/environment";
 import { httpsPortSuffix } from "../config/gateway";
 import { Model } from "../config/model";
-import { GatewayTls } from "../tls/gatewayTls";
+import { ServerCertificate } from "../tls/serverCertificate";
 import { HubSecrets } from "./readHubConfig";
 
 // Types shared by ModelHub and the per-target wiring (kept apart so neither imports the other).
@@ -47,7 +47,7 @@ export interface HubParts {
     config: HubConfig;
     secrets: HubSecrets;
     users: Credentials;
-    tls: GatewayTls;
+    tls: ServerCertificate;
     /** Image to run for each model: the pushed digest of a built model, or the model's own `image`. */
     imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]) => pulumi.Output<string>;
 }

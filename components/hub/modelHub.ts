@@ -6,7 +6,7 @@ import type { PlatformRegistryLogin } from "./platformStack";
 import { HubConfig } from "../config/environment";
 import { Model } from "../config/model";
 import { LETS_ENCRYPT_STAGING } from "../config/tls";
-import { GatewayTls } from "../tls/gatewayTls";
+import { ServerCertificate } from "../tls/serverCertificate";
 import { HubSecrets } from "./readHubConfig";
 import { deployOnSwarm } from "./swarmEnvironment";
 import { loadAksWiring } from "../util/aksTarget";
@@ -57,7 +57,7 @@ export class ModelHub extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const tls = new GatewayTls(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
+        const tls = new ServerCertificate(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
 
         const images = new Map<string, ModelImage>();
         const imageFor = (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]): pulumi.Output<string> => {
@@ -103,7 +103,7 @@ export class ModelHub extends pulumi.ComponentResource {
     }
 }
 
-function gatewayTlsArgs(config: HubConfig, secrets: HubSecrets): ConstructorParameters<typeof GatewayTls>[1] {
+function gatewayTlsArgs(config: HubConfig, secrets: HubSecrets): ConstructorParameters<typeof ServerCertificate>[1] {
     const { gateway } = config;
     const hosts = { dnsNames: [gateway.host], ipAddresses: gateway.ipAddresses };
     switch (gateway.tls) {

@@ -7,7 +7,7 @@ import { SwarmModel } from "../swarm/swarmModel";
 import { SwarmNetwork } from "../swarm/swarmNetwork";
 import { swarmProvider } from "../swarm/swarmProvider";
 import { SwarmRegistry } from "../swarm/swarmRegistry";
-import { GatewayTls } from "../tls/gatewayTls";
+import { ServerCertificate } from "../tls/serverCertificate";
 import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
 
 /** The user the hub's own swarm registry lets push. */
@@ -32,7 +32,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
         const pushers = new Credentials(`${name}-registry-users`, { users: [{ name: SWARM_REGISTRY_USER }] }, { parent });
         // Engines pull from the published port on loopback, which Docker treats as an insecure registry; the
         // certificate still encrypts pushes and pulls.
-        const registryTls = new GatewayTls(
+        const registryTls = new ServerCertificate(
             `${name}-registry-tls`,
             { mode: "selfSigned", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] },
             { parent },

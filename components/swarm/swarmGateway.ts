@@ -24,9 +24,9 @@ export interface SwarmGatewayArgs {
      * swarm target sets).
      */
     settings: SwarmGatewaySettings;
-    /** PEM certificate chain (`GatewayTls`). */
+    /** PEM certificate chain (`ServerCertificate`). */
     tlsCertificate: pulumi.Input<string>;
-    /** PEM private key (`GatewayTls`); stored as a swarm secret. */
+    /** PEM private key (`ServerCertificate`); stored as a swarm secret. */
     tlsKey: pulumi.Input<string>;
     /** htpasswd lines of the gateway users (`Credentials`); stored as a swarm secret. */
     htpasswd: pulumi.Input<string>;

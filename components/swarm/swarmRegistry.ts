@@ -11,7 +11,7 @@ export interface SwarmRegistryArgs {
     host: pulumi.Input<string>;
     /** Published port. Default 5000. */
     port?: number;
-    /** PEM certificate for `host` (`GatewayTls`-style); engines must trust its CA (`/etc/docker/certs.d/HOST:PORT/ca.crt`). */
+    /** PEM certificate for `host` (`ServerCertificate`-style); engines must trust its CA (`/etc/docker/certs.d/HOST:PORT/ca.crt`). */
     tlsCertificate: pulumi.Input<string>;
     /** PEM private key of that certificate; stored as a swarm secret. */
     tlsKey: pulumi.Input<string>;

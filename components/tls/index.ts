@@ -1,1 +1,1 @@
-export * from "./gatewayTls";
+export * from "./serverCertificate";

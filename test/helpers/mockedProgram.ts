@@ -13,7 +13,7 @@ installRecordingMocks({
 // Required after the mocks are installed.
 const components: Record<string, new (name: string, args: unknown) => pulumi.ComponentResource> = {
     Credentials: require("../../components/credentials").Credentials,
-    GatewayTls: require("../../components/tls").GatewayTls,
+    ServerCertificate: require("../../components/tls").ServerCertificate,
 };
 
 const request = JSON.parse(process.env.PLUMBERHUB_PROGRAM ?? "{}") as { component: string; args: Record<string, unknown>; secrets: string[] };

@@ -1,5 +1,5 @@
 /**
- * Builds keys and certificates with the real `openssl` CLI, from the same parameters GatewayTls
+ * Builds keys and certificates with the real `openssl` CLI, from the same parameters ServerCertificate
  * passes to @pulumi/tls (the tls provider plugin cannot run on these machines). Used for fixtures
  * (provided-mode checks) and for the real chain tests (openssl verify, curl against nginx).
  */
@@ -147,11 +147,11 @@ export interface TestChain {
 const HOUR_MS = 3_600_000;
 
 /**
- * A CA and server certificate made the way GatewayTls's selfSigned mode makes them: the plan's
+ * A CA and server certificate made the way ServerCertificate's selfSigned mode makes them: the plan's
  * key algorithm and curve, subjects, allowed uses, SANs and validity periods, starting at `now`.
  */
-export async function makeChainLikeGatewayTls(dir: string, name: string, plan: SelfSignedTlsPlan, now = new Date()): Promise<TestChain> {
-    if (plan.keyAlgorithm !== "ECDSA") throw new Error(`makeChainLikeGatewayTls knows ECDSA only, plan has ${plan.keyAlgorithm as string}`);
+export async function makeChainLikeServerCertificate(dir: string, name: string, plan: SelfSignedTlsPlan, now = new Date()): Promise<TestChain> {
+    if (plan.keyAlgorithm !== "ECDSA") throw new Error(`makeChainLikeServerCertificate knows ECDSA only, plan has ${plan.keyAlgorithm as string}`);
     const caKey = await makeEcKey(dir, `${name}-ca`, plan.ecdsaCurve);
     const caCert = await makeCertificate(dir, {
         name: `${name}-ca`,

@@ -104,7 +104,7 @@ export function parentRecorder(): { transformation: pulumi.ResourceTransformatio
  * rejection would be pinned on whichever test is running, so failing programs run out of process.)
  */
 export function runMockedProgram(
-    component: "Credentials" | "GatewayTls",
+    component: "Credentials" | "ServerCertificate",
     args: Record<string, unknown>,
     secrets: string[] = [],
     timeoutMs = 60_000,

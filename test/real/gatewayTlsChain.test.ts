@@ -1,5 +1,5 @@
 /**
- * A CA + server chain made the way GatewayTls's selfSigned mode makes it, checked by real clients.
+ * A CA + server chain made the way ServerCertificate's selfSigned mode makes it, checked by real clients.
  *
  * The @pulumi/tls provider plugin cannot be downloaded here, so the chain is built with the openssl
  * CLI from the very plan the component passes to @pulumi/tls (`planSelfSignedTls`: ECDSA P-256,
@@ -10,7 +10,7 @@ import * as fs from "fs";
 import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsPlan } from "../../components/config/tls";
 import { startNginx, tempDir } from "../helpers/gateway";
 import { writeMinimalNginxConf } from "../helpers/nginxConf";
-import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";
+import { makeCertificate, makeChainLikeServerCertificate, makeEcKey, TestChain } from "../helpers/pki";
 import { freePort, requireTools, run, Service } from "../helpers/processes";
 
 jest.setTimeout(60_000);
@@ -26,7 +26,7 @@ beforeAll(async () => {
     await requireTools({ nginx: "nginx-light", openssl: "openssl", curl: "curl" });
     dir = tempDir("plumberhub-tls-chain-");
     plan = planSelfSignedTls({ dnsNames: [HOST, "*.models.plumberhub.test"], ipAddresses: ["127.0.0.1", "::1"] });
-    chain = await makeChainLikeGatewayTls(dir, "gw", plan);
+    chain = await makeChainLikeServerCertificate(dir, "gw", plan);
     for (const file of Object.values(chain)) fs.chmodSync(file, 0o644);
     port = await freePort();
     const conf = writeMinimalNginxConf(

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkProvidedCertificate, LETS_ENCRYPT_PRODUCTION, planSelfSignedTls, validateAcme, validateHosts } from "../../components/config/tls";
-import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";
+import { makeCertificate, makeChainLikeServerCertificate, makeEcKey, TestChain } from "../helpers/pki";
 
 // Fixtures come from the openssl CLI (node cannot sign certificates): about a second in all.
 const NOW = new Date();
@@ -18,7 +18,7 @@ beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-tls-spec-"));
     pem = (file) => fs.readFileSync(file, "utf8");
     const plan = planSelfSignedTls({ dnsNames: ["gw.example.test", "*.apps.example.test"], ipAddresses: ["127.0.0.1", "::1"] });
-    chain = await makeChainLikeGatewayTls(dir, "good", plan, NOW);
+    chain = await makeChainLikeServerCertificate(dir, "good", plan, NOW);
     otherKey = await makeEcKey(dir, "other");
     const expiredKey = await makeEcKey(dir, "expired");
     expiredCert = await makeCertificate(dir, {

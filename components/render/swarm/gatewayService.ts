@@ -25,9 +25,9 @@ export interface GatewayConfigContents {
 
 /** Contents of the gateway's secrets. */
 export interface GatewaySecretContents {
-    /** PEM certificate chain of the gateway (`GatewayTls.certChainPem`). */
+    /** PEM certificate chain of the gateway (`ServerCertificate.certChainPem`). */
     tlsCertificate: string;
-    /** PEM private key of the gateway (`GatewayTls.privateKeyPem`). */
+    /** PEM private key of the gateway (`ServerCertificate.privateKeyPem`). */
     tlsKey: string;
     /** htpasswd lines of the gateway's users (`Credentials.htpasswd`). */
     htpasswd: string;

@@ -22,7 +22,7 @@ export interface AcmeAzureDnsArgs {
 }
 
 /** `acme` mode: Let's Encrypt with a DNS-01 challenge in Azure DNS. For public host names only. */
-export interface GatewayTlsAcmeArgs {
+export interface ServerCertificateAcmeArgs {
     /** Account contact e-mail (expiry notices). */
     email: string;
     /** ACME directory URL. Default Let's Encrypt production (`LETS_ENCRYPT_STAGING` for trials). */
@@ -35,7 +35,7 @@ export interface GatewayTlsAcmeArgs {
 }
 
 /** Host names and selfSigned settings come from `SelfSignedTlsInput` (dnsNames, ipAddresses, validityHours, …). */
-export interface GatewayTlsArgs extends SelfSignedTlsInput {
+export interface ServerCertificateArgs extends SelfSignedTlsInput {
     /** Where the certificate comes from. Plain: it decides which resources exist. */
     mode: TlsMode;
     /** provided: PEM server certificate, then intermediates (a config secret or value). */
@@ -45,7 +45,7 @@ export interface GatewayTlsArgs extends SelfSignedTlsInput {
     /** provided: PEM of the CA clients should trust. Default: the last certificate of `certificatePem`. */
     caCertPem?: pulumi.Input<string>;
     /** acme: account, zone and Azure credentials. */
-    acme?: GatewayTlsAcmeArgs;
+    acme?: ServerCertificateAcmeArgs;
 }
 
 /** What every mode yields. */
@@ -61,8 +61,12 @@ function joinPem(...blocks: string[]): string {
     return blocks.map((block) => `${block.trim()}\n`).join("");
 }
 
+/** Type token this component had as `GatewayTls`: stacks deployed then keep their certificates (an alias, no replacement). */
+const FORMER_TYPE = "plumberhub:tls:GatewayTls";
+
 /**
- * The gateway's TLS certificate, key and CA, in one of three modes:
+ * The TLS certificate, key and CA of one HTTPS server of the hub (the gateway; on a swarm also the registry), in
+ * one of three modes:
  * - `selfSigned`: ECDSA P-256 CA and server certificate via @pulumi/tls, rotated before expiry by a
  *   `time.Rotating` replacement trigger (the tls provider's `earlyRenewalHours` only flags a
  *   certificate for renewal when a refresh happens inside the window; it never replaces on its own).
@@ -70,7 +74,7 @@ function joinPem(...blocks: string[]): string {
  * - `provided`: PEMs from config, checked at preview (key match, validity, SAN coverage).
  * - `acme`: Let's Encrypt via @pulumiverse/acme, DNS-01 challenge in Azure DNS.
  */
-export class GatewayTls extends pulumi.ComponentResource {
+export class ServerCertificate extends pulumi.ComponentResource {
     /** The server certificate (PEM). */
     public readonly certificatePem: pulumi.Output<string>;
     /** Server certificate then intermediates (PEM): nginx `ssl_certificate`, registry `certificate`. */
@@ -80,8 +84,8 @@ export class GatewayTls extends pulumi.ComponentResource {
     /** Secret: the server private key (PEM): nginx `ssl_certificate_key`. */
     public readonly privateKeyPem: pulumi.Output<string>;
 
-    constructor(name: string, args: GatewayTlsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("plumberhub:tls:GatewayTls", name, {}, opts);
+    constructor(name: string, args: ServerCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("plumberhub:tls:ServerCertificate", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: FORMER_TYPE }] });
         if (!TLS_MODES.includes(args.mode)) {
             throw new pulumi.ResourceError(`\`mode\` must be one of ${TLS_MODES.join(", ")}, got ${JSON.stringify(args.mode)}`, this);
         }
@@ -100,7 +104,7 @@ export class GatewayTls extends pulumi.ComponentResource {
         });
     }
 
-    private selfSigned(name: string, args: GatewayTlsArgs): TlsMaterial {
+    private selfSigned(name: string, args: ServerCertificateArgs): TlsMaterial {
         const plan = asResourceError(this, () => planSelfSignedTls(args));
         const keyArgs = { algorithm: plan.keyAlgorithm, ecdsaCurve: plan.ecdsaCurve };
         const subject = { organization: plan.organization };
@@ -160,7 +164,7 @@ export class GatewayTls extends pulumi.ComponentResource {
         };
     }
 
-    private provided(args: GatewayTlsArgs): TlsMaterial {
+    private provided(args: ServerCertificateArgs): TlsMaterial {
         const hosts = asResourceError(this, () => validateHosts(args.dnsNames, args.ipAddresses));
         if (args.certificatePem === undefined || args.privateKeyPem === undefined) {
             throw new pulumi.ResourceError('`certificatePem` and `privateKeyPem` must both be set when `mode` is "provided"', this);
@@ -180,7 +184,7 @@ export class GatewayTls extends pulumi.ComponentResource {
         };
     }
 
-    private acme(name: string, args: GatewayTlsArgs): TlsMaterial {
+    private acme(name: string, args: ServerCertificateArgs): TlsMaterial {
         const settings = asResourceError(this, () => validateAcme(args.acme, args.dnsNames, args.ipAddresses));
         const azure = args.acme!.azureDns;
         const dnsNames = args.dnsNames!;

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installRecordingMocks, isSecret, isSecretInput, parentRecorder, promiseOf, runMockedProgram, secretInputOf } from "../helpers/pulumiMocks";
-import { makeCertificate, makeChainLikeGatewayTls, makeEcKey, TestChain } from "../helpers/pki";
+import { makeCertificate, makeChainLikeServerCertificate, makeEcKey, TestChain } from "../helpers/pki";
 
 // What the providers would compute. A Rotating named "later-…" stands for the same Rotating after
 // it was recreated (its rotation time passed): its timestamps are later.
@@ -27,7 +27,7 @@ const recorded = installRecordingMocks({
     }),
 });
 
-import { GatewayTls, GatewayTlsArgs } from "../../components/tls";
+import { ServerCertificate, ServerCertificateArgs } from "../../components/tls";
 
 const HOSTS = { dnsNames: ["gw.example.test"], ipAddresses: ["127.0.0.1"] };
 
@@ -37,9 +37,9 @@ function inputsOf(type: string, name: string) {
     return found.inputs;
 }
 
-async function selfSigned(name: string, extra: Partial<GatewayTlsArgs> = {}) {
+async function selfSigned(name: string, extra: Partial<ServerCertificateArgs> = {}) {
     const { transformation, links } = parentRecorder();
-    const tls = new GatewayTls(name, { mode: "selfSigned", ...HOSTS, ...extra }, { transformations: [transformation] });
+    const tls = new ServerCertificate(name, { mode: "selfSigned", ...HOSTS, ...extra }, { transformations: [transformation] });
     await promiseOf(tls.certChainPem);
     return { tls, links };
 }
@@ -55,11 +55,11 @@ beforeEach(() => {
     recorded.length = 0;
 });
 
-describe("GatewayTls selfSigned", () => {
+describe("ServerCertificate selfSigned", () => {
     test("makes a CA key and certificate, a server key, request and certificate, and a rotation", async () => {
         await selfSigned("gw");
         expect(recorded.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-            "plumberhub:tls:GatewayTls gw",
+            "plumberhub:tls:ServerCertificate gw",
             "time:index/rotating:Rotating gw-rotation",
             "tls:index/certRequest:CertRequest gw-server-csr",
             "tls:index/locallySignedCert:LocallySignedCert gw-server",
@@ -144,19 +144,19 @@ describe("GatewayTls selfSigned", () => {
     });
 
     test("refuses a renewal margin as long as the validity up front", () => {
-        expect(() => new GatewayTls("gw", { mode: "selfSigned", ...HOSTS, validityHours: 48, renewBeforeHours: 48 })).toThrow(
+        expect(() => new ServerCertificate("gw", { mode: "selfSigned", ...HOSTS, validityHours: 48, renewBeforeHours: 48 })).toThrow(
             "`renewBeforeHours` must be less than `validityHours` (48), got 48: the certificate would be replaced on every run",
         );
     });
 
     test("refuses an unknown mode up front", () => {
-        expect(() => new GatewayTls("gw", { mode: "letsencrypt" as never, ...HOSTS })).toThrow(
+        expect(() => new ServerCertificate("gw", { mode: "letsencrypt" as never, ...HOSTS })).toThrow(
             '`mode` must be one of selfSigned, provided, acme, got "letsencrypt"',
         );
     });
 });
 
-describe("GatewayTls provided", () => {
+describe("ServerCertificate provided", () => {
     const NOW = new Date();
     const DAY = 86_400_000;
     let dir: string;
@@ -169,7 +169,7 @@ describe("GatewayTls provided", () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-tls-provided-"));
         read = (file) => fs.readFileSync(file, "utf8");
         const { planSelfSignedTls } = await import("../../components/config/tls");
-        chain = await makeChainLikeGatewayTls(dir, "good", planSelfSignedTls(HOSTS), NOW);
+        chain = await makeChainLikeServerCertificate(dir, "good", planSelfSignedTls(HOSTS), NOW);
         otherKey = await makeEcKey(dir, "other");
         const expiredKey = await makeEcKey(dir, "expired");
         const expiredCert = await makeCertificate(dir, {
@@ -194,7 +194,7 @@ describe("GatewayTls provided", () => {
     }
 
     test("a good certificate and key pass through; the chain ends at the CA; the key stays secret", async () => {
-        const tls = new GatewayTls("gw", {
+        const tls = new ServerCertificate("gw", {
             mode: "provided",
             ...HOSTS,
             certificatePem: pulumi.secret(read(chain.serverCert) + read(chain.caCert)),
@@ -204,11 +204,11 @@ describe("GatewayTls provided", () => {
         expect(await promiseOf(tls.caCertPem)).toBe(read(chain.caCert));
         expect(await promiseOf(tls.privateKeyPem)).toBe(read(chain.serverKey));
         expect(await isSecret(tls.privateKeyPem)).toBe(true);
-        expect(recorded.filter((r) => r.type !== "plumberhub:tls:GatewayTls")).toEqual([]);
+        expect(recorded.filter((r) => r.type !== "plumberhub:tls:ServerCertificate")).toEqual([]);
     });
 
     test("a program with a good certificate runs to the end", async () => {
-        const result = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), read(chain.serverKey)), [
+        const result = await runMockedProgram("ServerCertificate", provided(read(chain.serverCert), read(chain.serverKey)), [
             "certificatePem",
             "privateKeyPem",
         ]);
@@ -217,14 +217,20 @@ describe("GatewayTls provided", () => {
 
     test("a key that does not match fails the program with its message, without the key", async () => {
         const key = read(otherKey);
-        const { code, output } = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), key), ["certificatePem", "privateKeyPem"]);
+        const { code, output } = await runMockedProgram("ServerCertificate", provided(read(chain.serverCert), key), [
+            "certificatePem",
+            "privateKeyPem",
+        ]);
         expect(code).not.toBe(0);
         expect(output).toMatch(/`privateKeyPem` does not match the certificate in `certificatePem` \(subject CN=gw.example.test, O=plumberhub\)/);
         expect(output).not.toContain(key.split("\n")[1]);
     });
 
     test("an expired certificate fails the program with its message", async () => {
-        const { code, output } = await runMockedProgram("GatewayTls", provided(expired.cert, expired.key), ["certificatePem", "privateKeyPem"]);
+        const { code, output } = await runMockedProgram("ServerCertificate", provided(expired.cert, expired.key), [
+            "certificatePem",
+            "privateKeyPem",
+        ]);
         expect(code).not.toBe(0);
         expect(output).toMatch(
             /`certificatePem` expired on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z \(now [^)]+\); provide a certificate that is currently valid/,
@@ -232,10 +238,11 @@ describe("GatewayTls provided", () => {
     });
 
     test("a certificate that does not cover the host fails the program with its message", async () => {
-        const { code, output } = await runMockedProgram("GatewayTls", provided(read(chain.serverCert), read(chain.serverKey), ["api.example.test"]), [
-            "certificatePem",
-            "privateKeyPem",
-        ]);
+        const { code, output } = await runMockedProgram(
+            "ServerCertificate",
+            provided(read(chain.serverCert), read(chain.serverKey), ["api.example.test"]),
+            ["certificatePem", "privateKeyPem"],
+        );
         expect(code).not.toBe(0);
         expect(output).toContain(
             "`certificatePem` does not cover `api.example.test`: its subject alternative names are DNS:gw.example.test, IP Address:127.0.0.1; " +
@@ -244,13 +251,13 @@ describe("GatewayTls provided", () => {
     });
 
     test("refuses provided mode without a key up front", () => {
-        expect(() => new GatewayTls("gw", { mode: "provided", ...HOSTS, certificatePem: "x" })).toThrow(
+        expect(() => new ServerCertificate("gw", { mode: "provided", ...HOSTS, certificatePem: "x" })).toThrow(
             '`certificatePem` and `privateKeyPem` must both be set when `mode` is "provided"',
         );
     });
 });
 
-describe("GatewayTls acme", () => {
+describe("ServerCertificate acme", () => {
     const acme = {
         email: "ops@example.com",
         zoneName: "example.com",
@@ -258,7 +265,7 @@ describe("GatewayTls acme", () => {
     };
 
     async function acmeTls() {
-        const tls = new GatewayTls("gw", { mode: "acme", dnsNames: ["api.example.com", "docs.example.com"], acme });
+        const tls = new ServerCertificate("gw", { mode: "acme", dnsNames: ["api.example.com", "docs.example.com"], acme });
         await promiseOf(tls.certChainPem);
         return tls;
     }
@@ -313,7 +320,7 @@ describe("GatewayTls acme", () => {
     });
 
     test("refuses IP addresses up front", () => {
-        expect(() => new GatewayTls("gw", { mode: "acme", dnsNames: ["api.example.com"], ipAddresses: ["1.2.3.4"], acme })).toThrow(
+        expect(() => new ServerCertificate("gw", { mode: "acme", dnsNames: ["api.example.com"], ipAddresses: ["1.2.3.4"], acme })).toThrow(
             '`ipAddresses` must be empty in acme mode (a DNS-01 challenge proves DNS names only), got ["1.2.3.4"]',
         );
     });
