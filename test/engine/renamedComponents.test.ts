@@ -59,7 +59,14 @@ beforeAll(async () => {
     fs.writeFileSync(
         path.join(dir, "tsconfig.json"),
         JSON.stringify({
-            compilerOptions: { strict: true, target: "es2022", module: "commonjs", esModuleInterop: true, skipLibCheck: true },
+            compilerOptions: {
+                strict: true,
+                target: "es2022",
+                module: "commonjs",
+                moduleResolution: "node",
+                esModuleInterop: true,
+                skipLibCheck: true,
+            },
             files: ["index.ts"],
         }),
     );
