@@ -35,7 +35,7 @@ export interface CredentialsPolicy {
     passwordLength: number;
     /**
      * bcrypt cost for supplied passwords, in the gateway and registry files. Default 10: the usual
-     * floor for human-chosen passwords (≈ 50 ms per check here, so ≈ 20 req/s per nginx worker for
+     * floor for human-chosen passwords (≈ 60 ms per check: `npm run bench:auth` measures 17 req/s per nginx worker for
      * such a user — humans opening docs, not machine clients, which should use generated passwords).
      */
     suppliedBcryptCost: number;

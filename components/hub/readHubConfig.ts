@@ -16,8 +16,19 @@ export interface HubSecrets {
     kubeconfig?: pulumi.Output<string>;
 }
 
-/** The SDK's own check (marked internal, used by `Config.get` to warn) of whether a key was set with `--secret`. */
-const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
+/**
+ * Whether a key was set with `--secret`: the SDK's own check (used by `Config.get` to warn). It has no public API, so
+ * a missing one fails loudly instead of letting plain-text secrets through; the engine tests run it for real.
+ */
+function isConfigSecret(key: string): boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    if (typeof check !== "function") {
+        throw new Error(
+            "this @pulumi/pulumi has no runtime.isConfigSecret: plumberhub cannot tell secret config from plain text; use the version in its package.json",
+        );
+    }
+    return check(key);
+}
 
 /**
  * Reads every `plumberhub:*` key of the stack, validates all of them at once (`checkStackConfig`) and returns the
