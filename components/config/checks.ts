@@ -147,11 +147,33 @@ export function checkList(
         problems.push(`\`${at}\` must be a list of ${what}, got ${show(value)}`);
         return fallback;
     }
+    return checkEntries(
+        value,
+        at,
+        (item, field) => {
+            if (typeof item !== "string" || !valid(item)) throw new Error(`\`${field}\` must be one of ${what}, got ${show(item)}`);
+        },
+        problems,
+    );
+}
+
+/**
+ * The distinct entries of a list, in order, each checked by a throwing validator that names its entry (`at[i]`);
+ * a bad or repeated entry becomes a problem.
+ */
+export function checkEntries(list: unknown[], at: string, validate: (item: unknown, field: string) => void, problems: string[]): string[] {
     const seen: string[] = [];
-    value.forEach((item, i) => {
-        if (typeof item !== "string" || !valid(item)) problems.push(`\`${at}[${i}]\` must be one of ${what}, got ${show(item)}`);
-        else if (seen.includes(item)) problems.push(`\`${at}[${i}]\` ${show(item)} is listed twice`);
-        else seen.push(item);
+    list.forEach((item, i) => {
+        const field = `${at}[${i}]`;
+        try {
+            validate(item, field);
+        } catch (error) {
+            problems.push((error as Error).message);
+            return;
+        }
+        const entry = item as string; // the validators accept strings only
+        if (seen.includes(entry)) problems.push(`\`${field}\` ${show(entry)} is listed twice`);
+        else seen.push(entry);
     });
     return seen;
 }

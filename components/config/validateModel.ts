@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { checkInteger, checkKeys, isObject, MAX_PORT, show } from "./checks";
+import { checkEntries, checkInteger, checkKeys, isObject, MAX_PORT, show } from "./checks";
 import { validateImageReference } from "./image";
 import { validateUserName } from "./credentials";
 import {
@@ -229,24 +229,8 @@ function checkPackages(packages: unknown, hasImage: boolean, at: string, problem
         problems.push((error as Error).message);
         return [];
     }
-    const seen = new Set<string>();
-    const result: string[] = [];
-    packages.forEach((pkg, i) => {
-        try {
-            validateRPackageName(pkg, `${at}[${i}]`);
-        } catch (error) {
-            problems.push((error as Error).message);
-            return;
-        }
-        if (seen.has(pkg)) {
-            problems.push(`\`${at}[${i}]\` ${show(pkg)} is listed twice`);
-        } else {
-            seen.add(pkg);
-            // plumber is always installed (the entrypoint needs it): listing it is harmless, drop it.
-            if (pkg !== "plumber") result.push(pkg);
-        }
-    });
-    return result;
+    // plumber is always installed (the entrypoint needs it): listing it is harmless, drop it.
+    return checkEntries(packages, at, validateRPackageName, problems).filter((pkg) => pkg !== "plumber");
 }
 
 /** cpu / memory `{ request, limit }`: quantities, positive, sane minimums, limit ≥ request. */
@@ -341,21 +325,7 @@ function checkUsers(users: unknown, at: string, problems: string[]): string[] | 
         problems.push(`\`${at}\` is empty, so nobody could call the model; leave \`users\` out to allow every gateway user`);
         return undefined;
     }
-    const seen = new Set<string>();
-    users.forEach((user, i) => {
-        try {
-            validateUserName(user, `${at}[${i}]`);
-        } catch (error) {
-            problems.push((error as Error).message);
-            return;
-        }
-        if (seen.has(user)) {
-            problems.push(`\`${at}[${i}]\` ${show(user)} is listed twice`);
-        } else {
-            seen.add(user);
-        }
-    });
-    return [...seen];
+    return checkEntries(users, at, validateUserName, problems);
 }
 
 function checkAutoscaling(spec: unknown, replicas: number, at: string, problems: string[]): Required<AutoscalingSpec> | undefined {

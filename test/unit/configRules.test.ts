@@ -10,7 +10,7 @@ import {
     validateNodePool,
     USER_POOL_DEFAULTS,
 } from "../../components/config/aks";
-import { checkPort, checkText, closest, isDnsName, isIPv4, show, validateInteger, validatePort } from "../../components/config/checks";
+import { checkEntries, checkPort, checkText, closest, isDnsName, isIPv4, show, validateInteger, validatePort } from "../../components/config/checks";
 import { validateBcryptCost, validateUserName } from "../../components/config/credentials";
 import { httpsPortSuffix, validateGatewayTitle } from "../../components/config/gateway";
 import { isImageReference, isPinnedByDigest, isRegistryHost, validateImageReference, validateRepositoryPath } from "../../components/config/image";
@@ -151,6 +151,17 @@ describe("integers and ports", () => {
         expect(checkPort(8443, "gateway.httpsPort", 443, problems)).toBe(8443);
         expect(checkPort("8443", "gateway.httpsPort", 443, problems)).toBe(443);
         expect(problems).toEqual(['`gateway.httpsPort` must be an integer from 1 to 65535, got "8443"']);
+    });
+});
+
+describe("a list of entries", () => {
+    test("keeps the good entries once, in order, and names each bad or repeated one", () => {
+        const problems: string[] = [];
+        expect(checkEntries(["alice", "b:ob", "carol", "alice"], "users", validateUserName, problems)).toEqual(["alice", "carol"]);
+        expect(problems).toEqual([
+            '`users[1]` must be a user name of 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got "b:ob"',
+            '`users[3]` "alice" is listed twice',
+        ]);
     });
 });
 
