@@ -150,10 +150,14 @@ export class PulumiProject {
 const HUB_SERVICES = ["hello", "bos-rf", "gateway", "registry", "iris"];
 const HUB_NETWORK = "plumberhub-dev";
 
+/** The label `docker stack deploy` puts on what it creates. */
+const STACK_NAMESPACE_LABEL = "com.docker.stack.namespace";
+
 /**
- * What this Docker engine holds of a plumberhub stack: the dev and team stacks' services and network, and any
- * service, network, config, secret or volume with plumberhub's role label. Empty before a test deploys and after it
- * destroys.
+ * What this Docker engine holds of a plumberhub stack deployed by Pulumi: the dev and team stacks' services and
+ * network, and any service, network, config, secret or volume with plumberhub's role label. Objects of an exported
+ * stack file (`docker stack deploy`, as the real tests deploy one under a prefix of their own) are not the engine's and
+ * are left out. Empty before a test deploys and after it destroys.
  */
 export async function hubObjects(): Promise<string[]> {
     const found: string[] = [];
@@ -166,7 +170,9 @@ export async function hubObjects(): Promise<string[]> {
         if (HUB_SERVICES.includes(service)) found.push(`service ${service}`);
     for (const network of await names(["network", "ls", "--format", "{{.Name}}"])) if (network === HUB_NETWORK) found.push(`network ${network}`);
     for (const kind of ["service", "network", "config", "secret", "volume"]) {
-        for (const name of await names([kind, "ls", "--filter", `label=${ROLE_LABEL}`, "--format", "{{.Name}}"])) found.push(`${kind} ${name}`);
+        const ofStackFiles = new Set(await names([kind, "ls", "--filter", `label=${STACK_NAMESPACE_LABEL}`, "--format", "{{.Name}}"]));
+        for (const name of await names([kind, "ls", "--filter", `label=${ROLE_LABEL}`, "--format", "{{.Name}}"]))
+            if (!ofStackFiles.has(name)) found.push(`${kind} ${name}`);
     }
     return [...new Set(found)].sort();
 }
