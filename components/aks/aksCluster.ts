@@ -169,6 +169,9 @@ export class AksCluster extends pulumi.ComponentResource {
                     networkProfile: {
                         networkPlugin: "azure",
                         networkPluginMode: "overlay",
+                        // Cilium's dataplane enforces NetworkPolicy: the gateway may only reach model pods.
+                        networkDataplane: "cilium",
+                        networkPolicy: "cilium",
                         serviceCidr: AKS_SERVICE_CIDR,
                         dnsServiceIP: AKS_DNS_SERVICE_IP,
                     },

@@ -57,8 +57,9 @@ export function validateKubernetesGatewayArgs(args: KubernetesGatewayArgs): void
 /**
  * The environment's nginx gateway on Kubernetes: 2 pinned nginx pods with nginx.conf and the landing page from a
  * ConfigMap, TLS and htpasswd from Secrets (a checksum of all of them rolls the pods on change), a PDB, and a
- * `LoadBalancer` Service on 80/443 with an optional static IP and Azure DNS label. `/{model}/…` goes to the
- * Service `{model}` of the namespace, resolved per request through kube-dns.
+ * `LoadBalancer` Service on 80/443 with an optional static IP and Azure DNS label, and a NetworkPolicy that lets
+ * the gateway pods reach only model pods and the cluster DNS. `/{model}/…` goes to the Service `model-{model}` of
+ * the namespace, resolved per request through kube-dns.
  */
 export class KubernetesGateway extends pulumi.ComponentResource {
     /** `https://{host}` of the gateway (undefined until the LoadBalancer has an address, unless a host is known). */

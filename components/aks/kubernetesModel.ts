@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NAMESPACE } from "../config/aks";
-import { MODEL_SERVICE_PORT, modelObjectList, renderModelObjects } from "../render/kubernetes";
+import { MODEL_SERVICE_PORT } from "../config/routing";
+import { modelObjectList, renderModelObjects } from "../render/kubernetes";
 import { validateNamespace } from "../config/aks";
 import { validateImageByDigest } from "../config/image";
 import { Model } from "../config/model";
@@ -38,14 +39,14 @@ export function validateKubernetesModelArgs(args: KubernetesModelArgs): void {
 /**
  * One model on Kubernetes: Deployment (image by digest, requests/limits, startup/readiness/liveness probes on
  * `/healthz`, non-root with a read-only root filesystem and a writable `/tmp`, rolling update without unavailable
- * pods, spread over nodes, config checksum), a ClusterIP Service named like the model (the gateway's DNS
- * routing), an HPA when the model autoscales, a PDB when it has more than one replica, and optionally its own
+ * pods, spread over nodes, config checksum), a ClusterIP Service `model-{name}` (the only Services the
+ * gateway's DNS routing resolves), an HPA when the model autoscales, a PDB when it has more than one replica, and optionally its own
  * LoadBalancer. The objects come from `renderModelObjects`, the same ones the YAML export writes.
  */
 export class KubernetesModel extends pulumi.ComponentResource {
-    /** The ClusterIP Service's name (the model's name). */
+    /** The ClusterIP Service's name, `model-{name}`. */
     public readonly serviceName: pulumi.Output<string>;
-    /** In-cluster address the gateway routes to: `http://{model}.{namespace}.svc.cluster.local:8000`. */
+    /** In-cluster address the gateway routes to: `http://model-{model}.{namespace}.svc.cluster.local:8000`. */
     public readonly internalUrl: pulumi.Output<string>;
     /** `http://{ip}:8000` of the model's own LoadBalancer (undefined without `loadBalancer` or before an IP is assigned). */
     public readonly publicUrl: pulumi.Output<string | undefined>;

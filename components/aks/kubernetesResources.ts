@@ -26,6 +26,7 @@ const CLASSES: Record<string, Constructor> = {
     "apps/v1/Deployment": k8s.apps.v1.Deployment,
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 };
 
 /** Creates the `@pulumi/kubernetes` resource for a rendered object (typed class, so awaits and diffs are the usual). */

@@ -5,10 +5,8 @@
 import type { AcrSku, NodePool, NodePoolSettings } from "./aks";
 import type { Model } from "./model";
 import type { EndpointMode, PublishMode } from "./swarm";
+import type { HubTarget } from "./target";
 import { TLS_MODES, TlsMode } from "./tls";
-
-export type HubTarget = "swarm" | "aks";
-export const HUB_TARGETS: readonly HubTarget[] = ["swarm", "aks"];
 /** The gateway's certificate sources (the TLS layer's modes). */
 export type HubTlsMode = TlsMode;
 export const HUB_TLS_MODES = TLS_MODES;

@@ -10,3 +10,5 @@ export * from "./aks";
 export * from "./environment";
 export * from "./validateHubConfig";
 export * from "./stackConfig";
+export * from "./routing";
+export * from "./target";

@@ -2,6 +2,8 @@
  * The model spec: what a data scientist writes to put one plumber API online.
  * Plain data, no Pulumi: the same spec feeds the Pulumi components and the exported files.
  */
+import { parseQuantity } from "./quantities";
+import type { HubTarget } from "./target";
 
 /** A Kubernetes-style resource range, e.g. `{ request: "250m", limit: "500m" }`. */
 export interface ResourceRange {
@@ -45,9 +47,15 @@ export interface ModelSpec {
     packages?: string[];
     /** Number of containers (R is single-threaded: replicas are the way to scale). Default 1. */
     replicas?: number;
-    /** CPU per replica, in cores (whole millicores, ≥ `1m`). Default `{ request: "250m", limit: "500m" }`. */
+    /**
+     * CPU per replica, in cores (whole millicores, ≥ `1m`). Default limit `500m`; default request `250m` on AKS and
+     * none on swarm (`MODEL_REQUEST_DEFAULTS`). On swarm the request is the service's reservation.
+     */
     cpu?: ResourceRange;
-    /** Memory per replica, in bytes (≥ `6Mi`, Docker's minimum). Default `{ request: "512Mi", limit: "1Gi" }`. */
+    /**
+     * Memory per replica, in bytes (≥ `6Mi`, Docker's minimum). Default limit `1Gi`; default request `512Mi` on AKS
+     * and none on swarm (`MODEL_REQUEST_DEFAULTS`). On swarm the request is the service's reservation.
+     */
     memory?: ResourceRange;
     /** Port plumber listens on inside the container, 1024–65535 (the model runs as non-root). Default 8000. */
     port?: number;
@@ -70,8 +78,9 @@ export interface Model {
     image?: string;
     packages: string[];
     replicas: number;
-    cpu: Required<ResourceRange>;
-    memory: Required<ResourceRange>;
+    /** The request only when the spec gives one: each target has its own default (`modelRequest`). */
+    cpu: ResourceRange & { limit: string };
+    memory: ResourceRange & { limit: string };
     port: number;
     env: Record<string, string>;
     /** Allowed users; undefined means every gateway user. */
@@ -137,14 +146,39 @@ export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUB
 /** Lowest port a model may listen on: it runs as non-root, below 1024 needs privileges. */
 export const MIN_MODEL_PORT = 1024;
 
-/** Defaults filled in by `validateModel` (documented on `ModelSpec`). */
+/** Defaults filled in by `validateModel` (documented on `ModelSpec`); the requests depend on the target (below). */
 export const MODEL_DEFAULTS = Object.freeze({
     replicas: 1,
-    cpu: Object.freeze({ request: "250m", limit: "500m" }),
-    memory: Object.freeze({ request: "512Mi", limit: "1Gi" }),
+    cpu: Object.freeze({ limit: "500m" }),
+    memory: Object.freeze({ limit: "1Gi" }),
     port: 8000,
     targetCpuUtilization: 70,
 });
+
+/**
+ * What a replica asks the scheduler for when its model names no request, by target.
+ * - Swarm: nothing. A swarm reservation is capacity held whether the replica works or idles, and a plumber replica
+ *   idles at ≈0 CPU and ≈100 MiB: with 250m/512Mi reserved, a 2-core node placed 8 replicas and left the rest
+ *   `Pending: insufficient resources`. Limits still cap each replica (measured figures in README, "Sizing").
+ * - AKS: Kubernetes needs requests — the scheduler places pods by them, the cluster autoscaler adds nodes when
+ *   they do not fit, the HPA's target is a percentage of the CPU request, and pods without requests are evicted
+ *   first under memory pressure.
+ */
+export const MODEL_REQUEST_DEFAULTS: Readonly<Record<HubTarget, Readonly<{ cpu: string; memory: string }>>> = Object.freeze({
+    swarm: Object.freeze({ cpu: "0", memory: "0" }),
+    aks: Object.freeze({ cpu: "250m", memory: "512Mi" }),
+});
+
+/**
+ * The cpu or memory a replica of `model` asks for on `target` (a Kubernetes quantity): the spec's request, else the
+ * target's default (`MODEL_REQUEST_DEFAULTS`) capped at the model's limit.
+ */
+export function modelRequest(model: Pick<Model, "cpu" | "memory">, kind: "cpu" | "memory", target: HubTarget): string {
+    const { request, limit } = model[kind];
+    if (request !== undefined) return request;
+    const fallback = MODEL_REQUEST_DEFAULTS[target][kind];
+    return parseQuantity(fallback) > parseQuantity(limit) ? limit : fallback;
+}
 
 /** R package names ("Writing R Extensions" 1.1.1): letters, digits, `.`; starts with a letter; ≥ 2 chars; no trailing `.`. */
 export const R_PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$/;

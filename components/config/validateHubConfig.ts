@@ -41,13 +41,12 @@ import {
     HUB_CONFIG_KEYS,
     HUB_REGISTRY_KINDS,
     HUB_SECRET_KEYS,
-    HUB_TARGETS,
     HUB_TLS_MODES,
     HubConfig,
     HubConfigError,
     HubGatewaySpec,
-    HubTarget,
 } from "./environment";
+import { HUB_TARGETS, HubTarget } from "./target";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
 import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
 import { Model } from "./model";
@@ -60,7 +59,7 @@ import {
     validateSwarmName,
     validateSwarmPublishing,
 } from "./swarm";
-import { ModelSpecError, validateModels } from "./validateModel";
+import { ModelSpecError, modelTargetProblems, validateModels } from "./validateModel";
 
 const NS = "plumberhub";
 const GATEWAY_KEYS = [
@@ -126,6 +125,7 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
     const baseImage = checkImage(raw.baseImage, `${NS}:baseImage`, problems);
 
     for (const model of models) {
+        if (target !== undefined) problems.push(...modelTargetProblems(model, target, `\`${NS}:models\` model \`${model.name}\``));
         for (const user of model.users ?? []) {
             if (!gateway.users.includes(user)) {
                 problems.push(

@@ -22,9 +22,9 @@ import {
     R_PACKAGE_NAME,
     RESERVED_ENV_NAMES,
     RESERVED_MODEL_NAMES,
-    ResourceRange,
 } from "./model";
 import { isQuantity, parseQuantity } from "./quantities";
+import type { HubTarget } from "./target";
 
 /** Smallest memory request/limit: Docker refuses memory limits below 6 MiB. */
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
@@ -92,6 +92,20 @@ export function validateModels(specs: unknown, options: ValidateModelOptions = {
     });
     if (problems.length > 0) throw new ModelSpecError(problems);
     return models;
+}
+
+/**
+ * What a validated model asks for that `target` cannot do, one message per problem (empty when it fits). `subject`
+ * names the model in the messages, e.g. "`plumberhub:models` model `hello`".
+ */
+export function modelTargetProblems(model: Model, target: HubTarget, subject: string): string[] {
+    if (target === "swarm" && model.autoscaling) {
+        return [
+            `${subject} sets \`autoscaling\`, which a swarm cannot do (Docker Swarm has no autoscaler): set a fixed \`replicas\` instead; ` +
+                `autoscaling works on AKS (Kubernetes HPA)`,
+        ];
+    }
+    return [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,8 +247,11 @@ function checkPackages(packages: unknown, hasImage: boolean, at: string, problem
     return checkEntries(packages, at, validateRPackageName, problems).filter((pkg) => pkg !== "plumber");
 }
 
-/** cpu / memory `{ request, limit }`: quantities, positive, sane minimums, limit ≥ request. */
-function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems: string[]): Required<ResourceRange> | undefined {
+/**
+ * cpu / memory `{ request, limit }`: quantities, positive, sane minimums, limit ≥ request. A missing limit is the
+ * default one, raised to the request; a missing request stays missing (each target has its default, `modelRequest`).
+ */
+function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems: string[]): Model["cpu"] | undefined {
     const defaults = MODEL_DEFAULTS[kind];
     if (range === undefined) return { ...defaults };
     if (!isObject(range)) {
@@ -256,14 +273,8 @@ function checkRange(range: unknown, at: string, kind: "cpu" | "memory", problems
         }
         return { request: req, limit: lim };
     }
-    // Only one side given: keep the other at its default unless that would invert the range.
-    if (req !== undefined) {
-        return { request: req, limit: request! > parseQuantity(defaults.limit) ? req : defaults.limit };
-    }
-    if (lim !== undefined) {
-        return { request: limit! < parseQuantity(defaults.request) ? lim : defaults.request, limit: lim };
-    }
-    return { ...defaults };
+    if (req !== undefined) return { request: req, limit: request! > parseQuantity(defaults.limit) ? req : defaults.limit };
+    return { limit: lim ?? defaults.limit };
 }
 
 function checkQuantity(value: unknown, at: string, kind: "cpu" | "memory", problems: string[]): number | undefined {

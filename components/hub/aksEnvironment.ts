@@ -7,7 +7,7 @@ import { KubernetesModel } from "../aks/kubernetesModel";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { RegistryLogin } from "../image/modelImage";
 import { kubernetesGatewaySettings } from "../render/hubConfigInputs";
-import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
 
 /**
  * The AKS side of a ModelHub: a resource group (or the configured one), ACR (or an external registry), the cluster
@@ -92,6 +92,6 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
         url: pulumi.output(gatewayUrl(gateway.host, GATEWAY_SETTINGS_DEFAULTS.httpsPort)),
         registryLogin: login,
         kubeconfig: cluster.kubeconfig,
-        join: pulumi.output({ namespace: aks.namespace, gatewayNameTemplate: `{model}.${aks.namespace}.svc.cluster.local` }),
+        join: pulumi.output({ namespace: aks.namespace, ...joinRouting("aks", aks.namespace) }),
     };
 }

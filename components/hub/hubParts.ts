@@ -4,6 +4,7 @@ import { RegistryLogin } from "../image/modelImage";
 import { HubConfig } from "../config/environment";
 import { httpsPortSuffix } from "../config/gateway";
 import { Model } from "../config/model";
+import { modelRouting } from "../config/routing";
 import { ServerCertificate } from "../tls/serverCertificate";
 import { HubSecrets } from "./readHubConfig";
 
@@ -26,8 +27,10 @@ export interface HubJoinInfo {
     namespace?: string;
     /** Registry host to push images to (its login is the `registryLogin` secret output). */
     registryServer: string;
-    /** Host name the gateway resolves for `{model}`: a model's service must be named so. */
+    /** Host name the gateway resolves for `{model}` (`modelRouting`): a model's service must answer to it. */
     gatewayNameTemplate: string;
+    /** Port the gateway connects to on that host (swarm: the model's own port; AKS: its Service's). */
+    modelPort: number;
     /** Public base URL of the gateway. */
     gatewayUrl: string;
 }
@@ -68,4 +71,10 @@ export function externalRegistryLogin(registry: HubConfig["registry"], secrets: 
 /** The gateway's public base URL: the port is left out when it is the HTTPS default. */
 export function gatewayUrl(host: string, httpsPort: number): string {
     return `https://${host}${httpsPortSuffix(httpsPort)}/`;
+}
+
+/** The routing part of `join` on `target`: the host template and port the gateway uses for models it does not list. */
+export function joinRouting(target: HubConfig["target"], namespace?: string): Pick<HubJoinInfo, "gatewayNameTemplate" | "modelPort"> {
+    const routing = modelRouting(target, namespace);
+    return { gatewayNameTemplate: routing.hostTemplate, modelPort: routing.port };
 }

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryLogin } from "../image/modelImage";
-import { isObject, show } from "../config/checks";
-import { HUB_TARGETS } from "../config/environment";
+import { isObject, MAX_PORT, show } from "../config/checks";
+import { MODEL_PLACEHOLDER } from "../config/routing";
+import { HUB_TARGETS } from "../config/target";
 import { HubJoinInfo } from "./hubParts";
 
 /** A platform stack's registry login output: a `RegistryLogin` as read back, plain values. */
@@ -42,8 +43,13 @@ export function validatePlatformJoin(join: unknown, stackName: string): HubJoinI
     text("registryServer");
     text("gatewayUrl");
     text("gatewayNameTemplate");
-    if (typeof join.gatewayNameTemplate === "string" && !join.gatewayNameTemplate.includes("{model}")) {
-        problems.push(`${at("gatewayNameTemplate")} must contain \`{model}\`, got ${show(join.gatewayNameTemplate)}`);
+    if (typeof join.gatewayNameTemplate === "string" && !join.gatewayNameTemplate.includes(MODEL_PLACEHOLDER)) {
+        problems.push(`${at("gatewayNameTemplate")} must contain \`${MODEL_PLACEHOLDER}\`, got ${show(join.gatewayNameTemplate)}`);
+    }
+    if (!Number.isInteger(join.modelPort) || (join.modelPort as number) < 1 || (join.modelPort as number) > MAX_PORT) {
+        problems.push(
+            `${at("modelPort")} must be a port (1–${MAX_PORT}), got ${show(join.modelPort)}; a platform deployed with an older plumberhub has none: run \`pulumi up\` on it`,
+        );
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return join as unknown as HubJoinInfo;

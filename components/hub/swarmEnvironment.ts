@@ -8,7 +8,7 @@ import { SwarmNetwork } from "../swarm/swarmNetwork";
 import { swarmProvider } from "../swarm/swarmProvider";
 import { SwarmRegistry } from "../swarm/swarmRegistry";
 import { ServerCertificate } from "../tls/serverCertificate";
-import { externalRegistryLogin, gatewayUrl, HubParts, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
 
 /** The user the hub's own swarm registry lets push. */
 export const SWARM_REGISTRY_USER = "plumberhub";
@@ -22,7 +22,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
     const { swarm, gateway, registry } = config;
     const provider = swarmProvider(`${name}-docker`, { host: swarm.host }, { parent });
     // Every child below inherits the provider through its parent.
-    const opts = (dependsOn: pulumi.Resource[] = []): pulumi.ComponentResourceOptions => ({ parent, providers: [provider], dependsOn });
+    const opts = (dependsOn: pulumi.Input<pulumi.Resource>[] = []): pulumi.ComponentResourceOptions => ({ parent, providers: [provider], dependsOn });
 
     const network = new SwarmNetwork(`${name}-network`, { networkName: swarm.network }, opts());
 
@@ -70,6 +70,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                     image: parts.imageFor(model, login, registryDependencies),
                     networkId: network.networkId,
                     ...swarmModelOptions(config),
+                    dockerHost: swarm.host,
                 },
                 opts(),
             ),
@@ -87,13 +88,14 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
             tlsKey: parts.tls.privateKeyPem,
             htpasswd: parts.users.htpasswd,
         },
-        // The gateway resolves models by DNS when a request comes, but starting it after them avoids 404s on the first requests.
-        opts(models),
+        // After every model's replicas run: no 404s on the first requests, and when a model cannot start, `pulumi up`
+        // stops before the gateway lists it (a half-done gateway change would leave its old configs behind).
+        opts(models.map((model) => model.readyReplicas.apply(() => model))),
     );
 
     return {
         url: pulumi.output(gatewayUrl(gateway.host, gateway.httpsPort)),
         registryLogin: login,
-        join: network.networkName.apply((networkName) => ({ network: networkName, gatewayNameTemplate: "{model}" })),
+        join: network.networkName.apply((networkName) => ({ network: networkName, ...joinRouting("swarm") })),
     };
 }

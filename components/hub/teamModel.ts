@@ -3,11 +3,12 @@ import { ModelImage } from "../image/modelImage";
 import { EndpointMode } from "../config/swarm";
 import { show } from "../config/checks";
 import { Model, ModelSpec } from "../config/model";
-import { validateModel } from "../config/validateModel";
+import { modelTargetProblems, validateModel } from "../config/validateModel";
 import { SwarmModel } from "../swarm/swarmModel";
 import { swarmProvider } from "../swarm/swarmProvider";
 import { loadAksWiring } from "../util/aksTarget";
 import { asResourceError } from "../util/errors";
+import { modelHost, modelRouting } from "../config/routing";
 import { PlatformStack, validatePlatformJoin } from "./platformStack";
 
 export interface TeamModelArgs {
@@ -29,9 +30,9 @@ export interface TeamModelArgs {
     constraints?: string[];
 }
 
-/** The host the platform gateway resolves for `model` on each target: what a team model's service must answer to. */
+/** The host the platform gateway resolves for `model` on each target: what a team model's service answers to. */
 export function serviceHost(platform: Pick<PlatformStack["join"], "target" | "namespace">, model: string): string {
-    return platform.target === "aks" ? `${model}.${platform.namespace}.svc.cluster.local` : model;
+    return modelHost(modelRouting(platform.target, platform.namespace).hostTemplate, model);
 }
 
 /**
@@ -54,14 +55,22 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
                 `(\`plumberhub:models\` of \`${platform.stackName}\`); leave it out (every gateway user may call the model)`,
         );
     }
-    // The platform gateway sends `/{model}/…` to the template's host: this component can only create that host.
-    const expected = join.gatewayNameTemplate.split("{model}").join(model.name);
-    if (expected !== serviceHost(join, model.name)) {
+    // The platform gateway sends `/{model}/…` to the template's host and port: this component can only create that host.
+    const routing = modelRouting(join.target, join.namespace);
+    if (join.gatewayNameTemplate !== routing.hostTemplate || join.modelPort !== routing.port) {
         throw new Error(
-            `\`join.gatewayNameTemplate\` of platform stack \`${platform.stackName}\` is ${show(join.gatewayNameTemplate)}, ` +
-                `but a ${join.target} model here answers to ${show(serviceHost(join, "{model}"))}; the platform's plumberhub version does not match this one`,
+            `the platform stack \`${platform.stackName}\` routes models to ${show(join.gatewayNameTemplate)} port ${show(join.modelPort)}, ` +
+                `but a ${join.target} model here answers to ${show(routing.hostTemplate)} port ${routing.port}; the platform's plumberhub version does not match this one`,
         );
     }
+    // A swarm service has no port mapping: the gateway connects to the port the model listens on.
+    if (join.target === "swarm" && model.port !== join.modelPort) {
+        throw new Error(
+            `\`model.port\` must be ${join.modelPort} on a swarm platform (the gateway reaches models that join it on that port), got ${show(model.port)}; leave it out`,
+        );
+    }
+    const [unfit] = modelTargetProblems(model, join.target, "`model`");
+    if (unfit !== undefined) throw new Error(unfit);
     if (join.target === "aks" && platform.kubeconfig === undefined) {
         throw new Error(`\`platform.kubeconfig\` is required on AKS (the platform stack's \`kubeconfig\` output)`);
     }
@@ -75,9 +84,9 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
 /**
  * One team's model next to a platform's gateway, from another stack: builds the image and pushes it to the
  * platform's registry with the platform's login, then runs it where the gateway's DNS routing finds it — a swarm
- * service named `{model}` on the platform's overlay network, or a Deployment + Service `{model}` in the platform's
- * namespace (through a Kubernetes provider from the platform's kubeconfig). The platform stack is not changed:
- * the gateway routes any model name it can resolve.
+ * service on the platform's overlay network with the model alias, or a Deployment + Service `model-{model}` in the
+ * platform's namespace (through a Kubernetes provider from the platform's kubeconfig). The platform stack is not
+ * changed: the gateway routes any model name it can resolve, and only models have such names.
  */
 export class TeamModel extends pulumi.ComponentResource {
     /** `https://host/{model}/` on the platform gateway. */
@@ -86,7 +95,7 @@ export class TeamModel extends pulumi.ComponentResource {
     public readonly docsUrl: pulumi.Output<string>;
     /** The image the model runs (pushed digest, or the model's prebuilt `image`). */
     public readonly image: pulumi.Output<string>;
-    /** The host the platform gateway resolves for this model (`{model}` on swarm, `{model}.{ns}.svc.cluster.local` on AKS). */
+    /** The host the platform gateway resolves for this model (`modelRouting`: the swarm model alias, or `model-{model}.{ns}.svc.cluster.local` on AKS). */
     public readonly serviceHost: pulumi.Output<string>;
 
     constructor(name: string, args: TeamModelArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -121,7 +130,14 @@ export class TeamModel extends pulumi.ComponentResource {
             new SwarmModel(
                 name,
                 // Docker resolves a network name as well as an id; the platform exports the name.
-                { model, image, networkId: join.network!, endpointMode: args.endpointMode, constraints: args.constraints },
+                {
+                    model,
+                    image,
+                    networkId: join.network!,
+                    endpointMode: args.endpointMode,
+                    constraints: args.constraints,
+                    dockerHost: args.dockerHost,
+                },
                 childOpts,
             );
         } else {

@@ -14,10 +14,10 @@ export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
     return { maxBodyBytes: gateway.maxBodyMiB * MIB, readTimeoutSeconds: gateway.readTimeoutSeconds };
 }
 
-/** What the swarm gateway serves: the models (with their user lists), limits and title. */
+/** What the swarm gateway serves: the models (with their ports and user lists), limits and title. */
 export function swarmGatewaySettings(config: HubConfig): SwarmGatewaySettings {
     return {
-        models: config.models.map((model) => ({ name: model.name, ...(model.users ? { users: model.users } : {}) })),
+        models: config.models.map((model) => ({ name: model.name, port: model.port, ...(model.users ? { users: model.users } : {}) })),
         limits: gatewayLimits(config.gateway),
         title: config.gateway.title,
     };

@@ -16,6 +16,9 @@ export function serviceArgsFromPlan(
     plan: pulumi.Output<SwarmServicePlan>,
     networkId: pulumi.Input<string>,
     fileIds: Record<string, pulumi.Input<string>> = {},
+    {
+        providerWaits = true,
+    }: { /** The Docker provider waits for every task to run (false: the component waits itself). */ providerWaits?: boolean } = {},
 ): docker.ServiceArgs {
     const update = (u: SwarmUpdatePlan) => ({
         parallelism: u.parallelism,
@@ -75,7 +78,7 @@ export function serviceArgsFromPlan(
         updateConfig: plan.update.apply(update),
         rollbackConfig: plan.rollback.apply(update),
         // `pulumi up` waits until every task runs (and fails when they do not), like `docker service create` does
-        convergeConfig: { delay: "5s", timeout: "5m" },
+        ...(providerWaits ? { convergeConfig: { delay: "5s", timeout: "5m" } } : {}),
         taskSpec,
     };
 }

@@ -1,13 +1,15 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EndpointMode } from "../config/swarm";
+import { EndpointMode, validateDockerHost } from "../config/swarm";
 import { planModelService, validateSwarmServiceOptions } from "../render/swarm";
 import { Model } from "../config/model";
+import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../config/routing";
 import { serviceArgsFromPlan } from "./serviceArgs";
+import { dockerClient, waitForReplicas } from "./waitForReplicas";
 import { asResourceError } from "../util/errors";
 
 export interface SwarmModelArgs {
-    /** The validated model (`validateModels`); its name is the service name the gateway routes `/{name}/…` to. */
+    /** The validated model (`validateModels`): the service name, and the model alias the gateway routes `/{name}/…` to. */
     model: Model;
     /** Image to run: the `repoDigest` of its `ModelImage` (`registry/repo@sha256:…`) or the model's prebuilt `image`. */
     image: pulumi.Input<string>;
@@ -19,6 +21,11 @@ export interface SwarmModelArgs {
     constraints?: string[];
     /** Extra service labels. Default none. */
     labels?: Record<string, string>;
+    /**
+     * Docker endpoint `pulumi up` asks while it waits for the replicas: the same engine as the Docker provider's
+     * (`ssh://`, `tcp://`, `unix://`). Default `DOCKER_HOST`, else the local socket — as the provider's default.
+     */
+    dockerHost?: string;
 }
 
 /** Checks `SwarmModelArgs` before anything is created; throws naming the field. */
@@ -30,6 +37,7 @@ export function validateSwarmModelArgs(args: SwarmModelArgs): void {
         throw new Error(`\`image\` is required for model \`${args.model.name}\`: pass its ModelImage's \`repoDigest\` or the model's \`image\``);
     }
     validateSwarmServiceOptions(args, "args");
+    if (args.dockerHost !== undefined) validateDockerHost(args.dockerHost, "dockerHost");
 }
 
 /**
@@ -39,14 +47,16 @@ export function validateSwarmModelArgs(args: SwarmModelArgs): void {
  * `planModelService`, the same function the stack-file export uses.
  */
 export class SwarmModel extends pulumi.ComponentResource {
-    /** Service name = DNS name on the hub network = the model's name. */
+    /** Service name: the model's name. */
     public readonly serviceName: pulumi.Output<string>;
     /** The service's id. */
     public readonly serviceId: pulumi.Output<string>;
     /** The image the service runs. */
     public readonly image: pulumi.Output<string>;
-    /** Address inside the hub network, `http://{name}:{port}`. */
+    /** Address inside the hub network, `http://{model alias}:{port}` (what the gateway connects to). */
     public readonly internalUrl: pulumi.Output<string>;
+    /** Replicas running once `pulumi up` has waited for them (undefined in a preview, which deploys nothing). */
+    public readonly readyReplicas: pulumi.Output<number | undefined>;
 
     constructor(name: string, args: SwarmModelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:swarm:SwarmModel", name, {}, opts);
@@ -57,17 +67,30 @@ export class SwarmModel extends pulumi.ComponentResource {
             .apply((image) =>
                 planModelService(model, { image, endpointMode: args.endpointMode, constraints: args.constraints, labels: args.labels }),
             );
-        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId), { parent: this });
+        // This component waits for the replicas itself (below), so a failure names the model and the scheduler's reason.
+        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId, {}, { providerWaits: false }), {
+            parent: this,
+        });
 
         this.serviceName = service.name;
         this.serviceId = service.id;
         this.image = plan.image;
-        this.internalUrl = pulumi.interpolate`http://${service.name}:${model.port}`;
+        this.internalUrl = pulumi.output(`http://${modelHost(SWARM_MODEL_HOST_TEMPLATE, model.name)}:${model.port}`);
+        // Only in a real deployment: a preview changes nothing to wait for, and unit-test mocks have no engine.
+        this.readyReplicas = pulumi.all([service.id, plan.replicas]).apply(async ([id, replicas]): Promise<number | undefined> => {
+            if (pulumi.runtime.isDryRun() || !pulumi.runtime.hasEngine()) return undefined;
+            try {
+                return await waitForReplicas(dockerClient(args.dockerHost), id, model.name, replicas);
+            } catch (error) {
+                throw new pulumi.RunError((error as Error).message);
+            }
+        });
         this.registerOutputs({
             serviceName: this.serviceName,
             serviceId: this.serviceId,
             image: this.image,
             internalUrl: this.internalUrl,
+            readyReplicas: this.readyReplicas,
         });
     }
 }

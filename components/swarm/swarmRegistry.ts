@@ -29,7 +29,7 @@ export interface SwarmRegistryArgs {
     publishMode?: PublishMode;
     /** `vip` (default) or `dnsrr`. */
     endpointMode?: EndpointMode;
-    /** Placement constraints. Default `["node.role == manager"]`: the data volume is local to one node. */
+    /** Placement constraints besides `node.role == manager`, which always applies (the data volume is local to one node). Default none. */
     constraints?: string[];
     /** Docker name of the data volume. Default `{name}-data`. */
     volumeName?: string;

@@ -15,7 +15,7 @@ import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, r
 import { request } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { run, waitUntil } from "../helpers/processes";
-import { docker, ensureLocalImages, ensureSwarm, waitForService } from "../helpers/swarm";
+import { docker, ensureLocalImages, ensureSwarm, taskAddresses, waitForService } from "../helpers/swarm";
 
 jest.setTimeout(30 * 60_000); // each step deploys or previews for real
 
@@ -43,6 +43,18 @@ function servedCertificate(): Promise<string> {
         });
         socket.once("error", reject);
     });
+}
+
+/** The upstream addresses (without port) that served the gateway requests with these X-Request-IDs, from its access log. */
+async function upstreamsOf(ids: string[]): Promise<string[]> {
+    const wanted = new Set(ids);
+    const { stdout } = await docker(["service", "logs", "--raw", "gateway"]);
+    return stdout
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { request_id: string; upstream_addr: string })
+        .filter((entry) => wanted.has(entry.request_id) && entry.upstream_addr !== "")
+        .map((entry) => entry.upstream_addr.split(":")[0]);
 }
 
 beforeAll(async () => {
@@ -179,6 +191,57 @@ describe("the dev stack under the real engine", () => {
         expect(JSON.parse((await get(`${GATEWAY}/hello/echo?msg=hi`)).body)).toEqual({ msg: ["The new message is: 'hi'"] });
         await waitForService("bos-rf", 2); // up waits for running tasks; healthy comes within the start period
         console.log(`targeted update under load: ${result.ok} requests to bos-rf answered, ${result.failed} failed, in ${result.elapsedMs} ms`);
+    });
+
+    test("hello scaled to 20 replicas on this 2-core machine: all 20 become ready and serve through the gateway", async () => {
+        await platform.pulumi(["config", "set", "--path", "plumberhub:models[0].replicas", "20", "--stack", STACK]);
+        await platform.pulumi(["up", "--yes", "--stack", STACK]);
+        await waitForService("hello", 20);
+        const addresses = await taskAddresses("hello", "plumberhub-dev");
+        expect(addresses).toHaveLength(20);
+        // Requests until every replica has answered one (nginx round-robins over the DNS answer), bounded.
+        const served = new Set<string>();
+        const ids: string[] = [];
+        for (let i = 0; i < 600 && served.size < addresses.length; i++) {
+            const id = `scale20-${i}-${crypto.randomBytes(4).toString("hex")}`;
+            ids.push(id);
+            const reply = await request(`${GATEWAY}/hello/echo?msg=${i}`, { ca, user: "alice", password, headers: { "x-request-id": id } });
+            expect(reply.status).toBe(200);
+            if (i % 20 === 19) for (const address of await upstreamsOf(ids)) served.add(address);
+        }
+        for (const address of await upstreamsOf(ids)) served.add(address);
+        expect([...served].sort()).toEqual(addresses);
+        const memory = (await docker(["stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}"])).stdout
+            .split("\n")
+            .filter((line) => line.startsWith("hello."))
+            .map((line) => line.split(" ")[1]);
+        console.log(`20 hello replicas: ${served.size} distinct upstreams over ${ids.length} requests; memory per replica ${memory.join(", ")}`);
+    });
+
+    test("a model whose replicas no node can take fails pulumi up, naming it, the replicas placed and the scheduler's reason", async () => {
+        const set = (key: string, value: string, type = "string") =>
+            platform.pulumi(["config", "set", "--path", `plumberhub:models[2].${key}`, value, "--type", type, "--stack", STACK]);
+        await set("name", "greedy");
+        await set("image", LOCAL_IMAGES.baseImage);
+        await set("cpu.request", "64"); // more than this machine has: reserved on swarm
+        try {
+            const { stdout, stderr } = await platform.pulumiFailing(["up", "--yes", "--stack", STACK]);
+            const output = stdout + stderr;
+            expect(output).toMatch(
+                /model `greedy`: 0 of 1 replicas placed after \d+ s; 1 wait: no suitable node \(insufficient resources on 1 node\)/,
+            );
+            expect(output).toContain("Lower or drop the model's `cpu.request` / `memory.request` (reserved on swarm)");
+            console.log(
+                `pulumi up says: ${output
+                    .split("\n")
+                    .find((line) => line.includes("model `greedy`"))
+                    ?.trim()}`,
+            );
+        } finally {
+            await platform.pulumi(["config", "rm", "--path", "plumberhub:models[2]", "--stack", STACK]);
+            await platform.pulumi(["up", "--yes", "--stack", STACK]);
+        }
+        expect((await docker(["service", "ls", "--format", "{{.Name}}"])).stdout.split("\n")).not.toContain("greedy");
     });
 
     test("the policy pack passes on the dev stack", async () => {

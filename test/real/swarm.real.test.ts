@@ -40,6 +40,8 @@ const NETWORK = `${PREFIX}-hub`;
 const REGISTRY_VOLUME = `${PREFIX}-registry-data`;
 const HELLO = `${HUB_STACK}_hello`;
 const GATEWAY = `${HUB_STACK}_gateway`;
+/** A service that is not a model, attached to the hub network by hand (a database UI, a metrics endpoint …). */
+const BYSTANDER = `${PREFIX}-bystander`;
 const ARTIFACTS = path.join(REPO_ROOT, "test-artifacts", "swarm");
 const SAMPLE = fs.readFileSync(path.join(REPO_ROOT, "examples/models/bos-rf/sample-request.json"), "utf8");
 const USER = "alice";
@@ -114,6 +116,8 @@ async function loadDuring(during: () => Promise<void>) {
 }
 
 async function teardown(): Promise<void> {
+    // First: it holds the hub network, which the stack's removal waits for.
+    await docker(["service", "rm", BYSTANDER]).catch(() => undefined);
     await removeStack(HUB_STACK);
     await removeStack(REGISTRY_STACK);
     await waitUntil(
@@ -229,6 +233,37 @@ describe("swarm hub deployed from the exported stack file", () => {
 
     test("GET /hello/echo answers through the gateway", async () => {
         expect(await echo("hi")).toBeNull();
+    });
+
+    test("a service on the hub network without the model alias answers 404 through the gateway, though its name resolves there", async () => {
+        // The hello image under a name of its own, attached by hand: reachable on the network, but no model.
+        await docker(
+            ["service", "create", "--detach", "--with-registry-auth", "--name", BYSTANDER, "--network", NETWORK, "--endpoint-mode", "dnsrr"].concat([
+                "--env",
+                "PORT=8000",
+                digests.hello,
+            ]),
+            { configDir },
+        );
+        await waitForService(BYSTANDER, 1);
+        const [gateway] = await readyContainers(GATEWAY);
+        await waitUntil(`${BYSTANDER} resolves in the gateway's container`, async () => {
+            const { stdout } = await docker(["exec", gateway, "getent", "hosts", BYSTANDER]).catch(() => ({ stdout: "" }));
+            return stdout.trim() !== "";
+        });
+        const reply = await request(gatewayUrl(`/${BYSTANDER}/echo?msg=hi`), { ca: tls.ca, user: USER, password: PASSWORD });
+        expect([reply.status, JSON.parse(reply.body).error]).toEqual([404, "unknown model"]);
+    });
+
+    test("the same service given the model alias (as a TeamModel joins) is routed with no gateway change", async () => {
+        const alias = `${BYSTANDER}.models.plumberhub.internal`;
+        await docker(["service", "update", "--detach", "--network-rm", NETWORK, "--network-add", `name=${NETWORK},alias=${alias}`, BYSTANDER]);
+        await waitForService(BYSTANDER, 1);
+        const expected = JSON.stringify({ msg: ["The message is: 'hi'"] });
+        await waitUntil(`/${BYSTANDER}/ routed through the gateway`, async () => {
+            const reply = await request(gatewayUrl(`/${BYSTANDER}/echo?msg=hi`), { ca: tls.ca, user: USER, password: PASSWORD });
+            return reply.status === 200 && reply.body === expected;
+        });
     });
 
     test("model tasks run the image's /healthz probe on the service's 5 s interval", async () => {

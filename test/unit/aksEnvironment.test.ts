@@ -135,7 +135,7 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(parentOf("iris-horizontal-pod-autoscaler")).toBe(deployed[2]);
         expect(parentOf("gateway-service")).toBe(gateway);
         const kubernetesLinks = links.filter((l) => l.type.startsWith("kubernetes:") && l.type !== "pulumi:providers:kubernetes");
-        expect(kubernetesLinks.length).toBe(16); // namespace + 2 + 3 + 4 model objects + 6 gateway objects
+        expect(kubernetesLinks.length).toBe(17); // namespace + 2 + 3 + 4 model objects + 7 gateway objects
         for (const link of kubernetesLinks) expect(link.opts.provider).toBe(cluster.provider);
     });
 
@@ -152,7 +152,7 @@ describe("a 3-model AKS environment (mocks)", () => {
             "iris-pod-disruption-budget",
         ]);
         expect(names("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual(["iris-horizontal-pod-autoscaler"]);
-        expect(only("kubernetes:core/v1:Service", "hello-service").inputs.metadata).toMatchObject({ name: "hello", namespace: "models" });
+        expect(only("kubernetes:core/v1:Service", "hello-service").inputs.metadata).toMatchObject({ name: "model-hello", namespace: "models" });
     });
 
     test("pods run images by digest from the registry and carry no imagePullSecrets", async () => {

@@ -49,18 +49,19 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
             "Namespace/models",
             "Deployment/hello",
-            "Service/hello",
+            "Service/model-hello",
             "Service/hello-public",
             "Deployment/bos-rf",
-            "Service/bos-rf",
+            "Service/model-bos-rf",
             "PodDisruptionBudget/bos-rf",
             "Deployment/iris",
-            "Service/iris",
+            "Service/model-iris",
             "HorizontalPodAutoscaler/iris",
             "PodDisruptionBudget/iris",
             "ConfigMap/gateway-config",
             "Secret/gateway-tls",
             "Secret/gateway-htpasswd",
+            "NetworkPolicy/gateway-egress",
             "Deployment/gateway",
             "Service/gateway",
             "PodDisruptionBudget/gateway",
@@ -83,14 +84,14 @@ describe("Kubernetes objects of an AKS environment", () => {
     test("a broken object fails the schema check with the field named", async () => {
         const deployment = structuredClone(find(manifests(), "Deployment", "hello"));
         deployment.spec.template.spec.containers[0].ports[0].containerPort = "http";
-        const service = structuredClone(find(manifests(), "Service", "hello"));
+        const service = structuredClone(find(manifests(), "Service", "model-hello"));
         service.spec.type = "Public";
         const results = await validateKubernetesObjects([deployment, service]);
         expect(results).toEqual([
             { kind: "Deployment", name: "hello", errors: ["/spec/template/spec/containers/0/ports/0/containerPort must be integer"] },
             {
                 kind: "Service",
-                name: "hello",
+                name: "model-hello",
                 errors: ['/spec/type must be equal to one of the allowed values ["ClusterIP","ExternalName","LoadBalancer","NodePort"]'],
             },
         ]);
@@ -129,9 +130,9 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe("kubernetes.io/hostname");
     });
 
-    test("the Service is named like the model and maps port 8000 to the container's port", () => {
+    test("the Service is model-{name}, the only name the gateway resolves, and maps port 8000 to the container's port", () => {
         const { service } = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
-        expect(service.metadata.name).toBe("iris");
+        expect(service.metadata.name).toBe("model-iris");
         expect(service.spec.type).toBe("ClusterIP");
         expect(service.spec.ports).toEqual([{ name: "http", port: 8000, targetPort: "http", protocol: "TCP" }]);
         const { deployment } = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
@@ -174,13 +175,51 @@ describe("Kubernetes objects of an AKS environment", () => {
         ]);
     });
 
-    test("the gateway routes by DNS to the namespace's Services through kube-dns", () => {
+    test("the gateway routes by DNS to the namespace's model- Services through kube-dns, never to a bare Service name", () => {
         const config = find(manifests(), "ConfigMap", "gateway-config");
         const conf: string = config.data["nginx.conf"];
         expect(conf).toContain("resolver 10.0.0.10");
-        expect(conf).toContain('set $plumberhub_upstream_host "${plumberhub_model}.models.svc.cluster.local";');
+        expect(conf).toContain('set $plumberhub_upstream_host "model-${plumberhub_model}.models.svc.cluster.local";');
+        expect(conf).not.toContain('"${plumberhub_model}.models.svc.cluster.local"');
         expect(conf).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
         expect(config.data["site-index.html"]).toContain("bos-rf");
+    });
+
+    test("the gateway's NetworkPolicy lets its pods reach model pods on their http port and the cluster DNS, nothing else", () => {
+        const objects = manifests();
+        const policy = find(objects, "NetworkPolicy", "gateway-egress");
+        const gateway = find(objects, "Deployment", "gateway");
+        expect(policy.spec.podSelector.matchLabels).toEqual(gateway.spec.selector.matchLabels);
+        expect(policy.spec.policyTypes).toEqual(["Egress"]);
+        expect(policy.spec.egress).toEqual([
+            {
+                to: [{ podSelector: { matchLabels: { "app.kubernetes.io/component": "model", "app.kubernetes.io/part-of": "plumberhub" } } }],
+                ports: [{ protocol: "TCP", port: "http" }],
+            },
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+        ]);
+    });
+
+    test("every model's pods carry the labels the gateway's NetworkPolicy lets it reach, and the port it names", () => {
+        const objects = manifests();
+        const allowed = find(objects, "NetworkPolicy", "gateway-egress").spec.egress[0];
+        for (const model of models) {
+            const pod = find(objects, "Deployment", model.name).spec.template;
+            expect(pod.metadata.labels).toMatchObject(allowed.to[0].podSelector.matchLabels);
+            expect(pod.spec.containers[0].ports.map((p: { name: string }) => p.name)).toContain(allowed.ports[0].port);
+        }
+        expect(find(objects, "Deployment", "gateway").spec.template.metadata.labels["app.kubernetes.io/component"]).toBe("gateway");
     });
 
     test("the gateway's LoadBalancer carries the DNS label and skip-await annotations and keeps client addresses", () => {

@@ -106,12 +106,32 @@ describe("validateGatewayConfig", () => {
         [
             "a template without {model}",
             dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "models.local" } }),
-            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "models.local"',
+            '`routing.nameTemplate` must be a host name of more than one label containing {model} once (letters, digits, ._-), e.g. "{model}.models.plumberhub.internal" (a bare "{model}" would route to any service on the network), got "models.local"',
         ],
         [
             "a template with a path",
             dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "{model}/x" } }),
-            '`routing.nameTemplate` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got "{model}/x"',
+            '`routing.nameTemplate` must be a host name of more than one label containing {model} once (letters, digits, ._-), e.g. "{model}.models.plumberhub.internal" (a bare "{model}" would route to any service on the network), got "{model}/x"',
+        ],
+        [
+            "a bare {model} template (any service on the network by its name)",
+            dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "{model}" } }),
+            '`routing.nameTemplate` must be a host name of more than one label containing {model} once (letters, digits, ._-), e.g. "{model}.models.plumberhub.internal" (a bare "{model}" would route to any service on the network), got "{model}"',
+        ],
+        [
+            "a single-label template around {model}",
+            dnsConfig({ routing: { mode: "dns", resolver: ["1.1.1.1"], nameTemplate: "hub-{model}" } }),
+            '`routing.nameTemplate` must be a host name of more than one label containing {model} once (letters, digits, ._-), e.g. "{model}.models.plumberhub.internal" (a bare "{model}" would route to any service on the network), got "hub-{model}"',
+        ],
+        [
+            "a model port in static routing",
+            staticConfig({ models: [{ name: "a", upstream: "h:1", port: 8000 }] }),
+            "`models[0].port` must be left out in static routing (the port is part of `upstream`), got 8000",
+        ],
+        [
+            "a model port out of range",
+            dnsConfig({ models: [{ name: "a", port: 70000 }] }),
+            "`models[0].port` must be an integer from 1 to 65535, got 70000",
         ],
         [
             "no resolver",
@@ -338,14 +358,31 @@ describe("renderNginxConf, dns routing", () => {
         expect(renderNginxConf(staticConfig())).not.toContain('unknown model"');
     });
 
+    test("a listed model with a port of its own is proxied there; models joining from elsewhere get the routing's port", () => {
+        const conf = renderNginxConf(dnsConfig({ models: [{ name: "hello", port: 8123 }, { name: "bos-rf" }] }));
+        // A model's location block: from its opening line to the first closing brace at its indentation.
+        const location = (name: string) => conf.slice(conf.indexOf(`location ^~ /${name}/ {`)).split(/\n\s*\}\n/)[0];
+        expect(location("hello")).toContain("proxy_pass http://$plumberhub_upstream_host:8123;");
+        expect(location("bos-rf")).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
+        const byName = conf.slice(conf.indexOf("# dns routing: models not listed above"));
+        expect(byName).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
+        expect(byName).not.toContain(":8123");
+    });
+
     test("the model port and cache time are configurable", () => {
         const custom = renderNginxConf(
             dnsConfig({
-                routing: { mode: "dns", resolver: ["127.0.0.11", "[fd00::53]:5353"], nameTemplate: "hub_{model}", port: 9000, validSeconds: 30 },
+                routing: {
+                    mode: "dns",
+                    resolver: ["127.0.0.11", "[fd00::53]:5353"],
+                    nameTemplate: "hub_{model}.internal",
+                    port: 9000,
+                    validSeconds: 30,
+                },
             }),
         );
         expect(custom).toContain("resolver 127.0.0.11 [fd00::53]:5353 valid=30s ipv6=off;");
-        expect(custom).toContain('set $plumberhub_upstream_host "hub_${plumberhub_model}";');
+        expect(custom).toContain('set $plumberhub_upstream_host "hub_${plumberhub_model}.internal";');
         expect(custom).toContain("proxy_pass http://$plumberhub_upstream_host:9000;");
     });
 });

@@ -85,7 +85,8 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
         expect(await promiseOf(exported.join)).toEqual({
             target: "swarm",
             network: "plumberhub-dev",
-            gatewayNameTemplate: "{model}",
+            gatewayNameTemplate: "{model}.models.plumberhub.internal",
+            modelPort: 8000,
             registryServer: "127.0.0.1:5000",
             gatewayUrl: "https://localhost:8443/",
         });
@@ -141,7 +142,7 @@ describe("the prod stack (Pulumi.prod.yaml: ACR + AKS)", () => {
 
     test("exports the gateway URL from the DNS label and region", async () => {
         expect(await promiseOf(exported.url)).toBe("https://plumberhub-prod.westeurope.cloudapp.azure.com/");
-        expect((await promiseOf<any>(exported.join)).gatewayNameTemplate).toBe("{model}.models.svc.cluster.local");
+        expect((await promiseOf<any>(exported.join)).gatewayNameTemplate).toBe("model-{model}.models.svc.cluster.local");
     });
 
     test("exports the kubeconfig, passwords and registry login as secrets", async () => {
@@ -208,6 +209,12 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         "a model allowing a user the gateway does not have",
         { ...dev, ...configMap({ "plumberhub:models": [{ ...hello, users: ["carol"] }] }) },
         '`plumberhub:models` model `hello` allows user "carol", who is not a gateway user; add it to `plumberhub:gateway.users` (now alice)',
+    ],
+    [
+        "autoscaling on a swarm, which has no autoscaler",
+        { ...dev, ...configMap({ "plumberhub:models": [{ ...hello, autoscaling: { maxReplicas: 4 } }] }) },
+        "`plumberhub:models` model `hello` sets `autoscaling`, which a swarm cannot do (Docker Swarm has no autoscaler): " +
+            "set a fixed `replicas` instead; autoscaling works on AKS (Kubernetes HPA)",
     ],
     [
         "provided TLS without the certificate secrets",

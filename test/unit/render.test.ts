@@ -234,18 +234,19 @@ describe("the files of each stack", () => {
         expect(Object.keys(rendered("prod").files)).toEqual([
             "000-namespace-models.yaml",
             "001-deployment-hello.yaml",
-            "002-service-hello.yaml",
+            "002-service-model-hello.yaml",
             "003-poddisruptionbudget-hello.yaml",
             "004-deployment-bos-rf.yaml",
-            "005-service-bos-rf.yaml",
+            "005-service-model-bos-rf.yaml",
             "006-horizontalpodautoscaler-bos-rf.yaml",
             "007-poddisruptionbudget-bos-rf.yaml",
             "008-configmap-gateway-config.yaml",
             "009-secret-gateway-tls.yaml",
             "010-secret-gateway-htpasswd.yaml",
-            "011-deployment-gateway.yaml",
-            "012-service-gateway.yaml",
-            "013-poddisruptionbudget-gateway.yaml",
+            "011-networkpolicy-gateway-egress.yaml",
+            "012-deployment-gateway.yaml",
+            "013-service-gateway.yaml",
+            "014-poddisruptionbudget-gateway.yaml",
             "README.txt",
         ]);
     });
@@ -363,8 +364,8 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
             const spec = structuredClone(byKind("Deployment", model).spec);
             spec.template.spec.containers[0].image = programImage;
             expect(spec).toEqual(deployment.spec);
-            const service = inputsOf(program, "kubernetes:core/v1:Service", (r) => r.inputs.metadata?.name === model);
-            expect(byKind("Service", model).spec).toEqual(service.spec);
+            const service = inputsOf(program, "kubernetes:core/v1:Service", (r) => r.inputs.metadata?.name === `model-${model}`);
+            expect(byKind("Service", `model-${model}`).spec).toEqual(service.spec);
         }
     });
 });
@@ -378,7 +379,7 @@ describe("the whole command", () => {
         const flags = ["--tls-cert", path.join(dir, "tls.crt"), "--tls-key", path.join(dir, "tls.key"), "--htpasswd", path.join(dir, "htpasswd")];
         const { code, stdout, stderr } = runMain(["--stack", "prod", "--out", out, ...flags, "--include-secrets"]);
         expect([code, stderr]).toEqual([0, ""]);
-        expect(stdout.split("\n")[0]).toBe(`wrote 15 files to ${out}:`);
+        expect(stdout.split("\n")[0]).toBe(`wrote 16 files to ${out}:`);
         expect(parse(fs.readFileSync(path.join(out, "010-secret-gateway-htpasswd.yaml"), "utf8")).stringData).toEqual({ htpasswd: SECRETS.htpasswd });
         expect(fs.statSync(path.join(out, "009-secret-gateway-tls.yaml")).mode & 0o777).toBe(0o600);
     });

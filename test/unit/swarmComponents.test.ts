@@ -134,21 +134,24 @@ describe("swarm hub graph for 3 models", () => {
     test("runs each model from its image digest on the hub network with its alias", () => {
         const spec = find(base, SERVICE, "hello-service").inputs.taskSpec;
         expect(spec.containerSpec.image).toBe(digestOf(find(base, IMAGE, "hello-image").inputs.name));
-        expect(spec.networksAdvanceds).toEqual([{ id: "hub-network-id", aliases: ["hello"] }]);
+        expect(spec.networksAdvanceds).toEqual([{ id: "hub-network-id", aliases: ["hello.models.plumberhub.internal"] }]);
         expect(spec.containerSpec.env).toEqual({ PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
     });
 
-    test("gives each model its replicas, resources, healthcheck and start-first updates", () => {
+    test("gives each model its replicas, limits without a reservation, healthcheck and start-first updates", () => {
         const rf = find(base, SERVICE, "bos-rf-service").inputs;
         expect(rf.mode).toEqual({ replicated: { replicas: 2 } });
-        expect(rf.taskSpec.resources).toEqual({
-            limits: { nanoCpus: 5e8, memoryBytes: 2 ** 30 },
-            reservation: { nanoCpus: 2.5e8, memoryBytes: 512 * 2 ** 20 },
-        });
+        expect(rf.taskSpec.resources.limits).toEqual({ nanoCpus: 5e8, memoryBytes: 2 ** 30 });
+        expect(rf.taskSpec.resources.reservation).toBeUndefined();
         expect(rf.taskSpec.containerSpec.healthcheck).toMatchObject({ interval: "5s", timeout: "5s", retries: 3, startPeriod: "1m" });
         expect(rf.taskSpec.containerSpec.healthcheck.tests.join(" ")).toContain("GET /healthz");
         expect(rf.updateConfig).toMatchObject({ order: "start-first", failureAction: "rollback" });
         expect(rf.endpointSpec).toEqual({ mode: "vip", ports: [] });
+    });
+
+    test("model services leave the wait for their replicas to the component; the gateway's provider waits itself", () => {
+        expect(find(base, SERVICE, "bos-rf-service").inputs.convergeConfig).toBeUndefined();
+        expect(find(base, SERVICE, "gateway-service").inputs.convergeConfig).toEqual({ delay: "5s", timeout: "5m" });
     });
 
     test("mounts the gateway's configs and secrets by their content-hashed names", () => {

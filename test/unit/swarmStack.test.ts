@@ -51,9 +51,9 @@ function stackInput(overrides: Partial<SwarmStackInput> = {}): SwarmStackInput {
 describe("planModelService", () => {
     const service = planModelService(rf, { image: "img@sha256:" + "3".repeat(64) });
 
-    test("names the service and its network alias after the model", () => {
+    test("names the service after the model, and gives it the model alias the gateway routes to", () => {
         expect(service.name).toBe("bos-rf");
-        expect(service.aliases).toEqual(["bos-rf"]);
+        expect(service.aliases).toEqual(["bos-rf.models.plumberhub.internal"]);
     });
 
     test("sets PUBLIC_PATH_PREFIX and PORT beside the model's own env", () => {
@@ -65,6 +65,10 @@ describe("planModelService", () => {
             limits: { nanoCpus: 1e9, memoryBytes: 2 * 2 ** 30 },
             reservations: { nanoCpus: 5e8, memoryBytes: 2 ** 30 },
         });
+    });
+
+    test("reserves nothing for a model that names no request, and keeps its limits", () => {
+        expect(planModelService(hello, { image: "x" }).resources).toEqual({ limits: { nanoCpus: 5e8, memoryBytes: 2 ** 30 } });
     });
 
     test("probes /healthz with the built image's own command every 5 s", () => {
@@ -184,9 +188,10 @@ describe("gateway plan", () => {
 describe("swarm gateway config", () => {
     const nginxConf = renderSwarmGatewayConfigs(settings, 8443).nginxConf;
 
-    test("routes models by service name through Docker's DNS", () => {
+    test("routes models by their model alias through Docker's DNS, never by a bare service name", () => {
         expect(nginxConf).toContain("resolver 127.0.0.11 valid=1s ipv6=off;");
-        expect(nginxConf).toContain('set $plumberhub_upstream_host "${plumberhub_model}";');
+        expect(nginxConf).toContain('set $plumberhub_upstream_host "${plumberhub_model}.models.plumberhub.internal";');
+        expect(nginxConf).not.toContain('set $plumberhub_upstream_host "${plumberhub_model}";');
         expect(nginxConf).toContain("proxy_pass http://$plumberhub_upstream_host:8000;");
     });
 
@@ -228,6 +233,11 @@ describe("registry plan", () => {
         expect(service.volumes).toEqual([{ source: "dev-registry-data", target: "/var/lib/registry" }]);
         expect(service.constraints).toEqual(["node.role == manager"]);
         expect(service.ports).toEqual([{ target: 5000, published: 5443, mode: "ingress" }]);
+    });
+
+    test("keeps the manager pin when given constraints of its own, and adds them", () => {
+        const pinned = planRegistryService(secrets, { volume: "v", constraints: ["node.labels.disk == ssd", "node.role == manager"] });
+        expect(pinned.constraints).toEqual(["node.role == manager", "node.labels.disk == ssd"]);
     });
 });
 
@@ -290,7 +300,7 @@ describe("compose export", () => {
             update_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "rollback", monitor: "30s" },
             rollback_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "pause", monitor: "30s" },
         });
-        expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf"] } });
+        expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf.models.plumberhub.internal"] } });
         expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "10s" });
         expect(compose.services["bos-rf"].healthcheck).toBeUndefined();
     });

@@ -85,10 +85,10 @@ describe("the team stack joining the dev platform (swarm)", () => {
         ]);
     });
 
-    test("names the service after the model on the platform's network, as the gateway's {model} template expects", () => {
+    test("joins the platform's network with the model alias the gateway's template expects", () => {
         const service = inputsOf("docker:index/service:Service", "iris-service");
         expect(service.name).toBe("iris");
-        expect(service.taskSpec.networksAdvanceds).toEqual([{ id: "plumberhub-dev", aliases: ["iris"] }]);
+        expect(service.taskSpec.networksAdvanceds).toEqual([{ id: "plumberhub-dev", aliases: ["iris.models.plumberhub.internal"] }]);
         expect(service.endpointSpec.mode).toBe("dnsrr");
     });
 
@@ -141,9 +141,9 @@ describe("the team stack joining the prod platform (AKS)", () => {
         expect(platform.secretOutputNames).toContain("kubeconfig");
     });
 
-    test("puts the Service named after the model in the platform's namespace, as {model}.{ns}.svc.cluster.local expects", () => {
+    test("puts the Service model-{model} in the platform's namespace, as the gateway's template expects", () => {
         const join = platform.outputs.join as Record<string, string>;
-        expect(join.gatewayNameTemplate).toBe("{model}.models.svc.cluster.local");
+        expect(join.gatewayNameTemplate).toBe("model-{model}.models.svc.cluster.local");
         const service = inputsOf("kubernetes:core/v1:Service", "iris-service");
         expect(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`).toBe(join.gatewayNameTemplate.replace("{model}", "iris"));
         expect(inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").metadata.namespace).toBe("models");
@@ -222,6 +222,45 @@ describe("bad inputs stop the team stack with a message", () => {
             "`model.users` cannot be enforced from a team stack: per-model users live in the platform gateway's config " +
                 "(`plumberhub:models` of `organization/plumberhub/dev`); leave it out (every gateway user may call the model)",
         );
+    });
+
+    test("a platform deployed with an older plumberhub, whose gateway routes bare service names", async () => {
+        await deployPlatform("dev");
+        const { modelPort: _port, ...older } = platform.outputs.join as Record<string, unknown>;
+        platform.outputs.join = { ...older, gatewayNameTemplate: "{model}" };
+        await expect(runTeamStack()).rejects.toThrow(
+            "`join.modelPort` of platform stack `organization/plumberhub/dev` must be a port (1–65535), got undefined; " +
+                "a platform deployed with an older plumberhub has none: run `pulumi up` on it",
+        );
+    });
+
+    test("a platform whose gateway routes to another name than this version's model alias", async () => {
+        await deployPlatform("dev");
+        platform.outputs.join = { ...(platform.outputs.join as object), gatewayNameTemplate: "{model}.other" };
+        await expect(runTeamStack()).rejects.toThrow(
+            'the platform stack `organization/plumberhub/dev` routes models to "{model}.other" port 8000, but a swarm model here answers to ' +
+                '"{model}.models.plumberhub.internal" port 8000; the platform\'s plumberhub version does not match this one',
+        );
+    });
+
+    test("a swarm team model on another port than the one the platform gateway connects to", () => {
+        const { validateTeamModelArgs } = require("../../components") as typeof import("../../components");
+        const platformStack = {
+            stackName: PLATFORM_STACK,
+            join: {
+                target: "swarm" as const,
+                network: "n",
+                registryServer: "r",
+                gatewayUrl: "https://g/",
+                gatewayNameTemplate: "{model}.models.plumberhub.internal",
+                modelPort: 8000,
+            },
+            modelNames: [],
+            registryLogin: pulumi.output({ server: "", username: "", password: "" }),
+        };
+        expect(() =>
+            validateTeamModelArgs({ platform: platformStack, model: { name: "iris", image: "r/iris@sha256:" + "e".repeat(64), port: 8123 } }),
+        ).toThrow("`model.port` must be 8000 on a swarm platform (the gateway reaches models that join it on that port), got 8123; leave it out");
     });
 
     test("a join output whose target is unknown", async () => {

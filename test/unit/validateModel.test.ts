@@ -6,6 +6,8 @@ import {
     MAX_REPLICAS,
     MODEL_NAME_PATTERN,
     ModelSpecError,
+    modelRequest,
+    modelTargetProblems,
     RESERVED_MODEL_NAMES,
     parseQuantity,
     validateModel,
@@ -371,8 +373,8 @@ describe("validateModel fills in defaults", () => {
             path: path.join(base, "good"),
             packages: [],
             replicas: 1,
-            cpu: { request: "250m", limit: "500m" },
-            memory: { request: "512Mi", limit: "1Gi" },
+            cpu: { limit: "500m" },
+            memory: { limit: "1Gi" },
             port: 8000,
             env: {},
         });
@@ -420,18 +422,50 @@ describe("validateModel fills in defaults", () => {
         expect(check({ cpu: { request: "100m" } }).cpu).toEqual({ request: "100m", limit: "500m" });
     });
 
-    test("a memory limit below the default request lowers the request to the limit", () => {
-        expect(check({ memory: { limit: "256Mi" } }).memory).toEqual({ request: "256Mi", limit: "256Mi" });
-    });
-
-    test("a memory limit above the default request keeps the default request", () => {
-        expect(check({ memory: { limit: "4Gi" } }).memory).toEqual({ request: "512Mi", limit: "4Gi" });
+    test("a limit alone leaves the request to the target", () => {
+        expect(check({ memory: { limit: "4Gi" } }).memory).toEqual({ limit: "4Gi" });
     });
 
     test("the input spec is not modified", () => {
         const spec = { name: "iris", path: "good", packages: ["plumber"] };
         check(spec);
         expect(spec).toEqual({ name: "iris", path: "good", packages: ["plumber"] });
+    });
+});
+
+describe("what a replica requests on each target", () => {
+    test("on AKS, 250m cpu and 512Mi memory when the model names no request", () => {
+        const model = check({});
+        expect([modelRequest(model, "cpu", "aks"), modelRequest(model, "memory", "aks")]).toEqual(["250m", "512Mi"]);
+    });
+
+    test("on swarm, nothing when the model names no request", () => {
+        const model = check({});
+        expect([modelRequest(model, "cpu", "swarm"), modelRequest(model, "memory", "swarm")]).toEqual(["0", "0"]);
+    });
+
+    test("the model's own request on both targets", () => {
+        const model = check({ cpu: { request: "1" }, memory: { request: "2Gi" } });
+        for (const target of ["aks", "swarm"] as const) {
+            expect([modelRequest(model, "cpu", target), modelRequest(model, "memory", target)]).toEqual(["1", "2Gi"]);
+        }
+    });
+
+    test("on AKS, the default request capped at a lower limit", () => {
+        expect(modelRequest(check({ memory: { limit: "256Mi" } }), "memory", "aks")).toBe("256Mi");
+    });
+});
+
+describe("what a target cannot do", () => {
+    test("autoscaling on a swarm, which has no autoscaler", () => {
+        expect(modelTargetProblems(check({ autoscaling: { maxReplicas: 4 } }), "swarm", "`model`")).toEqual([
+            "`model` sets `autoscaling`, which a swarm cannot do (Docker Swarm has no autoscaler): set a fixed `replicas` instead; " +
+                "autoscaling works on AKS (Kubernetes HPA)",
+        ]);
+    });
+
+    test("autoscaling on AKS", () => {
+        expect(modelTargetProblems(check({ autoscaling: { maxReplicas: 4 } }), "aks", "`model`")).toEqual([]);
     });
 });
 

@@ -23,6 +23,8 @@ export interface GatewayModel {
      * mode). IPv6 hosts in brackets: `[::1]:8000`.
      */
     upstream?: string;
+    /** Port of the model's service, `dns` routing only (refused in `static` mode). Default `routing.port`. */
+    port?: number;
     /** Gateway users allowed to call this model; others get 403. Default: every gateway user. */
     users?: string[];
     /** One paragraph shown on the landing page. Default none. */
@@ -40,8 +42,9 @@ export interface GatewayModel {
  *   `resolver`; any name matching the model-name pattern (reserved names excepted) is routed, so a
  *   model deployed from another stack joins without a gateway change. A name that does not resolve
  *   answers 404 `unknown model`. Open-source nginx 1.22 keeps no keep-alive pool for such upstreams.
- *   Pick a template that only model services can match (e.g. `{model}.models.svc.cluster.local`,
- *   or a swarm network that holds only models), since any matching name is reachable.
+ *   The template must be a name only model services answer to (`config/routing.ts`: a network alias
+ *   on swarm, a `model-` Service on Kubernetes); a bare `{model}` is refused, since any service on
+ *   the network would be reachable by its name.
  */
 export type GatewayRouting =
     | { mode: "static" }
@@ -49,9 +52,9 @@ export type GatewayRouting =
           mode: "dns";
           /** DNS servers, `ip` or `ip:port` (IPv6 in brackets), e.g. `["127.0.0.11"]` on swarm, the cluster DNS on Kubernetes. */
           resolver: string[];
-          /** Host name of a model's service with `{model}` (once), e.g. `{model}.models.svc.cluster.local`. */
+          /** Host name of a model's service with `{model}` (once) and at least one dot, e.g. `model-{model}.models.svc.cluster.local`. */
           nameTemplate: string;
-          /** Port every model listens on. Default 8000. */
+          /** Port of the models not listed in `models` with a `port` of their own (those joining from other stacks). Default 8000. */
           port?: number;
           /** Seconds nginx caches an answer (overrides the record TTL). Default 10. */
           validSeconds?: number;

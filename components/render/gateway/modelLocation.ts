@@ -1,5 +1,6 @@
 /** The nginx `location` of one model: its proxy to the model's upstream and, with a user list, its access check. */
 import { MODEL_DEFAULTS } from "../../config/model";
+import { modelHost } from "../../config/routing";
 import { GatewayConfig, GatewayModel, GatewayRouting } from "./config";
 
 /** The `location` of a model: `/{model}/…` proxied to its upstream, behind its user list if it has one. */
@@ -11,20 +12,23 @@ export function proxyLocation(model: GatewayModel, config: GatewayConfig): strin
         // A URI part in proxy_pass strips the prefix; nginx re-escapes the normalized path.
         lines.push(`    proxy_pass http://plumberhub_model_${model.name}/;`);
     } else {
-        lines.push(...dnsProxy(routing, `/${model.name}`));
+        lines.push(...dnsProxy(routing, `/${model.name}`, model.port));
     }
     lines.push(`}`);
     return lines;
 }
 
-/** Prefix stripping + proxy_pass by name, resolved per request (a variable in proxy_pass forces it). */
-export function dnsProxy(routing: Extract<GatewayRouting, { mode: "dns" }>, prefix: string): string[] {
-    const host = routing.nameTemplate.replace("{model}", "${plumberhub_model}");
+/**
+ * Prefix stripping + proxy_pass by name, resolved per request (a variable in proxy_pass forces it). `port` is a listed
+ * model's own port; models joining from other stacks listen on the routing's port.
+ */
+export function dnsProxy(routing: Extract<GatewayRouting, { mode: "dns" }>, prefix: string, port?: number): string[] {
+    const host = modelHost(routing.nameTemplate, "${plumberhub_model}");
     return [
         `    set $plumberhub_upstream_host "${host}";`,
         // rewrite…break + proxy_pass without URI: nginx sends the rewritten path, re-escaped.
         `    rewrite ^${prefix === "" ? "/[^/]+" : prefix}(/.*)$ $1 break;`,
-        `    proxy_pass http://$plumberhub_upstream_host:${routing.port ?? MODEL_DEFAULTS.port};`,
+        `    proxy_pass http://$plumberhub_upstream_host:${port ?? routing.port ?? MODEL_DEFAULTS.port};`,
     ];
 }
 

@@ -1,6 +1,7 @@
 /** The gateway config's check: everything that ends up in nginx.conf is checked, so no value can inject directives. */
 import { MAX_PORT, show, validateInteger } from "../../config/checks";
 import { validateUserName } from "../../config/credentials";
+import { MODEL_PLACEHOLDER, modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { hasModelNameShape, MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayModel, GatewayPaths, GatewayRouting } from "./config";
 
@@ -43,6 +44,10 @@ function checkModel(model: GatewayModel, at: string, mode: GatewayRouting["mode"
     if (mode === "static" && (typeof model.upstream !== "string" || !isHostPort(model.upstream, true))) {
         throw new Error(`\`${at}.upstream\` must be host:port (IPv6 in brackets) in static routing, got ${show(model.upstream)}`);
     }
+    if (mode === "static" && model.port !== undefined) {
+        throw new Error(`\`${at}.port\` must be left out in static routing (the port is part of \`upstream\`), got ${show(model.port)}`);
+    }
+    if (model.port !== undefined) validateInteger(model.port, `${at}.port`, 1, MAX_PORT);
     if (mode === "dns" && model.upstream !== undefined) {
         throw new Error(
             `\`${at}.upstream\` must be left out in dns routing (the host comes from \`routing.nameTemplate\`), got ${show(model.upstream)}`,
@@ -79,9 +84,16 @@ function checkRouting(routing: GatewayRouting): void {
         }
     });
     const template = routing.nameTemplate;
-    if (typeof template !== "string" || !TEMPLATE.test(template) || !HOST_NAME.test(template.replace("{model}", "m"))) {
+    // A dot outside {model}: the name is one only models have, never a bare service name anyone can take.
+    if (
+        typeof template !== "string" ||
+        !TEMPLATE.test(template) ||
+        !HOST_NAME.test(modelHost(template, "m")) ||
+        !template.replace(MODEL_PLACEHOLDER, "").includes(".")
+    ) {
         throw new Error(
-            `\`routing.nameTemplate\` must be a host name containing {model} once (letters, digits, ._-), e.g. "{model}.models.svc.cluster.local", got ${show(template)}`,
+            `\`routing.nameTemplate\` must be a host name of more than one label containing ${MODEL_PLACEHOLDER} once (letters, digits, ._-), ` +
+                `e.g. "${SWARM_MODEL_HOST_TEMPLATE}" (a bare "${MODEL_PLACEHOLDER}" would route to any service on the network), got ${show(template)}`,
         );
     }
     checkOptionalInteger("routing.port", routing.port, 1, MAX_PORT);

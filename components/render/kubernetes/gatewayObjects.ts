@@ -15,7 +15,8 @@ import {
     SKIP_AWAIT_ANNOTATION,
     spreadOverNodes,
 } from "./objects";
-import { MODEL_SERVICE_PORT } from "./modelObjects";
+import { modelRouting } from "../../config/routing";
+import { MODEL_POD_LABELS } from "./modelObjects";
 
 /** Service network of a cluster `AksCluster` creates: fixed so the gateway's resolver has a known address. */
 export const AKS_SERVICE_CIDR = "10.0.0.0/16";
@@ -39,7 +40,7 @@ export const KUBERNETES_GATEWAY_PATHS = Object.freeze({
 
 /** What the AKS gateway serves, for the gateway renderer. */
 export interface KubernetesGatewaySettings {
-    /** Namespace of the models (the DNS routing template is `{model}.{namespace}.svc.cluster.local`). */
+    /** Namespace of the models (the DNS routing template is `model-{model}.{namespace}.svc.cluster.local`). */
     namespace: string;
     /** Models listed on the landing page and with per-model user lists; any model in the namespace is routed. */
     models: Model[];
@@ -52,18 +53,19 @@ export interface KubernetesGatewaySettings {
 }
 
 /**
- * The gateway renderer's config for AKS: DNS routing to `{model}.{namespace}.svc.cluster.local:8000` through
- * kube-dns, TLS and htpasswd from the mounted Secrets, unprivileged listen ports behind the LoadBalancer's 80/443.
+ * The gateway renderer's config for AKS: DNS routing to the models' Services (`model-{model}.{namespace}.svc.cluster.local:8000`,
+ * `modelRouting`) through kube-dns, TLS and htpasswd from the mounted Secrets, unprivileged listen ports behind the LoadBalancer's 80/443.
  */
 export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): GatewayConfig {
     const paths = KUBERNETES_GATEWAY_PATHS;
+    const routing = modelRouting("aks", settings.namespace);
     return {
         models: settings.models.map((m) => ({ name: m.name, ...(m.users ? { users: m.users } : {}) })),
         routing: {
             mode: "dns",
             resolver: [settings.resolver ?? AKS_DNS_SERVICE_IP],
-            nameTemplate: `{model}.${settings.namespace}.svc.cluster.local`,
-            port: MODEL_SERVICE_PORT,
+            nameTemplate: routing.hostTemplate,
+            port: routing.port,
         },
         tls: { certificatePath: `${paths.tls}/tls.crt`, keyPath: `${paths.tls}/tls.key` },
         // pid and temp files on the pod's writable /tmp (the root filesystem is read-only).
@@ -118,9 +120,43 @@ export interface GatewayObjects {
     deployment: KubernetesObject;
     service: KubernetesObject;
     disruptionBudget: KubernetesObject;
+    networkPolicy: KubernetesObject;
 }
 
-/** The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB. */
+/** Labels of the cluster DNS pods (kube-dns / CoreDNS in `kube-system`), the gateway's resolver. */
+const CLUSTER_DNS_PODS = Object.freeze({ "k8s-app": "kube-dns" });
+
+/**
+ * The gateway pods' egress: model pods on their `http` port and the cluster DNS, nothing else. Even a Service
+ * named like a model cannot make the gateway reach a pod that is not one (needs a cluster with a network policy
+ * engine; `AksCluster` enables Cilium's).
+ */
+function gatewayEgressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
+    const dnsPorts = ["UDP", "TCP"].map((protocol) => ({ protocol, port: 53 }));
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: `${name}-egress`, namespace, labels },
+        spec: {
+            podSelector: { matchLabels: selector },
+            policyTypes: ["Egress"],
+            egress: [
+                { to: [{ podSelector: { matchLabels: { ...MODEL_POD_LABELS } } }], ports: [{ protocol: "TCP", port: "http" }] },
+                {
+                    to: [
+                        {
+                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                            podSelector: { matchLabels: { ...CLUSTER_DNS_PODS } },
+                        },
+                    ],
+                    ports: dnsPorts,
+                },
+            ],
+        },
+    };
+}
+
+/** The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB, egress NetworkPolicy. */
 export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObjects {
     const name = options.name ?? "gateway";
     const { namespace } = options;
@@ -234,10 +270,19 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
             },
         },
         disruptionBudget: disruptionBudget(name, namespace, labels, selector),
+        networkPolicy: gatewayEgressPolicy(name, namespace, labels, selector),
     };
 }
 
 /** The objects of `renderGatewayObjects` as a list, in apply order. */
 export function gatewayObjectList(objects: GatewayObjects): KubernetesObject[] {
-    return [objects.config, objects.tlsSecret, objects.htpasswdSecret, objects.deployment, objects.service, objects.disruptionBudget];
+    return [
+        objects.config,
+        objects.tlsSecret,
+        objects.htpasswdSecret,
+        objects.networkPolicy,
+        objects.deployment,
+        objects.service,
+        objects.disruptionBudget,
+    ];
 }

@@ -1,11 +1,8 @@
 /** The Kubernetes objects of one model: Deployment, ClusterIP Service, autoscaler and disruption budget. */
-import { Model } from "../../config/model";
+import { Model, modelRequest } from "../../config/model";
+import { kubernetesModelServiceName, MODEL_SERVICE_PORT } from "../../config/routing";
 import { MODEL_HEALTH_PATH, MODEL_UID, modelContainerEnv } from "../modelContainer";
 import { configChecksum, CONFIG_CHECKSUM_ANNOTATION, disruptionBudget, DROP_ALL, KubernetesObject, PART_OF, spreadOverNodes } from "./objects";
-
-/** Port every model's ClusterIP Service listens on, whatever port plumber uses inside: the gateway's DNS
- *  routing template (`{model}.{namespace}.svc.cluster.local:8000`) needs one port for all models. */
-export const MODEL_SERVICE_PORT = 8000;
 
 /** Probe timing of the model containers. R loads packages and models slowly and serves one request at a time. */
 export const MODEL_PROBES = Object.freeze({
@@ -25,8 +22,11 @@ export function modelSelector(modelName: string): Record<string, string> {
     return { "app.kubernetes.io/name": modelName, "app.kubernetes.io/part-of": PART_OF };
 }
 
+/** Labels every model pod carries, whatever its model: what the gateway's NetworkPolicy lets it reach. */
+export const MODEL_POD_LABELS = Object.freeze({ "app.kubernetes.io/component": "model", "app.kubernetes.io/part-of": PART_OF });
+
 function modelLabels(modelName: string): Record<string, string> {
-    return { ...modelSelector(modelName), "app.kubernetes.io/component": "model", "app.kubernetes.io/managed-by": "plumberhub" };
+    return { ...modelSelector(modelName), ...MODEL_POD_LABELS, "app.kubernetes.io/managed-by": "plumberhub" };
 }
 
 export interface ModelObjectsOptions {
@@ -48,8 +48,8 @@ export interface ModelObjects {
 }
 
 /**
- * The Kubernetes objects of one validated model. The ClusterIP Service is named exactly like the model, because
- * the gateway routes `/{model}/…` to `{model}.{namespace}.svc.cluster.local` by convention.
+ * The Kubernetes objects of one validated model. The ClusterIP Service is `model-{name}` (`config/routing.ts`): the
+ * gateway routes `/{model}/…` only to Services so named, and its NetworkPolicy only to pods labelled as models.
  */
 export function renderModelObjects(model: Model, options: ModelObjectsOptions): ModelObjects {
     const { namespace } = options;
@@ -95,7 +95,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                             ports: [{ name: "http", containerPort: model.port, protocol: "TCP" }],
                             env,
                             resources: {
-                                requests: { cpu: model.cpu.request, memory: model.memory.request },
+                                requests: { cpu: modelRequest(model, "cpu", "aks"), memory: modelRequest(model, "memory", "aks") },
                                 limits: { cpu: model.cpu.limit, memory: model.memory.limit },
                             },
                             startupProbe: { httpGet, ...MODEL_PROBES.startup },
@@ -116,7 +116,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
         service: {
             apiVersion: "v1",
             kind: "Service",
-            metadata: { name: model.name, namespace, labels },
+            metadata: { name: kubernetesModelServiceName(model.name), namespace, labels },
             spec: { type: "ClusterIP", selector, ports: servicePorts },
         },
     };

@@ -45,7 +45,7 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
         const r = service.resources;
         deploy.resources = {
             limits: { cpus: cpus(r.limits.nanoCpus), memory: String(r.limits.memoryBytes) },
-            reservations: { cpus: cpus(r.reservations.nanoCpus), memory: String(r.reservations.memoryBytes) },
+            ...(r.reservations ? { reservations: { cpus: cpus(r.reservations.nanoCpus), memory: String(r.reservations.memoryBytes) } } : {}),
         };
     }
     deploy.restart_policy = {

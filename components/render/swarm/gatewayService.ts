@@ -1,6 +1,7 @@
 /** The nginx gateway on a swarm: its nginx.conf and landing page, its configs and secrets, and its service. */
 import { validateInteger, validatePort } from "../../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../../config/gateway";
+import { SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
 import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, renderGatewayFiles } from "../gateway";
 import { mount, swarmFile } from "./files";
@@ -53,13 +54,14 @@ export type SwarmGatewaySettings = Omit<
      * sends requests to tasks that are going away. Docker's DNS is local to the node, so lookups are cheap.
      */
     dnsValidSeconds?: number;
-    /** Port every model listens on. Default 8000. */
+    /** Port of the models that join from other stacks (listed models are routed to their own `port`). Default 8000. */
     modelPort?: number;
 };
 
 /**
- * The gateway's nginx config on a swarm: `/{model}/` is proxied to the service `{model}` resolved per request
- * through Docker's DNS, so a model from another stack that joins the network is routed with no gateway change;
+ * The gateway's nginx config on a swarm: `/{model}/` is proxied to the model's network alias
+ * (`SWARM_MODEL_HOST_TEMPLATE`) resolved per request through Docker's DNS — never to a bare service name — so a model
+ * from another stack that joins the network with its alias is routed with no gateway change;
  * certificate, key, htpasswd and landing page at `GATEWAY_PATHS`. `publicHttpsPort` is the published port
  * (for the HTTP→HTTPS redirect).
  */
@@ -67,7 +69,7 @@ export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPo
     const { dnsValidSeconds, modelPort, ...rest } = settings;
     return {
         ...rest,
-        routing: { mode: "dns", resolver: [SWARM_DNS], nameTemplate: "{model}", port: modelPort, validSeconds: dnsValidSeconds ?? 1 },
+        routing: { mode: "dns", resolver: [SWARM_DNS], nameTemplate: SWARM_MODEL_HOST_TEMPLATE, port: modelPort, validSeconds: dnsValidSeconds ?? 1 },
         tls: { certificatePath: GATEWAY_PATHS.tlsCertificate, keyPath: GATEWAY_PATHS.tlsKey },
         paths: { htpasswd: GATEWAY_PATHS.htpasswd, landingDir: GATEWAY_PATHS.staticRoot },
         httpsPort: SWARM_GATEWAY_CONTAINER_PORTS.https,

@@ -1,8 +1,8 @@
 /** The swarm service of one model: replicas, resources, healthcheck, rolling updates that roll back. */
-import { MAX_REPLICAS } from "../../config/model";
 import { parseQuantity } from "../../config/quantities";
 import { validateInteger } from "../../config/checks";
-import { Model } from "../../config/model";
+import { MAX_REPLICAS, Model, modelRequest } from "../../config/model";
+import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS } from "../../config/swarm";
 import { healthcheckCommand, modelContainerEnv } from "../modelContainer";
 import { MODEL_LABEL, ROLE_LABEL, SwarmServicePlan, SwarmUpdatePlan } from "./plan";
@@ -28,13 +28,14 @@ export function modelImageHealthcheck(port: number): NonNullable<SwarmServicePla
     return { test: ["CMD", ...healthcheckCommand(port)], ...MODEL_HEALTHCHECK_TIMINGS };
 }
 
-/** NanoCPUs and bytes from the model's Kubernetes quantities. */
+/** NanoCPUs and bytes from the model's Kubernetes quantities; a reservation only when the model asks for one. */
 function modelResources(model: Model): NonNullable<SwarmServicePlan["resources"]> {
     const nano = (q: string) => Math.round(parseQuantity(q) * 1e9);
     const bytes = (q: string) => Math.round(parseQuantity(q));
+    const reservations = { nanoCpus: nano(modelRequest(model, "cpu", "swarm")), memoryBytes: bytes(modelRequest(model, "memory", "swarm")) };
     return {
         limits: { nanoCpus: nano(model.cpu.limit), memoryBytes: bytes(model.memory.limit) },
-        reservations: { nanoCpus: nano(model.cpu.request), memoryBytes: bytes(model.memory.request) },
+        ...(reservations.nanoCpus > 0 || reservations.memoryBytes > 0 ? { reservations } : {}),
     };
 }
 
@@ -46,9 +47,10 @@ export interface ModelServiceOptions extends SwarmServiceOptions {
 }
 
 /**
- * The swarm service of one model. Its service name and network alias are the model's name: the gateway
- * routes `/{model}/…` to `{model}:{port}` through Docker's DNS, so a model from another stack that joins
- * the network is reachable without touching the gateway.
+ * The swarm service of one model, named like the model. Its network alias (`SWARM_MODEL_HOST_TEMPLATE`) is what
+ * makes it a model: the gateway routes `/{model}/…` to that alias and port through Docker's DNS, so a model from
+ * another stack that joins the network with it is reachable without touching the gateway, and a service without
+ * it is not.
  */
 export function planModelService(model: Model, options: ModelServiceOptions): SwarmServicePlan {
     validateSwarmServiceOptions(options, `models.${model.name}`);
@@ -68,7 +70,7 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         rollback: MODEL_ROLLBACK,
         restart: RESTART,
         constraints: options.constraints ?? [],
-        aliases: [model.name],
+        aliases: [modelHost(SWARM_MODEL_HOST_TEMPLATE, model.name)],
         configs: [],
         secrets: [],
         volumes: [],

@@ -52,10 +52,10 @@ export interface SwarmServicePlan {
     labels: Record<string, string>;
     /** Healthcheck; absent = the image's own HEALTHCHECK, if any. */
     healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
-    /** CPU in nano-cores (1e9 = one core), memory in bytes. */
+    /** CPU in nano-cores (1e9 = one core), memory in bytes; no reservation unless one is asked for. */
     resources?: {
         limits: { nanoCpus: number; memoryBytes: number };
-        reservations: { nanoCpus: number; memoryBytes: number };
+        reservations?: { nanoCpus: number; memoryBytes: number };
     };
     endpointMode: EndpointMode;
     ports: { target: number; published: number; mode: PublishMode }[];

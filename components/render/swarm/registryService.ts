@@ -83,7 +83,8 @@ export function planRegistryService(secrets: SwarmFileRef[], options: RegistrySe
         update: { ...updateFor(publishMode, "rollback"), order: "stop-first" },
         rollback: { ...updateFor(publishMode, "pause"), order: "stop-first" },
         restart: RESTART,
-        constraints: options.constraints ?? [...SWARM_DEFAULTS.registryConstraints],
+        // Always on a manager (its data volume is local to one node, and the hub is deployed from a manager), plus the user's.
+        constraints: [...new Set([...SWARM_DEFAULTS.registryConstraints, ...(options.constraints ?? [])])],
         aliases: [],
         configs: [],
         secrets: [

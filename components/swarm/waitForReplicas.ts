@@ -1,0 +1,72 @@
+/**
+ * `pulumi up` waits until a model's replicas run, and says why when they cannot: it asks the Docker engine (the
+ * engine API, through dockerode) for the service's update status and tasks until `judgeConvergence` says converged,
+ * failed, or that replicas found no node for `PLACEMENT_GRACE_SECONDS`.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Docker from "dockerode";
+import { validateDockerHost } from "../config/swarm";
+import { CONVERGENCE_TIMEOUT_SECONDS, convergenceFailure, Convergence, judgeConvergence, PLACEMENT_GRACE_SECONDS } from "./convergence";
+
+/** Seconds between two looks at the service. */
+const POLL_SECONDS = 2;
+
+/**
+ * A Docker engine API client for `host` (`unix://`, `npipe://`, `ssh://[user@]host[:port]` or `tcp://host:port`, TLS
+ * from `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` as the Docker CLI and provider read them); without a host, the
+ * engine `DOCKER_HOST` names or the local socket.
+ */
+export function dockerClient(host?: string): Docker {
+    if (host === undefined) return new Docker();
+    validateDockerHost(host, "dockerHost");
+    if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
+    if (host.startsWith("npipe://")) return new Docker({ socketPath: host.slice("npipe://".length) });
+    const url = new URL(host);
+    if (url.protocol === "ssh:") {
+        return new Docker({
+            protocol: "ssh",
+            host: url.hostname,
+            port: url.port || 22,
+            username: url.username || undefined,
+            sshOptions: { agent: process.env.SSH_AUTH_SOCK },
+        });
+    }
+    const certs = process.env.DOCKER_CERT_PATH;
+    const tlsFiles = certs
+        ? {
+              ca: fs.readFileSync(path.join(certs, "ca.pem")),
+              cert: fs.readFileSync(path.join(certs, "cert.pem")),
+              key: fs.readFileSync(path.join(certs, "key.pem")),
+          }
+        : {};
+    const https = process.env.DOCKER_TLS_VERIFY === "1" || url.port === "2376";
+    return new Docker({ protocol: https ? "https" : "http", host: url.hostname, port: url.port, ...tlsFiles });
+}
+
+const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/**
+ * Resolves with the running replica count once every replica of `serviceId` runs and no update is in progress;
+ * rejects with a message naming the model, how many replicas were placed and why the others were not, when swarm
+ * rolled the update back, or after `CONVERGENCE_TIMEOUT_SECONDS`.
+ */
+export async function waitForReplicas(docker: Docker, serviceId: string, model: string, replicas: number): Promise<number> {
+    const started = Date.now();
+    const elapsed = () => Math.round((Date.now() - started) / 1000);
+    let unplacedSince: number | undefined;
+    let last: Convergence;
+    for (;;) {
+        const service = (await docker.getService(serviceId).inspect()) as Parameters<typeof judgeConvergence>[2];
+        const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) })) as Parameters<typeof judgeConvergence>[3];
+        last = judgeConvergence(model, replicas, service, tasks);
+        if (last.state === "converged") return last.running;
+        if (last.state === "failed") throw new Error(last.message);
+        unplacedSince = last.unplaced > 0 && last.reason !== undefined ? (unplacedSince ?? elapsed()) : undefined;
+        if (unplacedSince !== undefined && elapsed() - unplacedSince >= PLACEMENT_GRACE_SECONDS) {
+            throw new Error(convergenceFailure(model, replicas, last, elapsed()));
+        }
+        if (elapsed() >= CONVERGENCE_TIMEOUT_SECONDS) throw new Error(convergenceFailure(model, replicas, last, elapsed()));
+        await sleep(POLL_SECONDS);
+    }
+}
