@@ -82,7 +82,9 @@ export class SwarmModel extends pulumi.ComponentResource {
             try {
                 return await waitForReplicas(dockerClient(args.dockerHost), id, model.name, replicas);
             } catch (error) {
-                throw new pulumi.RunError((error as Error).message);
+                // The whole message under this component in `pulumi up`'s diagnostics; the rejection only stops the update.
+                void pulumi.log.error((error as Error).message, this);
+                throw new pulumi.RunError(`model \`${model.name}\` is not ready: see the error of ${name} above`);
             }
         });
         this.registerOutputs({

@@ -234,7 +234,7 @@ describe("the dev stack under the real engine", () => {
             console.log(
                 `pulumi up says: ${output
                     .split("\n")
-                    .find((line) => line.includes("model `greedy`"))
+                    .find((line) => line.includes("replicas placed"))
                     ?.trim()}`,
             );
         } finally {
