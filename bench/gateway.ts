@@ -11,6 +11,9 @@
  * connection: 22 req/s keep-alive vs 354 req/s closing). Direct keep-alive would be a baseline nobody
  * gets; it is still run each round and printed, outside the ratio, so the stall stays visible.
  * Client → gateway is keep-alive (nginx sets TCP_NODELAY).
+ * A third arm goes through the edge as the swarm deploys it (nginx stream, L4, PROXY protocol) in front of a
+ * gateway that expects the PROXY protocol: `edge_p50_added_ms` and `edge_throughput_ratio` (edge + gateway over
+ * gateway alone).
  * Loopback only. Prints a table and, last,
  * `gateway_throughput_ratio=<via gateway / direct (Connection: close)>`.
  *
@@ -20,7 +23,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GatewayLimits, GatewayModel } from "../components/render/gateway";
+import { GatewayLimits, GatewayModel, renderEdgeConf } from "../components/render/gateway";
 import {
     basicAuth,
     gatewayPaths,
@@ -82,6 +85,7 @@ async function startGateway(
     certs: TestTls,
     models: GatewayModel[],
     limits?: GatewayLimits,
+    proxyProtocol = false,
 ): Promise<{ httpsPort: number; nginx: Service }> {
     fs.mkdirSync(dir, { recursive: true });
     const [httpsPort, httpPort] = await twoPorts();
@@ -97,8 +101,26 @@ async function startGateway(
         httpsPort,
         httpPort,
         workerProcesses: 1,
+        proxyProtocol,
     });
     return { httpsPort, nginx: await startNginx(dir, conf, httpsPort) };
+}
+
+/** The edge (nginx stream, as `renderSwarmEdgeConf` but on loopback) in front of a gateway that expects the PROXY protocol. */
+async function startEdge(dir: string, gatewayPort: number): Promise<{ port: number; nginx: Service }> {
+    fs.mkdirSync(dir, { recursive: true });
+    const port = await freePort();
+    const conf = path.join(dir, "edge.conf");
+    const text = renderEdgeConf({
+        ports: [{ listen: port, target: gatewayPort }],
+        gatewayHost: "127.0.0.1",
+        resolver: ["127.0.0.1"], // never asked: the gateway's address is an IP
+        listenAddress: "127.0.0.1",
+        pidFile: path.join(dir, "edge.pid"),
+    });
+    fs.writeFileSync(conf, text);
+    await nginxTest(dir, conf);
+    return { port, nginx: await startNginx(dir, conf, port) };
 }
 
 async function main(): Promise<void> {
@@ -116,6 +138,17 @@ async function main(): Promise<void> {
         const pooled = await startGateway(path.join(dir, "gateway-pooled"), certs, [fixed], { upstreamKeepalive: 64 });
         services.push(gateway.nginx, pooled.nginx);
         const httpsPort = gateway.httpsPort;
+        const behindEdge = await startGateway(
+            path.join(dir, "gateway-behind-edge"),
+            certs,
+            [{ name: "hello", upstream: `127.0.0.1:${hello.port}` }],
+            undefined,
+            true,
+        );
+        services.push(behindEdge.nginx);
+        const edge = await startEdge(path.join(dir, "edge"), behindEdge.httpsPort);
+        services.push(edge.nginx);
+        const viaEdge = `https://127.0.0.1:${edge.port}/hello/echo?msg=bench`;
 
         const direct = `http://127.0.0.1:${hello.port}/echo?msg=bench`;
         const via = `https://127.0.0.1:${httpsPort}/hello/echo?msg=bench`;
@@ -127,20 +160,24 @@ async function main(): Promise<void> {
         const directRuns: WrkResult[] = [];
         const keepAliveRuns: WrkResult[] = [];
         const viaRuns: WrkResult[] = [];
+        const edgeRuns: WrkResult[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
             const d = await wrk(direct, { ...LOAD, headers: { Connection: "close" } });
             const k = await wrk(direct, LOAD);
             const g = await wrk(via, { ...LOAD, headers: AUTH });
+            const e = await wrk(viaEdge, { ...LOAD, headers: AUTH });
             directRuns.push(d);
             keepAliveRuns.push(k);
             viaRuns.push(g);
+            edgeRuns.push(e);
             console.log(`round ${round}  direct  ${fmt(d)}`);
             console.log(
                 `round ${round}  direct, keep-alive ${fmt(k)}  (informational: ~40 ms delayed-ACK stall per reused connection; not in the ratio)`,
             );
             console.log(`round ${round}  gateway ${fmt(g)}`);
+            console.log(`round ${round}  edge + gateway ${fmt(e)}`);
         }
-        const errors = [...directRuns, ...keepAliveRuns, ...viaRuns].reduce((n, r) => n + r.errors, 0);
+        const errors = [...directRuns, ...keepAliveRuns, ...viaRuns, ...edgeRuns].reduce((n, r) => n + r.errors, 0);
         if (errors > 0) throw new Error(`${errors} failed requests during the benchmark; figures are not valid`);
         const rps = (runs: WrkResult[]) => median(runs.map((r) => r.requestsPerSecond));
         const p50 = (runs: WrkResult[]) => median(runs.map((r) => r.p50Ms));
@@ -154,6 +191,12 @@ async function main(): Promise<void> {
         );
         console.log(`gateway_rps_median=${rps(viaRuns).toFixed(1)} (range ${spread(viaRuns)}) gateway_p50_ms=${p50(viaRuns).toFixed(2)}`);
         console.log(`gateway_p50_added_ms=${(p50(viaRuns) - p50(directRuns)).toFixed(2)} (target <= 1)`);
+        const p99 = (runs: WrkResult[]) => median(runs.map((r) => r.p99Ms));
+        console.log(`edge_rps_median=${rps(edgeRuns).toFixed(1)} (range ${spread(edgeRuns)}) edge_p50_ms=${p50(edgeRuns).toFixed(2)}`);
+        console.log(
+            `edge_p50_added_ms=${(p50(edgeRuns) - p50(viaRuns)).toFixed(2)} (goal <= 0.3) edge_p99_added_ms=${(p99(edgeRuns) - p99(viaRuns)).toFixed(2)} ` +
+                `edge_throughput_ratio=${(rps(edgeRuns) / rps(viaRuns)).toFixed(3)} (goal >= 0.97)`,
+        );
 
         console.log(`\ngateway ceiling, 1 nginx worker, TLS + basic auth, wrk -t1 -c${CEILING_CONNECTIONS} -d${DURATION}s keep-alive`);
         const ceiling: WrkOptions = { connections: CEILING_CONNECTIONS, seconds: DURATION, headers: AUTH, failures: "count" };

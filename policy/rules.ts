@@ -5,7 +5,7 @@
  * How the rules recognise plumberhub's parts — the components label their resources this way:
  * - Kubernetes: `metadata.labels["app.kubernetes.io/component"]` is `gateway` on every gateway object
  *   (ConfigMap with `nginx.conf`, Deployment, LoadBalancer Service) and `model` on model objects.
- * - Swarm: the label `org.plumberhub.role` (`ROLE_LABEL`) is `gateway`, `model` or `registry` on services,
+ * - Swarm: the label `org.plumberhub.role` (`ROLE_LABEL`) is `gateway`, `edge`, `model` or `registry` on services,
  *   configs and secrets; the gateway's nginx configuration is the gateway-labelled `docker.ServiceConfig`
  *   whose swarm name contains `nginx.conf` (names are `{prefix}-nginx.conf-{content hash}`).
  *
@@ -63,12 +63,13 @@ function podContainers(props: Record<string, any>): { name: string; container: R
 }
 
 /**
- * The gateway and the registry are the platform's own services, pinned by tag to public images and sized by the
- * platform team; the digest and limits rules are about model workloads (and anything else unlabelled).
+ * The gateway (with its edge on swarm) and the registry are the platform's own services, pinned by tag to public
+ * images and sized by the platform team; the digest and limits rules are about model workloads (and anything else
+ * unlabelled).
  */
 function isPlatformService(type: string, props: Record<string, any>): boolean {
     const role = type === TYPES.deployment ? kubernetesLabels(props)[KUBERNETES_COMPONENT_LABEL] : swarmLabels(props)[SWARM_ROLE_LABEL];
-    return role === "gateway" || role === "registry";
+    return role === "gateway" || role === "edge" || role === "registry";
 }
 
 // ---------------------------------------------------------------------------------------------

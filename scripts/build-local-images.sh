@@ -3,7 +3,7 @@
 # so each image is a Debian root filesystem made with debootstrap from the Debian mirror apt already
 # uses, then `docker import`ed:
 #   local/r-plumber:bookworm  R + plumber (+ swagger for /__docs__/) + randomForest + MASS
-#   local/nginx:bookworm      nginx-light, for the gateway
+#   local/nginx:bookworm      nginx-light + the stream module (the edge) + curl (the gateway healthcheck)
 #   local/registry:bookworm   Debian's docker-registry (distribution 2.8), for the swarm registry
 #
 # Idempotent: an image whose `org.plumberhub.recipe` label equals the current recipe key is kept.
@@ -22,7 +22,7 @@ log() { echo "build-local-images: $*" >&2; }
 # image name -> debootstrap --include list (comma-separated, sorted: it is part of the cache key)
 declare -A PACKAGES=(
     [local/r-plumber:bookworm]="fonts-dejavu-core,r-base-core,r-cran-mass,r-cran-plumber,r-cran-randomforest,r-cran-swagger"
-    [local/nginx:bookworm]="nginx-light"
+    [local/nginx:bookworm]="curl,libnginx-mod-stream,nginx-light"
     [local/registry:bookworm]="docker-registry"
 )
 # image name -> `docker import --change` instructions, one per line

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   ca-certificates curl jq openssl iptables iproute2
   docker.io debootstrap            # Docker engine; local base images built from Debian packages
-  nginx-light apache2-utils        # gateway tests; htpasswd -v
+  nginx-light libnginx-mod-stream apache2-utils  # gateway and edge tests; htpasswd -v
   r-base-core r-cran-plumber r-cran-randomforest r-cran-mass  # example models run as host processes
   dnsmasq-base                     # dns routing mode tests
   wrk hyperfine                    # benchmarks

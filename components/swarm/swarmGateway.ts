@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { EndpointMode, PublishMode, validateSwarmName } from "../config/swarm";
 import {
+    planEdgeService,
     planGatewayConfigs,
     planGatewaySecrets,
     planGatewayService,
@@ -57,15 +58,19 @@ export function validateSwarmGatewayArgs(name: string, args: SwarmGatewayArgs): 
 }
 
 /**
- * The nginx gateway as a swarm service. nginx.conf and static files are swarm configs, certificate, key and
- * htpasswd are swarm secrets, all named by content hash: a change creates new objects and rolls the
- * gateway instead of failing on an immutable object.
+ * The nginx gateway as a swarm service behind an edge service. The edge (nginx, L4) holds the published ports with a
+ * config that never changes with models, users or certificates, and forwards TCP to the gateway's tasks with the
+ * PROXY protocol; the gateway (TLS, auth, routing) rolls `start-first` behind it, so a change of the platform fails
+ * no request. nginx.conf and static files are swarm configs, certificate, key and htpasswd are swarm secrets, all
+ * named by content hash: a change creates new objects and rolls the gateway instead of failing on an immutable object.
  */
 export class SwarmGateway extends pulumi.ComponentResource {
     /** The gateway's service name. */
     public readonly serviceName: pulumi.Output<string>;
     /** The gateway's service id. */
     public readonly serviceId: pulumi.Output<string>;
+    /** The edge's service name: it holds the published ports and forwards TCP to the gateway's tasks. */
+    public readonly edgeServiceName: pulumi.Output<string>;
     /** Swarm names of the configs (content-hashed), by file key. */
     public readonly configNames: pulumi.Output<Record<string, string>>;
     /** Published HTTPS port. */
@@ -84,35 +89,45 @@ export class SwarmGateway extends pulumi.ComponentResource {
             .all([args.tlsCertificate, args.tlsKey, args.htpasswd])
             .apply(([tlsCertificate, tlsKey, htpasswd]) => planGatewaySecrets(prefix, { tlsCertificate, tlsKey, htpasswd }));
         const labels = { [ROLE_LABEL]: "gateway" };
-        const configKeys = ["nginx.conf", ...Object.keys(rendered.staticFiles).map(staticFileKey)];
+        const configKeys = ["nginx.conf", "edge.conf", ...Object.keys(rendered.staticFiles).map(staticFileKey)];
         const fileIds = {
             ...createSwarmFiles(name, "config", configs, configKeys, labels, this),
             ...createSwarmFiles(name, "secret", secrets, ["tls.crt", "tls.key", "htpasswd"], labels, this),
         };
-        const plan = pulumi.all([configs, fileRefs(secrets), args.image]).apply(([configList, secretList, image]) =>
-            planGatewayService(
-                { configs: configList, secrets: secretList },
-                {
-                    image,
-                    replicas: args.replicas,
-                    httpsPort: args.httpsPort,
-                    httpPort: args.httpPort,
-                    publishMode: args.publishMode,
-                    endpointMode: args.endpointMode,
-                    constraints: args.constraints,
-                    labels: args.labels,
-                },
-            ),
-        );
-        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId, fileIds), { parent: this });
+        const planWith = (planService: typeof planGatewayService) =>
+            pulumi.all([configs, fileRefs(secrets), args.image]).apply(([configList, secretList, image]) =>
+                planService(
+                    { configs: configList, secrets: secretList },
+                    {
+                        image,
+                        replicas: args.replicas,
+                        httpsPort: args.httpsPort,
+                        httpPort: args.httpPort,
+                        publishMode: args.publishMode,
+                        endpointMode: args.endpointMode,
+                        constraints: args.constraints,
+                        labels: args.labels,
+                    },
+                ),
+            );
+        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(planWith(planGatewayService), args.networkId, fileIds), {
+            parent: this,
+        });
+        // After the gateway: the edge forwards to its tasks.
+        const edge = new docker.Service(`${name}-edge-service`, serviceArgsFromPlan(planWith(planEdgeService), args.networkId, fileIds), {
+            parent: this,
+            dependsOn: [service],
+        });
 
         this.serviceName = service.name;
         this.serviceId = service.id;
+        this.edgeServiceName = edge.name;
         this.configNames = configs.apply((list) => Object.fromEntries(list.map((f) => [f.key, f.name])));
         this.httpsPort = pulumi.output(args.httpsPort ?? GATEWAY_SETTINGS_DEFAULTS.httpsPort);
         this.registerOutputs({
             serviceName: this.serviceName,
             serviceId: this.serviceId,
+            edgeServiceName: this.edgeServiceName,
             configNames: this.configNames,
             httpsPort: this.httpsPort,
         });

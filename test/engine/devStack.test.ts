@@ -9,10 +9,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as tls from "tls";
 import { LOCAL_IMAGES, LOCAL_IMAGES_ENV } from "../../components/config/stackConfig";
 import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, readResources, urnName } from "../helpers/engine";
-import { request } from "../helpers/gateway";
+import { request, servedCertificate } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { run, waitUntil } from "../helpers/processes";
 import { docker, ensureLocalImages, ensureSwarm, taskAddresses, waitForService } from "../helpers/swarm";
@@ -32,18 +31,6 @@ let swarmStarted = false;
 const get = (url: string, auth = true) => request(url, { ca, ...(auth ? { user: "alice", password } : {}) });
 const post = (url: string, body: string) =>
     request(url, { method: "POST", ca, user: "alice", password, body, headers: { "content-type": "application/json" } });
-
-/** The gateway's certificate, as served (sha256 of the DER). */
-function servedCertificate(): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: "127.0.0.1", port: 8443, servername: "localhost", ca }, () => {
-            const der = socket.getPeerCertificate().raw;
-            socket.end();
-            resolve(crypto.createHash("sha256").update(der).digest("hex"));
-        });
-        socket.once("error", reject);
-    });
-}
 
 /** The upstream addresses (without port) that served the gateway requests with these X-Request-IDs, from its access log. */
 async function upstreamsOf(ids: string[]): Promise<string[]> {
@@ -244,6 +231,34 @@ describe("the dev stack under the real engine", () => {
         expect((await docker(["service", "ls", "--format", "{{.Name}}"])).stdout.split("\n")).not.toContain("greedy");
     });
 
+    test("a gateway change rolls the gateway behind the edge under load with no failed request, and applies right after", async () => {
+        await platform.pulumi(["config", "set", "--path", "plumberhub:gateway.maxBodyMiB", "1", "--stack", STACK]);
+        let updating = true;
+        const load = runBoundedLoad(
+            async () => {
+                const reply = await get(`${GATEWAY}/hello/echo?msg=roll`);
+                return reply.status === 200 ? null : `HTTP ${reply.status}: ${reply.body.slice(0, 120)}`;
+            },
+            { concurrency: 4, maxRequests: 50_000, maxMs: 15 * 60_000, stop: () => !updating },
+        );
+        let events;
+        try {
+            await new Promise((resolve) => setTimeout(resolve, 2000));
+            ({ events } = await platform.pulumiEvents(["up", "--yes", "--stack", STACK]));
+            await waitForService("gateway", 1);
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+        } finally {
+            updating = false;
+        }
+        const result = await load;
+        const changed = Object.entries(changedResources(events)).map(([urn, op]) => `${urnName(urn)} ${op}`);
+        expect(changed).toContain("plumberhub-gateway-service update");
+        expect(changed.filter((line) => line.startsWith("plumberhub-gateway-edge"))).toEqual([]); // the edge did not move
+        expect(result.failures).toEqual([]);
+        expect((await post(`${GATEWAY}/hello/echo`, "x".repeat(2 * 1024 * 1024))).status).toBe(413);
+        console.log(`gateway roll under load: ${result.ok} requests answered, ${result.failed} failed, in ${result.elapsedMs} ms`);
+    });
+
     test("the policy pack passes on the dev stack", async () => {
         const { stdout } = await platform.pulumi(["preview", "--policy-pack", "policy", "--stack", STACK]);
         expect(stdout).toMatch(/Policies:\s*\n\s*✅ plumberhub@v[\d.]+ \(local: policy\)/);
@@ -303,7 +318,7 @@ describe("a team stack next to it", () => {
 
 describe("certificate rotation", () => {
     test("once the rotation time has passed, pulumi up --refresh serves a new certificate from the same CA", async () => {
-        const before = await servedCertificate();
+        const before = await servedCertificate(8443, ca);
         // The shortest rotation period is an hour: move the recorded rotation time into the past instead of waiting.
         const file = path.join(work, "state.json");
         fs.writeFileSync(file, (await platform.pulumi(["stack", "export", "--stack", STACK])).stdout);
@@ -322,7 +337,7 @@ describe("certificate rotation", () => {
             .map(([urn]) => urnName(urn));
         expect(replaced).toEqual(expect.arrayContaining(["plumberhub-tls-server-key", "plumberhub-tls-server"]));
         expect(replaced.filter((name) => name.includes("-tls-ca"))).toEqual([]);
-        await waitUntil("the gateway to serve the new certificate", async () => (await servedCertificate()) !== before, 120_000, 1000);
+        await waitUntil("the gateway to serve the new certificate", async () => (await servedCertificate(8443, ca)) !== before, 120_000, 1000);
         expect((await get(`${GATEWAY}/hello/echo?msg=hi`)).status).toBe(200); // still trusted through the same CA
         expect(await platform.output(STACK, "caCertPem")).toBe(ca);
     });

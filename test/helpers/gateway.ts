@@ -3,6 +3,7 @@
  * throwaway CA and server certificate (openssl CLI), an htpasswd file, and a real Debian nginx run
  * as our own process (`-p dir -c dir/nginx.conf -g "daemon off;"`) on loopback ports.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -387,3 +388,20 @@ export const HOSTILE: [string, number][] = [
 
 /** What would show in an upstream's request log if any hostile path had got through. */
 export const HOSTILE_TRACES = /evil|passwd|secret|Injected|\.\.|%2e|%2f|%5c|%00|\/\/|_plumberhub|kubernetes|aaaa/i;
+
+/** The certificate a TLS server on 127.0.0.1:`port` serves for `localhost` (sha256 of its DER), verified against `ca`. */
+export function servedCertificate(port: number, ca: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ca }, () => {
+            const der = socket.getPeerCertificate().raw;
+            socket.end();
+            resolve(crypto.createHash("sha256").update(der).digest("hex"));
+        });
+        socket.once("error", reject);
+    });
+}
+
+/** sha256 of a PEM certificate's DER, as `servedCertificate` reports it. */
+export function fingerprint(pem: string): string {
+    return crypto.createHash("sha256").update(new crypto.X509Certificate(pem).raw).digest("hex");
+}

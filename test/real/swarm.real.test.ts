@@ -11,8 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { planSwarmStack, renderSwarmStackFiles, SwarmStackInput } from "../../components/render/swarm";
-import { Model, validateModels } from "../../components/config";
-import { makeTls, request, tempDir, TestTls } from "../helpers/gateway";
+import { Model, validateModel, validateModels } from "../../components/config";
+import { fingerprint, makeTls, request, servedCertificate, tempDir, TestTls } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { freePort, requireTools, waitUntil } from "../helpers/processes";
 import {
@@ -60,29 +60,46 @@ let httpsPort: number;
 let httpPort: number;
 let models: Model[];
 const digests: Record<string, string> = {};
+/** A second gateway user: the load of the gateway-roll tests calls as bob while alice's password changes. */
+const BOB_PASSWORD = crypto.randomBytes(18).toString("base64url");
+/** What the gateway-roll tests change between deploys of the hub stack. */
+const platform: { alicePassword: string; tls?: TestTls; extraModel: boolean; maxBodyBytes?: number } = {
+    alicePassword: PASSWORD,
+    extraModel: false,
+};
+/** The hello deploy last made, which the gateway-roll tests keep. */
+let helloNow: { image: string; replicas: number };
 const figures: Record<string, unknown> = {};
 
 function gatewayUrl(pathAndQuery: string): string {
     return `https://127.0.0.1:${httpsPort}${pathAndQuery}`;
 }
 
-/** The hub stack as the platform would export it; only the hello image/replicas vary between deploys. */
+/** The hub stack as the platform would export it: the hello image/replicas and the `platform` settings vary between deploys. */
 function hubStack(hello: { image: string; replicas: number }): SwarmStackInput {
     const [helloModel, rfModel] = models;
+    const extra = platform.extraModel ? [{ model: validateModel({ name: "extra", image: digests.hello }), image: digests.hello }] : [];
+    const served = platform.tls ?? tls;
     return {
         prefix: PREFIX,
         networkName: NETWORK,
-        models: [
-            { model: helloModel, image: hello.image, replicas: hello.replicas },
-            { model: rfModel, image: digests["bos-rf"] },
-        ],
+        models: [{ model: helloModel, image: hello.image, replicas: hello.replicas }, { model: rfModel, image: digests["bos-rf"] }, ...extra],
         modelOptions: { endpointMode: "dnsrr" },
         gateway: {
-            settings: { models: models.map(({ name }) => ({ name })) },
+            settings: {
+                models: [...models, ...extra.map((e) => e.model)].map(({ name }) => ({ name })),
+                ...(platform.maxBodyBytes !== undefined ? { limits: { maxBodyBytes: platform.maxBodyBytes } } : {}),
+            },
             secrets: {
-                tlsCertificate: fs.readFileSync(tls.certificatePath, "utf8"),
-                tlsKey: fs.readFileSync(tls.keyPath, "utf8"),
-                htpasswd: renderHtpasswd([{ user: USER, password: PASSWORD, scheme: "ssha" }], SALT_SEED),
+                tlsCertificate: fs.readFileSync(served.certificatePath, "utf8"),
+                tlsKey: fs.readFileSync(served.keyPath, "utf8"),
+                htpasswd: renderHtpasswd(
+                    [
+                        { user: USER, password: platform.alicePassword, scheme: "ssha" },
+                        { user: "bob", password: BOB_PASSWORD, scheme: "ssha" },
+                    ],
+                    SALT_SEED,
+                ),
             },
             options: { image: BASE_IMAGES.nginx, endpointMode: "dnsrr", publishMode: "host", httpsPort, httpPort },
         },
@@ -90,21 +107,25 @@ function hubStack(hello: { image: string; replicas: number }): SwarmStackInput {
 }
 
 async function deployHub(hello: { image: string; replicas: number }): Promise<void> {
+    helloNow = hello;
     await deployStack(HUB_STACK, renderSwarmStackFiles(planSwarmStack(hubStack(hello))), path.join(dir, "hub"), configDir);
 }
 
-/** GET /hello/echo through the gateway with credentials: null when it answered as hello does. */
-async function echo(message: string, headers: Record<string, string> = {}): Promise<string | null> {
-    const reply = await request(gatewayUrl(`/hello/echo?msg=${message}`), { ca: tls.ca, user: USER, password: PASSWORD, headers });
+/** The CAs clients trust: the test CA, and the one of a replacement certificate once there is one. */
+let trustedCa = "";
+
+/** GET /hello/echo through the gateway with credentials (alice's by default): null when it answered as hello does. */
+async function echo(message: string, headers: Record<string, string> = {}, as = { user: USER, password: PASSWORD }): Promise<string | null> {
+    const reply = await request(gatewayUrl(`/hello/echo?msg=${message}`), { ca: trustedCa || tls.ca, ...as, headers });
     const expected = JSON.stringify({ msg: [`The message is: '${message}'`] });
     return reply.status === 200 && reply.body === expected ? null : `${reply.status} ${reply.body.slice(0, 120)}`;
 }
 
-/** Bounded GET load on /hello/echo while `during` runs; the load stops 5 s after it. */
-async function loadDuring(during: () => Promise<void>) {
+/** Bounded GET load on /hello/echo (as `as`, alice by default) while `during` runs; the load stops 5 s after it. */
+async function loadDuring(during: () => Promise<void>, as = { user: USER, password: PASSWORD }) {
     let done = false;
     let n = 0;
-    const load = runBoundedLoad(() => echo(`load-${n++}`), { concurrency: 4, maxRequests: 50_000, maxMs: 10 * 60_000, stop: () => done });
+    const load = runBoundedLoad(() => echo(`load-${n++}`, {}, as), { concurrency: 4, maxRequests: 50_000, maxMs: 10 * 60_000, stop: () => done });
     await new Promise((resolve) => setTimeout(resolve, 3000));
     try {
         await during();
@@ -337,6 +358,64 @@ describe("swarm hub deployed from the exported stack file", () => {
         expect(images).toEqual(Array(4).fill(digests["hello-v2"]));
         expect(result.failures).toEqual([]);
         expect(result.ok).toBeGreaterThan(100);
+    });
+
+    describe("platform changes roll the gateway behind the edge with no failed request (connect errors count)", () => {
+        /** Redeploys the hub stack after `change` under bounded GET load as bob; returns the load and the roll's seconds. */
+        async function rollUnderLoad(what: string, change: () => void) {
+            const started = Date.now();
+            const load = await loadDuring(
+                async () => {
+                    change();
+                    await deployHub(helloNow);
+                    await waitForService(GATEWAY, 1);
+                },
+                { user: "bob", password: BOB_PASSWORD },
+            );
+            const rollSeconds = (Date.now() - started) / 1000;
+            figures.gatewayRolls ??= {} as Record<string, unknown>;
+            (figures.gatewayRolls as Record<string, unknown>)[what] = { ok: load.ok, failed: load.failed, rollSeconds };
+            return load;
+        }
+
+        test("adding a model: the new model answers right after", async () => {
+            const load = await rollUnderLoad("add a model", () => (platform.extraModel = true));
+            expect(load.failures).toEqual([]);
+            expect(load.ok).toBeGreaterThan(50);
+            // A stack deploy starts the model and the gateway together (the Pulumi hub orders them): once the model runs, it answers.
+            await waitForService(`${HUB_STACK}_extra`, 1);
+            const reply = await request(gatewayUrl("/extra/echo?msg=hi"), { ca: tls.ca, user: USER, password: PASSWORD });
+            expect([reply.status, reply.body]).toEqual([200, JSON.stringify({ msg: ["The message is: 'hi'"] })]);
+        });
+
+        test("rotating a user's password: the old one is refused right after, the new one works", async () => {
+            const newPassword = crypto.randomBytes(18).toString("base64url");
+            const load = await rollUnderLoad("rotate a password", () => (platform.alicePassword = newPassword));
+            expect(load.failures).toEqual([]);
+            expect((await request(gatewayUrl("/hello/echo?msg=a"), { ca: tls.ca, user: USER, password: PASSWORD })).status).toBe(401);
+            expect((await request(gatewayUrl("/hello/echo?msg=a"), { ca: tls.ca, user: USER, password: newPassword })).status).toBe(200);
+        });
+
+        test("replacing the TLS certificate: the new one is served right after", async () => {
+            const next = await makeTls(tempDir("swarm-e2e-tls2-"));
+            trustedCa = `${tls.ca}${next.ca}`; // clients trust both CAs before the switch, as a CA rollover does
+            const load = await rollUnderLoad("replace the certificate", () => (platform.tls = next));
+            expect(load.failures).toEqual([]);
+            expect(await servedCertificate(httpsPort, trustedCa)).toBe(fingerprint(fs.readFileSync(next.certificatePath, "utf8")));
+        });
+
+        test("changing a gateway limit: a body over the new limit gets 413 right after", async () => {
+            const load = await rollUnderLoad("change a limit", () => (platform.maxBodyBytes = 1024));
+            expect(load.failures).toEqual([]);
+            const reply = await request(gatewayUrl("/hello/echo"), {
+                method: "POST",
+                ca: trustedCa,
+                user: "bob",
+                password: BOB_PASSWORD,
+                body: "x".repeat(4096),
+            });
+            expect(reply.status).toBe(413);
+        });
     });
 
     test("teardown leaves no services, networks, configs, secrets or volumes", async () => {

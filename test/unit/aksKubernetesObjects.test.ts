@@ -222,6 +222,23 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(find(objects, "Deployment", "gateway").spec.template.metadata.labels["app.kubernetes.io/component"]).toBe("gateway");
     });
 
+    test("the gateway rolls without dropping a request: surge first, ready on TLS and auth, a drain before a graceful stop, a PDB", () => {
+        const objects = manifests();
+        const deployment = find(objects, "Deployment", "gateway");
+        const pod = deployment.spec.template.spec;
+        const [nginx] = pod.containers;
+        expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+        expect(nginx.readinessProbe.exec.command).toEqual([
+            "sh",
+            "-c",
+            "curl -fsk -o /dev/null https://127.0.0.1:8443/healthz && [ \"$(curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:8443/)\" = 401 ]",
+        ]);
+        const drain: string = nginx.lifecycle.preStop.exec.command[2];
+        expect(drain).toMatch(/^sleep 10; nginx -s quit; while .*kill -0/);
+        expect(pod.terminationGracePeriodSeconds).toBe(140); // 10 s drain + 120 s read timeout + 10 s
+        expect(find(objects, "PodDisruptionBudget", "gateway").spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
+    });
+
     test("the gateway's LoadBalancer carries the DNS label and skip-await annotations and keeps client addresses", () => {
         const service = find(manifests(), "Service", "gateway");
         expect(service.metadata.annotations).toEqual({ [AZURE_DNS_LABEL_ANNOTATION]: "plumberhub-prod", [SKIP_AWAIT_ANNOTATION]: "true" });

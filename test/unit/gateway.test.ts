@@ -1,4 +1,11 @@
-import { GatewayConfig, renderGatewayFiles, renderNginxConf, validateGatewayConfig } from "../../components/render/gateway";
+import {
+    GatewayConfig,
+    renderEdgeConf,
+    renderGatewayFiles,
+    renderNginxConf,
+    validateEdgeConfig,
+    validateGatewayConfig,
+} from "../../components/render/gateway";
 import { escapeHtml, renderLandingPage } from "../../components/render/landingPage";
 import { MAX_MODEL_NAME_LENGTH, RESERVED_MODEL_NAMES } from "../../components/config";
 
@@ -444,5 +451,81 @@ describe("the landing page", () => {
 
     test("escapeHtml covers the five HTML metacharacters", () => {
         expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+    });
+});
+
+describe("behind an edge (PROXY protocol) with a local healthcheck listener", () => {
+    const conf = renderNginxConf(dnsConfig({ httpsPort: 443, httpPort: 80, proxyProtocol: true, healthcheckPort: 8443 }));
+
+    test("every public listener expects the PROXY protocol", () => {
+        expect(conf).toContain("listen 443 proxy_protocol ssl;");
+        expect(conf).toContain("listen 80 proxy_protocol;");
+    });
+
+    test("the client address is taken from the PROXY protocol header", () => {
+        expect(conf).toContain("real_ip_header proxy_protocol;");
+    });
+
+    test("the healthcheck listener is on loopback, with TLS and without the PROXY protocol", () => {
+        expect(conf).toContain("listen 127.0.0.1:8443 ssl;");
+        expect(conf).not.toContain("listen 127.0.0.1:8443 proxy_protocol");
+    });
+
+    test("without an edge nothing expects the PROXY protocol", () => {
+        expect(renderNginxConf(dnsConfig())).not.toContain("proxy_protocol");
+    });
+
+    test("a healthcheck port that is also a serving port is refused", () => {
+        expect(() => validateGatewayConfig(dnsConfig({ healthcheckPort: 443 }))).toThrow(
+            "`healthcheckPort` must differ from the ports nginx serves on (443, 80), got 443",
+        );
+    });
+});
+
+describe("renderEdgeConf", () => {
+    const edge = renderEdgeConf({
+        ports: [
+            { listen: 443, target: 443 },
+            { listen: 80, target: 80 },
+        ],
+        gatewayHost: "gateway.plumberhub.internal",
+        resolver: ["127.0.0.11"],
+    });
+
+    test("loads the stream module and resolves the gateway's tasks per connection through the resolver", () => {
+        expect(edge).toContain("load_module /usr/lib/nginx/modules/ngx_stream_module.so;");
+        expect(edge).toContain("resolver 127.0.0.11 valid=1s ipv6=off;");
+        expect(edge).toContain("default gateway.plumberhub.internal;");
+        expect(edge).toContain("proxy_pass $plumberhub_gateway:443;");
+        expect(edge).toContain("proxy_pass $plumberhub_gateway:80;");
+    });
+
+    test("sends the PROXY protocol and tries the next task when a connect fails", () => {
+        expect(edge.match(/proxy_protocol on;/g)).toHaveLength(2);
+        expect(edge).toContain("proxy_next_upstream on;");
+        expect(edge).toContain("proxy_connect_timeout 1s;");
+    });
+
+    test("never terminates TLS: no certificate, no http block", () => {
+        expect(edge).not.toMatch(/ssl_certificate|http \{/);
+    });
+
+    test.each([
+        ["no ports", { ports: [] }, "`ports` must be a non-empty list, got []"],
+        [
+            "a port twice",
+            {
+                ports: [
+                    { listen: 443, target: 443 },
+                    { listen: 443, target: 80 },
+                ],
+            },
+            "`ports` listens on 443 twice; each listen port once",
+        ],
+        ["a host with a space", { gatewayHost: "gate way" }, '`gatewayHost` must be a DNS name, got "gate way"'],
+        ["a resolver name", { resolver: ["dns.local"] }, '`resolver` must be a non-empty list of IPv4 addresses (ip or ip:port), got ["dns.local"]'],
+    ])("refuses %s", (_, change, message) => {
+        const base = { ports: [{ listen: 443, target: 443 }], gatewayHost: "gateway.plumberhub.internal", resolver: ["127.0.0.11"] };
+        expect(() => validateEdgeConfig({ ...base, ...change })).toThrow(message);
     });
 });

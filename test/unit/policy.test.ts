@@ -104,8 +104,9 @@ describe("rule: images by digest", () => {
         ]);
     });
 
-    test("the platform's gateway and registry may use pinned tags", () => {
+    test("the platform's gateway, its edge and the registry may use pinned tags", () => {
         expect(imagesByDigest(swarmService("gateway", { image: "nginx:1.28.0-bookworm" }))).toEqual([]);
+        expect(imagesByDigest(swarmService("edge", { image: "nginx:1.28.0-bookworm" }))).toEqual([]);
         expect(imagesByDigest(swarmService("registry", { image: "registry:2.8.3" }))).toEqual([]);
     });
 
@@ -139,8 +140,9 @@ describe("rule: cpu and memory limits", () => {
         ]);
     });
 
-    test("the platform's gateway is sized by the platform team, not by this rule", () => {
+    test("the platform's gateway and its edge are sized by the platform team, not by this rule", () => {
         expect(resourceLimitsSet(swarmService("gateway", { limits: {} }))).toEqual([]);
+        expect(resourceLimitsSet(swarmService("edge", { limits: {} }))).toEqual([]);
     });
 
     test("a swarm service with NanoCPUs and memory limits passes", () => {
@@ -188,12 +190,15 @@ describe("rule: gateway TLS on", () => {
 
     test("a swarm gateway config whose HTTPS server lost `ssl` is a violation", () => {
         const conf = renderSwarmGatewayConfigs({ models: [{ name: "iris" }] }).nginxConf;
-        expect(conf).toContain("listen 443 ssl;");
-        expect(gatewayTlsOn(swarmGatewayConfig(conf.replace("listen 443 ssl;", "listen 443;")))).toEqual([
+        expect(conf).toContain("listen 443 proxy_protocol ssl;");
+        const plain = conf
+            .replace("listen 443 proxy_protocol ssl;", "listen 443 proxy_protocol;")
+            .replace("listen 127.0.0.1:8443 ssl;", "listen 127.0.0.1:8443;");
+        expect(gatewayTlsOn(swarmGatewayConfig(plain))).toEqual([
             'gateway swarm config "hub-gateway-nginx.conf" has no server with `listen … ssl`: the gateway must serve HTTPS',
-            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443` forwards requests (`proxy_pass`): plain HTTP may only redirect to HTTPS',
-            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443` asks for passwords (`auth_basic`): they would cross the network in clear text',
-            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443` does not redirect to HTTPS (`return 301 https://…`)',
+            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443 proxy_protocol`, `listen 127.0.0.1:8443` forwards requests (`proxy_pass`): plain HTTP may only redirect to HTTPS',
+            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443 proxy_protocol`, `listen 127.0.0.1:8443` asks for passwords (`auth_basic`): they would cross the network in clear text',
+            'gateway swarm config "hub-gateway-nginx.conf" plain-HTTP server `listen 443 proxy_protocol`, `listen 127.0.0.1:8443` does not redirect to HTTPS (`return 301 https://…`)',
         ]);
     });
 

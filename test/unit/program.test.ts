@@ -33,6 +33,7 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
         expect(inputsOf("docker:index/network:Network", "plumberhub-network-network").name).toBe("plumberhub-dev");
         expect(namesOf("docker:index/service:Service")).toEqual([
             "plumberhub-bos-rf-service",
+            "plumberhub-gateway-edge-service",
             "plumberhub-gateway-service",
             "plumberhub-hello-service",
             "plumberhub-registry-service",
@@ -52,12 +53,13 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
         expect(image).toBe(`127.0.0.1:5000/hello@sha256:${"d".repeat(64)}`);
     });
 
-    test("publishes the gateway on the configured ports", () => {
-        const ports = inputsOf("docker:index/service:Service", "plumberhub-gateway-service").endpointSpec.ports;
+    test("publishes the configured ports on the edge, not on the gateway behind it", () => {
+        const ports = inputsOf("docker:index/service:Service", "plumberhub-gateway-edge-service").endpointSpec.ports;
         expect(ports.map((p: any) => [p.targetPort, p.publishedPort]).sort()).toEqual([
             [443, 8443],
             [80, 8080],
         ]);
+        expect(inputsOf("docker:index/service:Service", "plumberhub-gateway-service").endpointSpec.ports).toEqual([]);
     });
 
     test("exports the gateway URL and each model's URL and docs", async () => {

@@ -255,6 +255,7 @@ describe("the files of each stack", () => {
         const { files } = rendered("dev");
         expect(Object.keys(files).sort()).toEqual([
             "README.txt",
+            "configs/edge.conf",
             "configs/nginx.conf",
             "configs/static-index.html",
             STACK_FILE_NAME,
@@ -338,8 +339,9 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
         const stackConfigs = stack.services.gateway.configs.map((c: any) => [c.target, stack.configs[c.source].name]).sort();
         expect(stackConfigs).toEqual(programConfigs);
         expect(stackConfigs[0][1]).toMatch(/^plumberhub-gateway-/);
-        expect(stack.services.gateway.ports.map((p: any) => [p.target, p.published])).toEqual(
-            gateway.endpointSpec.ports.map((p: any) => [p.targetPort, p.publishedPort]),
+        const edge = inputsOf(program, "docker:index/service:Service", (r) => r.name === "plumberhub-gateway-edge-service");
+        expect(stack.services["gateway-edge"].ports.map((p: any) => [p.target, p.published])).toEqual(
+            edge.endpointSpec.ports.map((p: any) => [p.targetPort, p.publishedPort]),
         );
     });
 

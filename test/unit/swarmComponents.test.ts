@@ -115,7 +115,7 @@ beforeAll(async () => {
 });
 
 describe("swarm hub graph for 3 models", () => {
-    test("has one network, three images and four services", () => {
+    test("has one network, three images and five services (three models, the gateway and its edge)", () => {
         const types = [...base.values()].map((r) => r.type);
         expect(types.filter((t) => t === NETWORK)).toHaveLength(1);
         expect(types.filter((t) => t === IMAGE)).toHaveLength(3);
@@ -124,7 +124,7 @@ describe("swarm hub graph for 3 models", () => {
                 .filter((r) => r.type === SERVICE)
                 .map((r) => r.inputs.name)
                 .sort(),
-        ).toEqual(["bos-rf", "gateway", "hello", "sentiment"]);
+        ).toEqual(["bos-rf", "gateway", "gateway-edge", "hello", "sentiment"]);
     });
 
     test("creates the overlay network attachable under its exported name", () => {
@@ -182,12 +182,13 @@ describe("swarm hub graph for 3 models", () => {
         });
         expect(plan.configs.map((c) => c.name)).toEqual([
             find(base, CONFIG, "gateway-nginx.conf").inputs.name,
+            find(base, CONFIG, "gateway-edge.conf").inputs.name,
             find(base, CONFIG, "gateway-static-index.html").inputs.name,
         ]);
         expect(plan.secrets.map((s) => s.name)).toEqual(
             ["tls.crt", "tls.key", "htpasswd"].map((key) => find(base, SECRET, `gateway-${key}`).inputs.name),
         );
-        for (const service of plan.services.filter((s) => s.name !== "gateway")) {
+        for (const service of plan.services.filter((s) => !s.name.startsWith("gateway"))) {
             const inputs = find(base, SERVICE, `${service.name}-service`).inputs;
             expect(inputs.taskSpec.containerSpec.env).toEqual(service.env);
             expect(inputs.mode.replicated.replicas).toBe(service.replicas);
@@ -290,6 +291,8 @@ describe("children", () => {
         await settle();
         const children = links.filter((link) => link.type.startsWith("docker:"));
         expect(children.map((link) => link.name).sort()).toEqual([
+            "edge-edge-service",
+            "edge-edge.conf",
             "edge-htpasswd",
             "edge-nginx.conf",
             "edge-service",

@@ -9,6 +9,7 @@ import {
     planGatewayService,
     planModelService,
     planRegistryFiles,
+    planEdgeService,
     planRegistryService,
     planSwarmStack,
     renderSwarmGatewayConfigs,
@@ -27,7 +28,11 @@ const rf: Model = validateModel({
     cpu: { request: "500m", limit: "1" },
     memory: { request: "1Gi", limit: "2Gi" },
 });
-const configs = { nginxConf: "events {}\nhttp { server { listen 443 ssl; } }\n", staticFiles: { "index.html": "<h1>models</h1>\n" } };
+const configs = {
+    nginxConf: "events {}\nhttp { server { listen 443 ssl; } }\n",
+    staticFiles: { "index.html": "<h1>models</h1>\n" },
+    edgeConf: "events {}\nstream {}\n",
+};
 const secrets = {
     tlsCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
     tlsKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
@@ -124,6 +129,7 @@ describe("gateway plan", () => {
         const files = planGatewayFiles("dev", configs, secrets);
         expect(files.configs.map((f) => f.name)).toEqual([
             contentName("dev", "nginx.conf", configs.nginxConf),
+            contentName("dev", "edge.conf", configs.edgeConf),
             contentName("dev", "static-index.html", configs.staticFiles["index.html"]),
         ]);
         expect(files.configs[0].name).toMatch(/^dev-nginx\.conf-[0-9a-f]{12}$/);
@@ -151,19 +157,42 @@ describe("gateway plan", () => {
         ]);
     });
 
-    test("publishes 443 and 80 through the routing mesh by default", () => {
-        const service = planGatewayService(planGatewayFiles("dev", configs, secrets));
-        expect(service.ports).toEqual([
+    test("the edge publishes 443 and 80 through the routing mesh by default, and mounts only its own nginx.conf", () => {
+        const edge = planEdgeService(planGatewayFiles("dev", configs, secrets));
+        expect(edge.name).toBe("gateway-edge");
+        expect(edge.ports).toEqual([
             { target: 443, published: 443, mode: "ingress" },
             { target: 80, published: 80, mode: "ingress" },
         ]);
-        expect(service.update.order).toBe("start-first");
+        expect(edge.configs.map((m) => [m.source, m.target])).toEqual([["edge.conf", "/etc/nginx/nginx.conf"]]);
+        expect(edge.secrets).toEqual([]);
     });
 
-    test("stops the old task first when ports are published in host mode", () => {
-        const service = planGatewayService(planGatewayFiles("dev", configs, secrets), { publishMode: "host", endpointMode: "dnsrr" });
-        expect(service.update.order).toBe("stop-first");
-        expect(service.ports.map((p) => p.mode)).toEqual(["host", "host"]);
+    test("in host mode the edge stops its old task first (one task per node can hold a host port)", () => {
+        const edge = planEdgeService(planGatewayFiles("dev", configs, secrets), { publishMode: "host", endpointMode: "dnsrr" });
+        expect(edge.update.order).toBe("stop-first");
+        expect(edge.ports.map((p) => p.mode)).toEqual(["host", "host"]);
+    });
+
+    test("the gateway publishes nothing and starts its new task first in both publish modes", () => {
+        for (const publishMode of ["ingress", "host"] as const) {
+            const gateway = planGatewayService(planGatewayFiles("dev", configs, secrets), { publishMode });
+            expect([gateway.ports, gateway.update.order, gateway.rollback.order]).toEqual([[], "start-first", "start-first"]);
+        }
+    });
+
+    test("the gateway answers to the name the edge resolves, and stops gracefully within the read timeout", () => {
+        const gateway = planGatewayService(planGatewayFiles("dev", configs, secrets));
+        expect(gateway.aliases).toEqual(["gateway.plumberhub.internal"]);
+        expect([gateway.stopSignal, gateway.stopGracePeriod]).toEqual(["SIGQUIT", "2m5s"]);
+    });
+
+    test("the gateway's healthcheck proves TLS and auth on its local listener", () => {
+        const { healthcheck } = planGatewayService(planGatewayFiles("dev", configs, secrets));
+        expect(healthcheck?.test).toEqual([
+            "CMD-SHELL",
+            "curl -fsk -o /dev/null https://127.0.0.1:8443/healthz && [ \"$(curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:8443/)\" = 401 ]",
+        ]);
     });
 
     test("refuses dnsrr with ingress-published ports", () => {
@@ -276,7 +305,7 @@ describe("compose export", () => {
 
     test("is a v3.8 stack with one service per model plus the gateway", () => {
         expect(compose.version).toBe("3.8");
-        expect(Object.keys(compose.services)).toEqual(["hello", "bos-rf", "gateway"]);
+        expect(Object.keys(compose.services)).toEqual(["hello", "bos-rf", "gateway", "gateway-edge"]);
     });
 
     test("creates the attachable overlay network under its exported name", () => {
@@ -308,7 +337,7 @@ describe("compose export", () => {
     test("points configs and secrets at their files under their content-hashed names", () => {
         expect(compose.configs["nginx.conf"]).toEqual({ name: plan.configs[0].name, file: "./configs/nginx.conf" });
         expect(compose.secrets["tls.key"]).toEqual({ name: plan.secrets[1].name, file: "./secrets/tls.key" });
-        expect(compose.services.gateway.ports).toEqual([
+        expect(compose.services["gateway-edge"].ports).toEqual([
             { target: 443, published: 8443, protocol: "tcp", mode: "ingress" },
             { target: 80, published: 8080, protocol: "tcp", mode: "ingress" },
         ]);
@@ -317,7 +346,15 @@ describe("compose export", () => {
     test("renders the stack file and every config and secret file", () => {
         const files = renderSwarmStackFiles(plan);
         expect(Object.keys(files).sort()).toEqual(
-            [STACK_FILE_NAME, "configs/nginx.conf", "configs/static-index.html", "secrets/htpasswd", "secrets/tls.crt", "secrets/tls.key"].sort(),
+            [
+                STACK_FILE_NAME,
+                "configs/edge.conf",
+                "configs/nginx.conf",
+                "configs/static-index.html",
+                "secrets/htpasswd",
+                "secrets/tls.crt",
+                "secrets/tls.key",
+            ].sort(),
         );
         expect(parse(files[STACK_FILE_NAME])).toEqual(compose);
         expect(files["secrets/tls.key"]).toBe(secrets.tlsKey);

@@ -139,6 +139,16 @@ export interface GatewayConfig {
     realm?: string;
     /** Landing page title. Default `plumberhub models`. */
     title?: string;
+    /**
+     * Connections arrive through an L4 edge that sends the PROXY protocol: every listener expects it, and the
+     * client address nginx logs and forwards is the one the edge saw. Default false.
+     */
+    proxyProtocol?: boolean;
+    /**
+     * Port of an extra listener on 127.0.0.1 without the PROXY protocol, for a healthcheck inside the container:
+     * the main server (TLS and auth as on the main port). Default none.
+     */
+    healthcheckPort?: number;
 }
 
 /**

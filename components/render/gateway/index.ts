@@ -2,3 +2,4 @@ export * from "./config";
 export * from "./validation";
 export * from "./modelLocation";
 export * from "./nginxConf";
+export * from "./edgeConf";

@@ -49,9 +49,10 @@ function commonHeaders(tls: boolean, hstsMaxAge: number): string[] {
 
 export const indent = (lines: string[], by = "    "): string[] => lines.map((line) => (line === "" ? "" : by + line));
 
-/** `listen` argument: address and port. */
-function listenOn(address: string | undefined, port: number): string {
-    return address === undefined ? `${port}` : `${address}:${port}`;
+/** `listen` arguments: address and port, and `proxy_protocol` behind an edge that sends it. */
+function listenOn(config: GatewayConfig, port: number): string {
+    const address = config.listenAddress === undefined ? `${port}` : `${config.listenAddress}:${port}`;
+    return config.proxyProtocol ? `${address} proxy_protocol` : address;
 }
 
 /**
@@ -123,6 +124,15 @@ function httpBlock(config: GatewayConfig): string[] {
         `}`,
     );
     for (const model of config.models) if (model.users) lines.push(...aclMap(model as GatewayModel & { users: string[] }));
+    if (config.proxyProtocol) {
+        lines.push(
+            ``,
+            `# Behind the edge: the client address is the one in the PROXY protocol header (only a peer that sends one`,
+            `# can talk to these listeners; the healthcheck listener has none and keeps its own address).`,
+            `set_real_ip_from 0.0.0.0/0;`,
+            `real_ip_header proxy_protocol;`,
+        );
+    }
     lines.push(
         ``,
         `log_format plumberhub_json escape=json '{"time":"$time_iso8601","request_id":"$plumberhub_request_id",'`,
@@ -179,7 +189,7 @@ function httpBlock(config: GatewayConfig): string[] {
             ``,
             `# HTTP: only /healthz (load-balancer probes) and a redirect to HTTPS.`,
             `server {`,
-            `    listen ${listenOn(config.listenAddress, config.httpPort ?? GATEWAY_DEFAULTS.httpPort)};`,
+            `    listen ${listenOn(config, config.httpPort ?? GATEWAY_DEFAULTS.httpPort)};`,
             ...indent(commonHeaders(false, hsts)),
             `    default_type application/json;`,
             `    location = /healthz { return 200 '{"status":"ok"}\\n'; }`,
@@ -198,7 +208,8 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
     if (tls) {
         const files = config.tls as GatewayTlsFiles;
         lines.push(
-            `listen ${listenOn(config.listenAddress, port)} ssl;`,
+            `listen ${listenOn(config, port)} ssl;`,
+            ...(config.healthcheckPort !== undefined ? [`listen 127.0.0.1:${config.healthcheckPort} ssl;`] : []),
             `ssl_certificate ${files.certificatePath};`,
             `ssl_certificate_key ${files.keyPath};`,
             `ssl_protocols TLSv1.2 TLSv1.3;`,
@@ -210,7 +221,8 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
     } else {
         lines.push(
             `# HTTP-ONLY MODE, for local use: no TLS, passwords cross the network in clear text.`,
-            `listen ${listenOn(config.listenAddress, port)};`,
+            `listen ${listenOn(config, port)};`,
+            ...(config.healthcheckPort !== undefined ? [`listen 127.0.0.1:${config.healthcheckPort};`] : []),
         );
     }
     lines.push(
@@ -272,6 +284,16 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
     }
     lines.push(``, ...errorLocations(mode));
     return lines;
+}
+
+/**
+ * A shell command that succeeds when the gateway on 127.0.0.1:`port` serves TLS and asks for credentials: `/healthz`
+ * answers 200 over TLS and `/` answers 401 without credentials. The swarm healthcheck and the Kubernetes readiness
+ * probe run it (curl, as the official nginx images and the local one have it).
+ */
+export function gatewayReadyCommand(port: number): string {
+    const url = `https://127.0.0.1:${port}`;
+    return `curl -fsk -o /dev/null ${url}/healthz && [ "$(curl -sk -o /dev/null -w '%{http_code}' ${url}/)" = 401 ]`;
 }
 
 /** Renders `nginx.conf` (a whole main config: run it with `nginx -c`). Validates first. */

@@ -141,6 +141,15 @@ export function validateGatewayConfig(config: GatewayConfig): void {
     if (config.tls !== "http-only" && (config.httpPort ?? GATEWAY_DEFAULTS.httpPort) === (config.httpsPort ?? GATEWAY_DEFAULTS.httpsPort)) {
         throw new Error(`\`httpPort\` and \`httpsPort\` must differ, both are ${config.httpsPort ?? GATEWAY_DEFAULTS.httpsPort}`);
     }
+    checkOptionalInteger("healthcheckPort", config.healthcheckPort, 1, MAX_PORT);
+    const tlsPort = config.httpsPort ?? (config.tls === "http-only" ? GATEWAY_DEFAULTS.httpOnlyPort : GATEWAY_DEFAULTS.httpsPort);
+    const taken = config.tls === "http-only" ? [tlsPort] : [tlsPort, config.httpPort ?? GATEWAY_DEFAULTS.httpPort];
+    if (config.healthcheckPort !== undefined && taken.includes(config.healthcheckPort)) {
+        throw new Error(`\`healthcheckPort\` must differ from the ports nginx serves on (${taken.join(", ")}), got ${config.healthcheckPort}`);
+    }
+    if (config.proxyProtocol !== undefined && typeof config.proxyProtocol !== "boolean") {
+        throw new Error(`\`proxyProtocol\` must be true or false, got ${show(config.proxyProtocol)}`);
+    }
     if (config.listenAddress !== undefined && !isHostPort(config.listenAddress, false)) {
         throw new Error(`\`listenAddress\` must be an IP address or host name (IPv6 in brackets), got ${show(config.listenAddress)}`);
     }

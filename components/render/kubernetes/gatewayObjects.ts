@@ -1,7 +1,7 @@
 /** The gateway on Kubernetes: nginx.conf for kube-dns routing, and its ConfigMap, Secrets, Deployment, PDB and Service. */
 import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
 import { Model } from "../../config/model";
-import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, GatewayLimits, renderGatewayFiles } from "../gateway";
+import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, GatewayLimits, gatewayReadyCommand, renderGatewayFiles } from "../gateway";
 import {
     AZURE_DNS_LABEL_ANNOTATION,
     AZURE_IP_RESOURCE_GROUP_ANNOTATION,
@@ -22,6 +22,17 @@ import { MODEL_POD_LABELS } from "./modelObjects";
 export const AKS_SERVICE_CIDR = "10.0.0.0/16";
 /** kube-dns's address in a cluster `AksCluster` creates (inside `AKS_SERVICE_CIDR`): the gateway's default resolver. */
 export const AKS_DNS_SERVICE_IP = "10.0.0.10";
+
+/** Seconds a terminating gateway pod keeps serving before nginx stops taking connections: endpoints and the load balancer drop it meanwhile. */
+export const GATEWAY_DRAIN_SECONDS = 10;
+/** nginx's pid file in the gateway pod (`kubernetesGatewayConfig`). */
+const GATEWAY_PID_FILE = "/tmp/nginx.pid";
+/** The gateway's preStop: keep serving while it leaves the endpoints, then stop gracefully and wait until nginx has. */
+const GATEWAY_DRAIN_COMMAND =
+    `sleep ${GATEWAY_DRAIN_SECONDS}; nginx -s quit; ` +
+    `while [ -e ${GATEWAY_PID_FILE} ] && kill -0 "$(cat ${GATEWAY_PID_FILE})" 2>/dev/null; do sleep 1; done`;
+/** Room for the drain, then for the longest request (the default read timeout), then a margin. */
+export const GATEWAY_TERMINATION_GRACE_SECONDS = GATEWAY_DRAIN_SECONDS + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 10;
 
 /** UID of the `nginx` user in the official nginx images. */
 export const GATEWAY_RUN_AS_USER = 101;
@@ -69,7 +80,7 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): Ga
         },
         tls: { certificatePath: `${paths.tls}/tls.crt`, keyPath: `${paths.tls}/tls.key` },
         // pid and temp files on the pod's writable /tmp (the root filesystem is read-only).
-        paths: { htpasswd: `${paths.auth}/htpasswd`, landingDir: paths.site, pidFile: "/tmp/nginx.pid", tempDir: "/tmp" },
+        paths: { htpasswd: `${paths.auth}/htpasswd`, landingDir: paths.site, pidFile: GATEWAY_PID_FILE, tempDir: "/tmp" },
         limits: settings.limits,
         httpsPort: GATEWAY_CONTAINER_PORTS.https,
         httpPort: GATEWAY_CONTAINER_PORTS.http,
@@ -174,6 +185,8 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
     if (options.staticIpResourceGroup) serviceAnnotations[AZURE_IP_RESOURCE_GROUP_ANNOTATION] = options.staticIpResourceGroup;
     if (options.skipLoadBalancerAwait) serviceAnnotations[SKIP_AWAIT_ANNOTATION] = "true";
     const probe = { httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" } };
+    // Ready only when TLS is served and auth is on (an httpGet probe cannot expect the 401).
+    const ready = { exec: { command: ["sh", "-c", gatewayReadyCommand(GATEWAY_CONTAINER_PORTS.https)] } };
     return {
         config: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: names.config, namespace, labels }, data: configData },
         tlsSecret: {
@@ -204,6 +217,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                     spec: {
                         automountServiceAccountToken: false,
                         enableServiceLinks: false,
+                        terminationGracePeriodSeconds: GATEWAY_TERMINATION_GRACE_SECONDS,
                         securityContext: {
                             runAsNonRoot: true,
                             runAsUser: GATEWAY_RUN_AS_USER,
@@ -223,7 +237,10 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                                     { name: "https", containerPort: GATEWAY_CONTAINER_PORTS.https, protocol: "TCP" },
                                 ],
                                 resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-                                readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                                readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                                // Endpoints drop a terminating pod while it still serves; then nginx's graceful stop
+                                // (quit) lets requests in progress finish before the kubelet's SIGTERM (a fast stop).
+                                lifecycle: { preStop: { exec: { command: ["sh", "-c", GATEWAY_DRAIN_COMMAND] } } },
                                 livenessProbe: { ...probe, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
                                 securityContext: DROP_ALL,
                                 volumeMounts: [

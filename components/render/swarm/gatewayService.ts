@@ -3,9 +3,9 @@ import { validateInteger, validatePort } from "../../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../../config/gateway";
 import { SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
-import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, renderGatewayFiles } from "../gateway";
+import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, gatewayReadyCommand, renderEdgeConf, renderGatewayFiles } from "../gateway";
 import { mount, swarmFile } from "./files";
-import { ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
+import { dockerDuration, ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
 import { RESTART, SwarmPublishedServiceOptions, updateFor, validateSwarmServiceOptions } from "./serviceOptions";
 
 /** Where the gateway's files land in the nginx container; the rendered nginx.conf refers to these paths. */
@@ -18,10 +18,14 @@ export const GATEWAY_PATHS = Object.freeze({
     staticRoot: "/usr/share/nginx/html",
 });
 
-/** Contents of the gateway's configs: nginx.conf and static files (landing page …) by file name in `GATEWAY_PATHS.staticRoot`. */
+/**
+ * Contents of the gateway's configs: nginx.conf, static files (landing page …) by file name in
+ * `GATEWAY_PATHS.staticRoot`, and the edge's nginx.conf.
+ */
 export interface GatewayConfigContents {
     nginxConf: string;
     staticFiles: Record<string, string>;
+    edgeConf: string;
 }
 
 /** Contents of the gateway's secrets. */
@@ -37,8 +41,28 @@ export interface GatewaySecretContents {
 /** Docker's embedded DNS server, inside every container on a user-defined network. */
 export const SWARM_DNS = "127.0.0.11";
 
-/** Ports nginx listens on inside the swarm gateway's container (published as `httpsPort` / `httpPort`). */
-export const SWARM_GATEWAY_CONTAINER_PORTS = Object.freeze({ https: 443, http: 80 });
+/**
+ * Ports inside the containers: the edge listens on `https` and `http` (published as `httpsPort` / `httpPort`) and
+ * forwards to the same ports of a gateway task, which expects the PROXY protocol there; `healthcheck` is the
+ * gateway's listener on 127.0.0.1 for its own healthcheck.
+ */
+export const SWARM_GATEWAY_CONTAINER_PORTS = Object.freeze({ https: 443, http: 80, healthcheck: 8443 });
+
+/** The gateway tasks' name on the hub network, which the edge resolves (every task: the edge picks and retries). */
+export const SWARM_GATEWAY_HOST = "gateway.plumberhub.internal";
+
+/**
+ * The gateway's healthcheck: TLS is served and auth is on (`/healthz` answers 200 over TLS, `/` answers 401
+ * without credentials). A new task takes traffic from the edge only once healthy, so a roll never sends requests
+ * to an nginx that is not ready. Durations as Docker reads them back (see `dockerDuration`).
+ */
+export const GATEWAY_HEALTHCHECK: NonNullable<SwarmServicePlan["healthcheck"]> = Object.freeze({
+    test: ["CMD-SHELL", gatewayReadyCommand(SWARM_GATEWAY_CONTAINER_PORTS.healthcheck)],
+    interval: "2s",
+    timeout: "2s",
+    retries: 3,
+    startPeriod: "10s",
+});
 
 /**
  * Gateway settings on a swarm: the gateway renderer's config minus what the swarm target decides
@@ -75,7 +99,18 @@ export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPo
         httpsPort: SWARM_GATEWAY_CONTAINER_PORTS.https,
         httpPort: SWARM_GATEWAY_CONTAINER_PORTS.http,
         publicHttpsPort,
+        proxyProtocol: true,
+        healthcheckPort: SWARM_GATEWAY_CONTAINER_PORTS.healthcheck,
     };
+}
+
+/** The edge's nginx.conf on a swarm: both published ports to the gateway's tasks, through Docker's DNS. */
+export function renderSwarmEdgeConf(): string {
+    return renderEdgeConf({
+        ports: [SWARM_GATEWAY_CONTAINER_PORTS.https, SWARM_GATEWAY_CONTAINER_PORTS.http].map((port) => ({ listen: port, target: port })),
+        gatewayHost: SWARM_GATEWAY_HOST,
+        resolver: [SWARM_DNS],
+    });
 }
 
 /** nginx.conf and the landing page of the swarm gateway, from the gateway renderer. */
@@ -84,7 +119,7 @@ export function renderSwarmGatewayConfigs(
     publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort,
 ): GatewayConfigContents {
     const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort));
-    return { nginxConf: files["nginx.conf"], staticFiles: { "index.html": files["index.html"] } };
+    return { nginxConf: files["nginx.conf"], staticFiles: { "index.html": files["index.html"] }, edgeConf: renderSwarmEdgeConf() };
 }
 
 /** The gateway's swarm configs (public) and secrets, named by content hash. */
@@ -103,10 +138,11 @@ export function staticFileKey(fileName: string): string {
     return `static-${fileName}`;
 }
 
-/** The gateway's configs: nginx.conf and the static files. */
+/** The gateway's configs: nginx.conf, the static files and the edge's nginx.conf. */
 export function planGatewayConfigs(prefix: string, contents: GatewayConfigContents): SwarmFile[] {
     return [
         swarmFile(prefix, "nginx.conf", "configs", contents.nginxConf),
+        swarmFile(prefix, "edge.conf", "configs", contents.edgeConf),
         ...Object.entries(contents.staticFiles ?? {})
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
             .map(([path, text]) => swarmFile(prefix, staticFileKey(path), "configs", text)),
@@ -131,9 +167,9 @@ export function planGatewayFiles(prefix: string, configs: GatewayConfigContents,
 }
 
 export interface GatewayServiceOptions extends SwarmPublishedServiceOptions {
-    /** Service name. Default `gateway`. */
+    /** Service name of the gateway; the edge's is `{name}-edge`. Default `gateway`. */
     name?: string;
-    /** nginx image. Default `DEFAULT_GATEWAY_IMAGE`. */
+    /** nginx image of the gateway and the edge (with the stream module and curl, as the official images). Default `DEFAULT_GATEWAY_IMAGE`. */
     image?: string;
     /** Replicas. Default 1. */
     replicas?: number;
@@ -155,11 +191,18 @@ export function validateGatewayServiceOptions(options: GatewayServiceOptions, fi
     }
 }
 
-/** The nginx gateway service: configs and secrets mounted where `GATEWAY_PATHS` says, HTTPS and HTTP published. */
+const byKey = (list: SwarmFileRef[], key: string) => list.find((file) => file.key === key)!;
+
+/** A gateway roll starts the new task first: it publishes no port (the edge does), so two tasks can run at once. */
+const GATEWAY_UPDATE: SwarmServicePlan["update"] = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "rollback", monitor: "10s" };
+
+/**
+ * The nginx gateway service: configs and secrets mounted where `GATEWAY_PATHS` says, no published port (the edge
+ * in front holds them), rolled `start-first` behind a TLS-and-auth healthcheck. A stopping task leaves DNS, gets
+ * SIGQUIT (nginx's graceful stop: requests in progress finish) and up to the read timeout to finish them.
+ */
 export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {
     validateGatewayServiceOptions(options);
-    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
-    const byKey = (list: SwarmFileRef[], key: string) => list.find((file) => file.key === key)!;
     const statics = files.configs.filter((file) => file.key.startsWith("static-"));
     return {
         name: options.name ?? "gateway",
@@ -167,16 +210,14 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
         replicas: options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.swarm,
         env: {},
         labels: { ...options.labels, [ROLE_LABEL]: "gateway" },
+        healthcheck: GATEWAY_HEALTHCHECK,
         endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
-        ports: [
-            { target: SWARM_GATEWAY_CONTAINER_PORTS.https, published: options.httpsPort ?? GATEWAY_SETTINGS_DEFAULTS.httpsPort, mode: publishMode },
-            { target: SWARM_GATEWAY_CONTAINER_PORTS.http, published: options.httpPort ?? GATEWAY_SETTINGS_DEFAULTS.httpPort, mode: publishMode },
-        ],
-        update: updateFor(publishMode, "rollback"),
-        rollback: updateFor(publishMode, "pause"),
+        ports: [],
+        update: GATEWAY_UPDATE,
+        rollback: { ...GATEWAY_UPDATE, failureAction: "pause" },
         restart: RESTART,
         constraints: options.constraints ?? [],
-        aliases: [],
+        aliases: [SWARM_GATEWAY_HOST],
         configs: [
             mount(byKey(files.configs, "nginx.conf"), GATEWAY_PATHS.nginxConf, 0o444),
             ...statics.map((file) => mount(file, `${GATEWAY_PATHS.staticRoot}/${file.key.slice("static-".length)}`, 0o444)),
@@ -187,6 +228,37 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
             mount(byKey(files.secrets, "tls.key"), GATEWAY_PATHS.tlsKey, 0o400),
             mount(byKey(files.secrets, "htpasswd"), GATEWAY_PATHS.htpasswd, 0o444),
         ],
+        volumes: [],
+        stopSignal: "SIGQUIT",
+        stopGracePeriod: dockerDuration(GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 5),
+    };
+}
+
+/**
+ * The edge service (`{gateway}-edge`): holds the published HTTPS and HTTP ports and forwards TCP to the gateway's
+ * tasks. Its nginx.conf changes only with the ports, so changes of models, users or certificates never roll it.
+ */
+export function planEdgeService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {
+    validateGatewayServiceOptions(options);
+    const publishMode = options.publishMode ?? SWARM_DEFAULTS.publishMode;
+    return {
+        name: `${options.name ?? "gateway"}-edge`,
+        image: options.image ?? DEFAULT_GATEWAY_IMAGE,
+        replicas: 1,
+        env: {},
+        labels: { ...options.labels, [ROLE_LABEL]: "edge" },
+        endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
+        ports: [
+            { target: SWARM_GATEWAY_CONTAINER_PORTS.https, published: options.httpsPort ?? GATEWAY_SETTINGS_DEFAULTS.httpsPort, mode: publishMode },
+            { target: SWARM_GATEWAY_CONTAINER_PORTS.http, published: options.httpPort ?? GATEWAY_SETTINGS_DEFAULTS.httpPort, mode: publishMode },
+        ],
+        update: updateFor(publishMode, "rollback"),
+        rollback: updateFor(publishMode, "pause"),
+        restart: RESTART,
+        constraints: options.constraints ?? [],
+        aliases: [],
+        configs: [mount(byKey(files.configs, "edge.conf"), GATEWAY_PATHS.nginxConf, 0o444)],
+        secrets: [],
         volumes: [],
         stopGracePeriod: "10s",
     };

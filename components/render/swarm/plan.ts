@@ -89,7 +89,7 @@ export interface SwarmStackPlan {
 /** What a service needs to know of a file: its key and content-hashed name (never the contents). */
 export type SwarmFileRef = Pick<SwarmFile, "key" | "name">;
 
-/** Label every service of the hub carries: `model`, `gateway` or `registry`. */
+/** Label every service of the hub carries: `model`, `gateway`, `edge` (the gateway's L4 front) or `registry`. */
 export const ROLE_LABEL = "org.plumberhub.role";
 /** Label with the model's name on model services. */
 export const MODEL_LABEL = "org.plumberhub.model";

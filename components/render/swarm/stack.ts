@@ -4,6 +4,7 @@ import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
 import {
     GatewaySecretContents,
     GatewayServiceOptions,
+    planEdgeService,
     planGatewayFiles,
     planGatewayService,
     renderSwarmGatewayConfigs,
@@ -45,7 +46,7 @@ export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
     const files = gateway
         ? planGatewayFiles(prefix, renderSwarmGatewayConfigs(gateway.settings, gateway.options?.httpsPort), gateway.secrets)
         : { configs: [], secrets: [] };
-    if (gateway) services.push(planGatewayService(files, gateway.options));
+    if (gateway) services.push(planGatewayService(files, gateway.options), planEdgeService(files, gateway.options));
     const registrySecrets = input.registry ? planRegistryFiles(prefix, input.registry.secrets) : [];
     if (input.registry) services.push(planRegistryService(registrySecrets, input.registry.options));
     const names = services.map((service) => service.name);
