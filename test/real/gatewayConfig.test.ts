@@ -48,6 +48,11 @@ for (const routing of ["static", "dns"] as const) {
     }
 }
 VARIANTS.push(
+    ["behind an edge with a healthcheck listener, TLS", () => ({ ...variant("dns", true, true, false), proxyProtocol: true, healthcheckPort: 8443 })],
+    [
+        "behind an edge with a healthcheck listener, HTTP-only",
+        () => ({ ...variant("dns", false, false, false), proxyProtocol: true, healthcheckPort: 8443 }),
+    ],
     ["no models at all, static", () => ({ ...variant("static", true, false, false), models: [] })],
     ["no models at all, dns", () => ({ ...variant("dns", true, false, false), models: [] })],
     [

@@ -69,11 +69,11 @@ describe("--stack dev --generate-secrets (swarm)", () => {
     test("docker stack config accepts the stack file and resolves every config and secret to a written file", async () => {
         const { stdout } = await run("docker", ["stack", "config", "-c", STACK_FILE_NAME], { cwd: out });
         const resolved = parse(stdout);
-        expect(Object.keys(resolved.services).sort()).toEqual(["bos-rf", "gateway", "hello"]);
+        expect(Object.keys(resolved.services).sort()).toEqual(["bos-rf", "gateway", "gateway-edge", "hello"]);
         const files = [...Object.values(resolved.configs), ...Object.values(resolved.secrets)].map((entry: any) => entry.file);
-        expect(files.length).toBe(5);
+        expect(files.length).toBe(6);
         for (const file of files) expect(fs.existsSync(file)).toBe(true);
-        expect(resolved.services.gateway.ports.map((p: any) => [p.target, Number(p.published)])).toEqual([
+        expect(resolved.services["gateway-edge"].ports.map((p: any) => [p.target, Number(p.published)])).toEqual([
             [443, 8443],
             [80, 8080],
         ]);

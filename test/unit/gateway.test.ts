@@ -471,6 +471,12 @@ describe("behind an edge (PROXY protocol) with a local healthcheck listener", ()
         expect(conf).not.toContain("listen 127.0.0.1:8443 proxy_protocol");
     });
 
+    test("the healthcheck listener's requests stay out of the access log", () => {
+        expect(conf).toMatch(/map \$server_port \$plumberhub_logged \{\n\s+8443 0;\n\s+default 1;/);
+        expect(conf).toMatch(/access_log \S+ plumberhub_json buffer=64k flush=1s if=\$plumberhub_logged;/);
+        expect(renderNginxConf(dnsConfig())).not.toContain("plumberhub_logged");
+    });
+
     test("without an edge nothing expects the PROXY protocol", () => {
         expect(renderNginxConf(dnsConfig())).not.toContain("proxy_protocol");
     });

@@ -124,6 +124,15 @@ function httpBlock(config: GatewayConfig): string[] {
         `}`,
     );
     for (const model of config.models) if (model.users) lines.push(...aclMap(model as GatewayModel & { users: string[] }));
+    if (config.healthcheckPort !== undefined) {
+        lines.push(
+            `# The container's own healthcheck (every few seconds) stays out of the access log.`,
+            `map $server_port $plumberhub_logged {`,
+            `    ${config.healthcheckPort} 0;`,
+            `    default 1;`,
+            `}`,
+        );
+    }
     if (config.proxyProtocol) {
         lines.push(
             ``,
@@ -141,7 +150,7 @@ function httpBlock(config: GatewayConfig): string[] {
         `    '"upstream_addr":"$upstream_addr","upstream_status":"$upstream_status",'`,
         `    '"upstream_response_time":"$upstream_response_time","user_agent":"$http_user_agent"}';`,
         // Buffered: one write per 64 KiB or second instead of one per request.
-        `access_log ${paths.accessLog} plumberhub_json buffer=64k flush=1s;`,
+        `access_log ${paths.accessLog} plumberhub_json buffer=64k flush=1s${config.healthcheckPort !== undefined ? " if=$plumberhub_logged" : ""};`,
         ``,
         `proxy_http_version 1.1;`,
         `proxy_connect_timeout ${limits.connectTimeoutSeconds}s;`,
