@@ -29,8 +29,8 @@ export function validateSwarmServiceOptions(options: SwarmPublishedServiceOption
 export const RESTART: SwarmServicePlan["restart"] = { condition: "any", delay: "5s", maxAttempts: 0, window: "0s" };
 
 /**
- * Host-published ports can be bound by one task per node only, so a new gateway task cannot start before
- * the old one stops: `stop-first` there, `start-first` with the routing mesh.
+ * Host-published ports can be bound by one task per node only, so a new task of a service that publishes them (the
+ * edge, the registry) cannot start before the old one stops: `stop-first` there, `start-first` with the routing mesh.
  */
 export function updateFor(publishMode: PublishMode, failureAction: SwarmUpdatePlan["failureAction"]): SwarmUpdatePlan {
     return { parallelism: 1, delay: "0s", order: publishMode === "host" ? "stop-first" : "start-first", failureAction, monitor: "10s" };
