@@ -7,7 +7,15 @@ import * as fs from "fs";
 import * as path from "path";
 import Docker from "dockerode";
 import { validateDockerHost } from "../config/swarm";
-import { CONVERGENCE_TIMEOUT_SECONDS, convergenceFailure, Convergence, judgeConvergence, PLACEMENT_GRACE_SECONDS } from "./convergence";
+import {
+    CONVERGENCE_TIMEOUT_SECONDS,
+    convergenceFailure,
+    Convergence,
+    judgeConvergence,
+    PLACEMENT_GRACE_SECONDS,
+    ServiceReport,
+    TaskReport,
+} from "./convergence";
 
 /** Seconds between two looks at the service. */
 const POLL_SECONDS = 2;
@@ -57,8 +65,8 @@ export async function waitForReplicas(docker: Docker, serviceId: string, model: 
     let unplacedSince: number | undefined;
     let last: Convergence;
     for (;;) {
-        const service = (await docker.getService(serviceId).inspect()) as Parameters<typeof judgeConvergence>[2];
-        const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) })) as Parameters<typeof judgeConvergence>[3];
+        const service = (await docker.getService(serviceId).inspect()) as ServiceReport;
+        const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) })) as TaskReport[];
         last = judgeConvergence(model, replicas, service, tasks);
         if (last.state === "converged") return last.running;
         if (last.state === "failed") throw new Error(last.message);

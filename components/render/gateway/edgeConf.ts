@@ -5,7 +5,8 @@
  * still logs the client's address. TLS stays end to end: the edge never sees plaintext. Pure: plain values in,
  * nginx.conf out.
  */
-import { isDnsName, isIPv4, show, validateInteger, validatePort } from "../../config/checks";
+import { isDnsName, isIPv4, MAX_PORT, show, validateInteger, validatePort } from "../../config/checks";
+import { checkPath } from "./validation";
 
 /** The stream module as Debian's `libnginx-mod-stream` and the official nginx images install it. */
 export const STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so";
@@ -31,7 +32,12 @@ export interface EdgeConfig {
 /** Defaults documented on `EdgeConfig`. */
 export const EDGE_DEFAULTS = Object.freeze({ validSeconds: 1, connectTimeoutSeconds: 1, pidFile: "/tmp/plumberhub-edge.pid" });
 
-const RESOLVER = /^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$/;
+/** A resolver address: IPv4, optionally with a port. */
+function isResolver(server: unknown): boolean {
+    if (typeof server !== "string") return false;
+    const [host, port, ...rest] = server.split(":");
+    return rest.length === 0 && isIPv4(host) && (port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= MAX_PORT));
+}
 
 /** Checks an `EdgeConfig`; throws naming the field, the bad value and what is valid. */
 export function validateEdgeConfig(config: EdgeConfig): void {
@@ -44,7 +50,7 @@ export function validateEdgeConfig(config: EdgeConfig): void {
     const repeated = listens.find((port, i) => listens.indexOf(port) !== i);
     if (repeated !== undefined) throw new Error(`\`ports\` listens on ${repeated} twice; each listen port once`);
     if (!isDnsName(config.gatewayHost)) throw new Error(`\`gatewayHost\` must be a DNS name, got ${show(config.gatewayHost)}`);
-    if (!Array.isArray(config.resolver) || config.resolver.length === 0 || !config.resolver.every((server) => RESOLVER.test(server))) {
+    if (!Array.isArray(config.resolver) || config.resolver.length === 0 || !config.resolver.every(isResolver)) {
         throw new Error(`\`resolver\` must be a non-empty list of IPv4 addresses (ip or ip:port), got ${show(config.resolver)}`);
     }
     if (config.validSeconds !== undefined) validateInteger(config.validSeconds, "validSeconds", 1, 3600);
@@ -52,9 +58,7 @@ export function validateEdgeConfig(config: EdgeConfig): void {
     if (config.listenAddress !== undefined && !isIPv4(config.listenAddress)) {
         throw new Error(`\`listenAddress\` must be an IPv4 address, got ${show(config.listenAddress)}`);
     }
-    if (config.pidFile !== undefined && !/^\/[A-Za-z0-9._/-]+$/.test(config.pidFile)) {
-        throw new Error(`\`pidFile\` must be an absolute path of letters, digits and ._-/, got ${show(config.pidFile)}`);
-    }
+    checkPath("pidFile", config.pidFile, false);
 }
 
 /** The edge's whole nginx.conf (run it with `nginx -c`). Validates first. */

@@ -18,7 +18,8 @@ function checkOptionalInteger(field: string, value: number | undefined, min: num
     if (value !== undefined) validateInteger(value, field, min, max);
 }
 
-function checkPath(field: string, value: string | undefined, required: boolean): void {
+/** Throws unless `value` is an absolute path nginx takes unquoted (or is left out where it may be). */
+export function checkPath(field: string, value: string | undefined, required: boolean): void {
     if (value === undefined && !required) return;
     if (typeof value !== "string" || !PATH.test(value) || value.split("/").includes("..")) {
         throw new Error(`\`${field}\` must be an absolute path of letters, digits and ._-/+@=, without \`..\`, got ${show(value)}`);
