@@ -15,4 +15,6 @@ export = {
     registryLogin: hub.registryLogin, // secret
     // Only AKS has a cluster; an output that is always empty elsewhere would be a warning on every update.
     ...(config.target === "aks" ? { kubeconfig: hub.kubeconfig } : {}), // secret
+    // Only on request: a client certificate that bypasses Entra ID (needs `aks.localAccounts`).
+    ...(config.target === "aks" && config.aks.exportAdminKubeconfig ? { adminKubeconfig: hub.adminKubeconfig } : {}), // secret
 };

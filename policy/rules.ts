@@ -1,6 +1,7 @@
 /**
- * The rules of the plumberhub policy pack as plain functions `(resource) → violation messages`, so they are
- * unit-tested without the policy runtime; `asResourcePolicy` wraps one for `@pulumi/policy` (see index.ts).
+ * The rules of the plumberhub policy pack as plain functions `(resource) → violation messages` (and, for what needs
+ * the whole stack, `(resources) → violations`), so they are unit-tested without the policy runtime;
+ * `asResourcePolicy` and `asStackPolicy` wrap them for `@pulumi/policy` (see index.ts).
  *
  * How the rules recognise plumberhub's parts — the components label their resources this way:
  * - Kubernetes: `metadata.labels["app.kubernetes.io/component"]` is `gateway` on every gateway object
@@ -12,15 +13,33 @@
  * During `pulumi preview` a value that is not known yet (an image digest computed by the build) makes the
  * policy runtime skip the check for that resource instead of failing it.
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type {
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import { isPinnedByDigest } from "../components/config/image";
+import { DEFAULT_DENY_POLICY_NAME } from "../components/render/kubernetes/objects";
 import { ROLE_LABEL } from "../components/render/swarm";
 
-/** The part of a resource a rule reads: Pulumi type token, Pulumi resource name and input properties. */
+/**
+ * The part of a resource a rule reads: Pulumi type token, Pulumi resource name, properties (inputs for a resource
+ * rule, outputs for a stack rule), and, when the engine sent them, resource options and URN.
+ */
 export interface PolicyResource {
     type: string;
     name: string;
     props: Record<string, any>;
+    /**
+     * The resource options the engine tells a policy pack about. `protect` is there; `retainOnDelete` is not (the
+     * analyzer protocol does not carry it), so no rule can see it.
+     */
+    opts?: Partial<Pick<PolicyResourceOptions, "protect">>;
+    /** Where a stack rule's violation is shown. */
+    urn?: string;
 }
 
 /** A rule: a stable name, what it asks for, and its check. */
@@ -28,6 +47,19 @@ export interface PolicyRule {
     name: string;
     description: string;
     validate: (resource: PolicyResource) => string[];
+}
+
+/** One violation of a stack rule, shown on `resource` (on the stack when absent). */
+export interface StackViolation {
+    message: string;
+    resource?: PolicyResource;
+}
+
+/** A rule about the stack as a whole: it sees every resource (with its outputs) at once. */
+export interface StackPolicyRule {
+    name: string;
+    description: string;
+    validate: (resources: PolicyResource[]) => StackViolation[];
 }
 
 /** Kubernetes label that says which plumberhub part an object belongs to (`gateway` or `model`). */
@@ -41,6 +73,10 @@ export const TYPES = {
     configMap: "kubernetes:core/v1:ConfigMap",
     swarmService: "docker:index/service:Service",
     swarmConfig: "docker:index/serviceConfig:ServiceConfig",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    resourceGroup: "azure-native:resources:ResourceGroup",
+    managedCluster: "azure-native:containerservice:ManagedCluster",
+    registry: "azure-native:containerregistry:Registry",
 } as const;
 
 function kubernetesLabels(props: Record<string, any>): Record<string, string> {
@@ -273,6 +309,154 @@ export function noUnauthenticatedExposure({ type, name, props }: PolicyResource)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Azure: no shared secrets, zones, state kept
+
+/** The ACR registry has no admin user: pushes exchange an Entra ID token, nodes pull with the kubelet identity. */
+export function registryAdminUserOff({ type, name, props }: PolicyResource): string[] {
+    if (type !== TYPES.registry || props.adminUserEnabled !== true) return [];
+    return [
+        `ACR registry "${name}" enables the admin user (\`adminUserEnabled: true\`): one shared password that can push and pull every repository; set \`adminUserEnabled: false\` and push with an Entra ID token (pulls use the kubelet identity's AcrPull role)`,
+    ];
+}
+
+/** The AKS cluster takes no local accounts and authorizes Kubernetes requests with Entra ID and Azure RBAC. */
+export function clusterEntraOnly({ type, name, props }: PolicyResource): string[] {
+    if (type !== TYPES.managedCluster) return [];
+    const problems: string[] = [];
+    if (props.disableLocalAccounts !== true) {
+        problems.push(
+            `AKS cluster "${name}" keeps its local accounts (\`disableLocalAccounts\` is not true): the admin kubeconfig (listClusterAdminCredential) bypasses Entra ID and Azure RBAC; set \`disableLocalAccounts: true\``,
+        );
+    }
+    const off = ["managed", "enableAzureRBAC"].filter((key) => props.aadProfile?.[key] !== true).map((key) => `\`aadProfile.${key}\``);
+    if (off.length > 0) {
+        problems.push(
+            `AKS cluster "${name}" does not authorize with Entra ID and Azure RBAC (${off.join(" and ")} not true): set \`aadProfile: { managed: true, enableAzureRBAC: true }\` and grant access with the "Azure Kubernetes Service RBAC …" roles`,
+        );
+    }
+    return problems;
+}
+
+/** Name of the zones rule: a region without zones sets its enforcement level in the pack's config. */
+export const ZONES_RULE = "plumberhub-aks-availability-zones";
+
+/** Every node pool of the AKS cluster spreads over availability zones. */
+export function nodePoolsZonal({ type, name, props }: PolicyResource): string[] {
+    if (type !== TYPES.managedCluster) return [];
+    const pools: Record<string, any>[] = props.agentPoolProfiles ?? [];
+    return pools
+        .filter((pool) => !(Array.isArray(pool.availabilityZones) && pool.availabilityZones.length > 0))
+        .map(
+            (pool) =>
+                `node pool "${pool.name}" of AKS cluster "${name}" sets no \`availabilityZones\`: all its nodes can sit in one zone and fail with it; spread it over the region's zones (e.g. ["1", "2", "3"]). In a region without zones, lower this policy in the pack's config instead: {"${ZONES_RULE}": "advisory"} (\`pulumi … --policy-pack-config\`, pulumi/actions \`policyPackConfigs\`)`,
+        );
+}
+
+/** The stateful Azure resources and what `pulumi destroy` or a replacement would take with them. */
+const STATEFUL: Record<string, { what: string; loses: string }> = {
+    [TYPES.resourceGroup]: { what: "resource group", loses: "it and everything in it" },
+    [TYPES.managedCluster]: { what: "AKS cluster", loses: "the cluster and every workload on it" },
+    [TYPES.registry]: { what: "ACR registry", loses: "the registry and every image in it" },
+};
+
+/**
+ * The resource group, the AKS cluster and the ACR registry are protected. Only `protect` counts: the pack cannot see
+ * `retainOnDelete` (see `PolicyResource.opts`), so a registry that should outlive its stack sets both.
+ */
+export function stateProtected({ type, name, opts }: PolicyResource): string[] {
+    const stateful = STATEFUL[type];
+    if (stateful === undefined || opts?.protect === true) return [];
+    const retain = type === TYPES.registry ? " (`retainOnDelete` alone does not count: policy packs cannot see it)" : "";
+    return [
+        `${stateful.what} "${name}" is not protected: \`pulumi destroy\` or a replacement would delete ${stateful.loses}; set the resource option \`protect: true\`${retain} (plumberhub: \`plumberhub:protectState\`, on by default)`,
+    ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes: the hub's namespace denies all traffic by default, every model is isolated
+
+/** What keeps a NetworkPolicy from denying all traffic of every pod in its namespace. */
+function defaultDenyProblems(props: Record<string, any>): string[] {
+    const spec = props.spec ?? {};
+    const selector = spec.podSelector;
+    const problems: string[] = [];
+    const selectsAll =
+        selector !== undefined &&
+        selector !== null &&
+        Object.keys(selector.matchLabels ?? {}).length === 0 &&
+        (selector.matchExpressions ?? []).length === 0;
+    if (!selectsAll) problems.push("`spec.podSelector` must be {} (every pod of the namespace)");
+    const types: unknown[] = spec.policyTypes ?? [];
+    const missing = ["Ingress", "Egress"].filter((t) => !types.includes(t));
+    if (missing.length > 0) problems.push(`\`spec.policyTypes\` lacks ${missing.join(" and ")}`);
+    for (const direction of ["ingress", "egress"].filter((key) => (spec[key] ?? []).length > 0)) {
+        problems.push(`\`spec.${direction}\` has rules, which a default-deny policy may not have`);
+    }
+    return problems;
+}
+
+const namespaceOf = (resource: PolicyResource): string => resource.props.metadata?.namespace ?? "default";
+const withComponent = (resources: PolicyResource[], component: string) =>
+    resources.filter((r) => r.type === TYPES.deployment && kubernetesLabels(r.props)[KUBERNETES_COMPONENT_LABEL] === component);
+
+/**
+ * Every namespace where the stack runs the plumberhub gateway (the hub's namespace) has a NetworkPolicy `default-deny`
+ * (podSelector {}, policyTypes Ingress and Egress, no rules), so a pod gets only the traffic the gateway's and the
+ * models' own policies allow. A team stack, which adds models to a hub's namespace, finds it there.
+ */
+export function hubNamespacesDenyByDefault(resources: PolicyResource[]): StackViolation[] {
+    const denies = resources.filter((r) => r.type === TYPES.networkPolicy && r.props.metadata?.name === DEFAULT_DENY_POLICY_NAME);
+    return withComponent(resources, "gateway").flatMap((gateway): StackViolation[] => {
+        const namespace = namespaceOf(gateway);
+        const deny = denies.find((policy) => namespaceOf(policy) === namespace);
+        if (deny === undefined) {
+            return [
+                {
+                    message: `namespace "${namespace}" runs the gateway Deployment "${gateway.name}" but has no NetworkPolicy "${DEFAULT_DENY_POLICY_NAME}": add one with \`podSelector: {}\`, \`policyTypes: [Ingress, Egress]\` and no rules, so a pod gets only the traffic the gateway's and the models' own policies allow`,
+                    resource: gateway,
+                },
+            ];
+        }
+        const problems = defaultDenyProblems(deny.props);
+        if (problems.length === 0) return [];
+        return [
+            {
+                message: `NetworkPolicy "${DEFAULT_DENY_POLICY_NAME}" in namespace "${namespace}" (the gateway's) does not deny all traffic: ${problems.join("; ")}`,
+                resource: deny,
+            },
+        ];
+    });
+}
+
+/** Whether `policy` selects pods labelled `labels` (matchLabels only: plumberhub's policies use nothing else). */
+function selects(policy: PolicyResource, labels: Record<string, string>): boolean {
+    const selector = policy.props.spec?.podSelector;
+    if (selector === undefined || selector === null || (selector.matchExpressions ?? []).length > 0) return false;
+    return Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+}
+
+/**
+ * Every model Deployment's pods are isolated both ways by a NetworkPolicy of the same stack (the model's own, or a
+ * `default-deny`), wherever the model is deployed from: what reaches a model's plain-HTTP port is only the gateway.
+ */
+export function modelsIsolated(resources: PolicyResource[]): StackViolation[] {
+    const policies = resources.filter((r) => r.type === TYPES.networkPolicy);
+    return withComponent(resources, "model").flatMap((model): StackViolation[] => {
+        const labels: Record<string, string> = model.props.spec?.template?.metadata?.labels ?? {};
+        const isolating = policies.filter((policy) => namespaceOf(policy) === namespaceOf(model) && selects(policy, labels));
+        const types = new Set(isolating.flatMap((policy): string[] => policy.props.spec?.policyTypes ?? []));
+        const missing = ["Ingress", "Egress"].filter((t) => !types.has(t));
+        if (missing.length === 0) return [];
+        return [
+            {
+                message: `model Deployment "${model.name}" in namespace "${namespaceOf(model)}" has no NetworkPolicy isolating its pods for ${missing.join(" and ")}: any pod could reach its plain-HTTP port (or it could reach anything); deploy it with plumberhub's KubernetesModel, which renders one (\`model-{name}\`), or add a policy selecting its pods with \`policyTypes: [Ingress, Egress]\``,
+                resource: model,
+            },
+        ];
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
 // The pack
 
 export const RULES: PolicyRule[] = [
@@ -296,7 +480,45 @@ export const RULES: PolicyRule[] = [
         description: "Only the gateway is exposed (LoadBalancer Service or published swarm port); models are reached through it.",
         validate: noUnauthenticatedExposure,
     },
+    {
+        name: "plumberhub-acr-admin-user-off",
+        description: "The ACR registry has no admin user (adminUserEnabled is not true).",
+        validate: registryAdminUserOff,
+    },
+    {
+        name: "plumberhub-aks-entra-only",
+        description: "The AKS cluster disables local accounts and authorizes with Entra ID and Azure RBAC.",
+        validate: clusterEntraOnly,
+    },
+    {
+        name: ZONES_RULE,
+        description: "Every AKS node pool spreads over availability zones (a region without zones lowers this policy in the pack's config).",
+        validate: nodePoolsZonal,
+    },
+    {
+        name: "plumberhub-state-protected",
+        description: "The resource group, the AKS cluster and the ACR registry carry `protect`.",
+        validate: stateProtected,
+    },
 ];
+
+export const STACK_RULES: StackPolicyRule[] = [
+    {
+        name: "plumberhub-hub-namespace-default-deny",
+        description: `Every namespace with the plumberhub gateway has a NetworkPolicy "${DEFAULT_DENY_POLICY_NAME}" that denies all traffic.`,
+        validate: hubNamespacesDenyByDefault,
+    },
+    {
+        name: "plumberhub-models-isolated",
+        description: "Every model Deployment's pods are selected by a NetworkPolicy of the stack for both Ingress and Egress.",
+        validate: modelsIsolated,
+    },
+];
+
+/** What a rule reads of a resource the engine sent. */
+function policyResource(resource: Pick<PolicyResource, "type" | "name" | "props" | "opts" | "urn">): PolicyResource {
+    return { type: resource.type, name: resource.name, props: resource.props, opts: resource.opts, urn: resource.urn };
+}
 
 /** A rule as a mandatory `@pulumi/policy` resource policy: each message becomes one violation. */
 export function asResourcePolicy(rule: PolicyRule): ResourceValidationPolicy {
@@ -305,7 +527,19 @@ export function asResourcePolicy(rule: PolicyRule): ResourceValidationPolicy {
         description: rule.description,
         enforcementLevel: "mandatory",
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-            for (const message of rule.validate({ type: args.type, name: args.name, props: args.props })) reportViolation(message);
+            for (const message of rule.validate(policyResource(args))) reportViolation(message);
+        },
+    };
+}
+
+/** A stack rule as a mandatory `@pulumi/policy` stack policy: each violation is reported on its resource's URN. */
+export function asStackPolicy(rule: StackPolicyRule): StackValidationPolicy {
+    return {
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: "mandatory",
+        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+            for (const { message, resource } of rule.validate(args.resources.map(policyResource))) reportViolation(message, resource?.urn);
         },
     };
 }

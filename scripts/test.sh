@@ -32,6 +32,10 @@ echo "==> Pulumi engine"
 # Its own step so a failed build stops here, with the module, version and go error named (never a skipped test).
 bash scripts/get-engine.sh >/dev/null
 
+echo "==> Pod Security checker"
+# The Kubernetes admission library as a command (scripts/tools/podsecurity), for the AKS objects' tests.
+bash scripts/get-podsecurity.sh >/dev/null
+
 echo "==> type-check"
 npx tsc --noEmit
 npx tsc --noEmit -p examples/team-stack/tsconfig.check.json

@@ -4,24 +4,53 @@ import * as resources from "@pulumi/azure-native/resources";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_NAMESPACE } from "../config/aks";
 import { AKS_DNS_SERVICE_IP, AKS_SERVICE_CIDR, renderNamespace } from "../render/kubernetes";
 import {
+    AKS_CLUSTER_SPEC_KEYS,
+    AksClusterSpec,
+    AksTier,
+    DEFAULT_AKS_TIER,
+    DEFAULT_AVAILABILITY_ZONES,
+    DEFAULT_KUBELOGIN_MODE,
+    DEFAULT_NAMESPACE,
     defaultDnsPrefix,
+    KubeloginMode,
+    MaintenanceWindow,
     NodePool,
-    NodePoolSettings,
     SYSTEM_POOL_DEFAULTS,
     USER_POOL_DEFAULTS,
+    validateAksTier,
+    validateApiServerAccess,
+    validateAutoUpgradedVersion,
+    validateAvailabilityZones,
     validateDnsPrefix,
+    validateKubeloginMode,
     validateKubernetesVersion,
+    validateLocalAccounts,
+    validateMaintenanceWindow,
     validateNamespace,
     validateNodePool,
+    validateObjectId,
 } from "../config/aks";
+import { show } from "../config/checks";
+import { DEFAULT_PROTECT_STATE } from "../config/stateProtection";
 import { asResourceError } from "../util/errors";
+import { useKubeloginMode } from "./kubeloginKubeconfig";
 import { childName, createKubernetesResource } from "./kubernetesResources";
 
 /** Built-in Azure role **AcrPull** (pull images from a registry). */
 export const ACR_PULL_ROLE_DEFINITION_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+/** Built-in Azure role **Azure Kubernetes Service RBAC Cluster Admin** (every Kubernetes object, with Azure RBAC). */
+export const AKS_RBAC_CLUSTER_ADMIN_ROLE_DEFINITION_ID = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+
+/** AKS's names of the two planned-maintenance schedules (Kubernetes upgrades, node OS image upgrades) by child name suffix. */
+export const MAINTENANCE_CONFIGURATION_NAMES = { upgrade: "aksManagedAutoUpgradeSchedule", "node-os": "aksManagedNodeOSUpgradeSchedule" } as const;
+
+/**
+ * AKS moves the cluster to each new patch of its minor version and the nodes to each new node image, inside the
+ * maintenance window; minor upgrades stay a config change (`kubernetesVersion`).
+ */
+export const AUTO_UPGRADE_PROFILE = Object.freeze({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
 
 /** A cluster that already exists: give its kubeconfig or a ready Kubernetes provider. */
 export interface ExistingCluster {
@@ -36,19 +65,18 @@ export interface ExistingCluster {
     kubeletObjectId?: pulumi.Input<string>;
 }
 
-export interface AksClusterArgs {
+export interface AksClusterArgs extends AksClusterSpec {
     /** Existing resource group for the cluster. Default: a new one named after the component. */
     resourceGroupName?: pulumi.Input<string>;
     /** Azure region, e.g. `westeurope`. Default: the resource group's (for a new group: the provider's location). */
     location?: pulumi.Input<string>;
-    /** Kubernetes version, `1.33` (newest patch) or `1.33.2`. Default: AKS's default version. */
-    kubernetesVersion?: string;
     /** DNS prefix of the API server's address. Default: the component name. */
     dnsPrefix?: string;
-    /** System node pool (autoscaling). Default `system`, `Standard_D2s_v5`, 1–3 nodes. */
-    systemPool?: NodePoolSettings;
-    /** Optional user node pool for the models (autoscaling). Default `models`, `Standard_D4s_v5`, 1–5 nodes when given. */
-    userPool?: NodePoolSettings;
+    /**
+     * Put `protect` on the resource group this component creates and on the cluster, so `pulumi destroy` or a
+     * replacing change stops instead of deleting them. No effect with `existing`. Default true.
+     */
+    protectState?: boolean;
     /** Registry id to grant the kubelet identity AcrPull on (so no pull secret is needed). Default: none. */
     registryId?: pulumi.Input<string>;
     /** Namespace created for the environment's models and gateway. Default `DEFAULT_NAMESPACE` (`models`). */
@@ -60,10 +88,23 @@ export interface AksClusterArgs {
 }
 
 /** The Azure-only fields that make no sense with `existing`. */
-const CREATE_ONLY_FIELDS = ["resourceGroupName", "location", "kubernetesVersion", "dnsPrefix", "systemPool", "userPool", "tags"] as const;
+const CREATE_ONLY_FIELDS = ["resourceGroupName", "location", "dnsPrefix", "tags", ...AKS_CLUSTER_SPEC_KEYS] as const;
 
-/** Checks the plain fields of `AksClusterArgs` and returns the pools with defaults (pure; throws naming the field). */
-export function validateAksClusterArgs(name: string, args: AksClusterArgs): { systemPool: NodePool; userPool?: NodePool } {
+/** The settings of a cluster this component creates, every default filled in. */
+export interface AksClusterSettings {
+    systemPool: NodePool;
+    userPool: NodePool;
+    availabilityZones: string[];
+    tier: AksTier;
+    kubeloginMode: KubeloginMode;
+    maintenanceWindow: MaintenanceWindow;
+}
+
+/**
+ * Checks the plain fields of `AksClusterArgs` (pure; throws naming the field) and returns the settings of the
+ * cluster to create with defaults filled in, or undefined for an `existing` one.
+ */
+export function validateAksClusterArgs(name: string, args: AksClusterArgs): AksClusterSettings | undefined {
     validateNamespace(args.namespace ?? DEFAULT_NAMESPACE);
     if (args.existing) {
         const { kubeconfig, provider, kubeletObjectId } = args.existing;
@@ -80,19 +121,35 @@ export function validateAksClusterArgs(name: string, args: AksClusterArgs): { sy
                     "or attach the registry yourself (`az aks update --attach-acr`) and leave `registryId` out",
             );
         }
-        return { systemPool: { ...SYSTEM_POOL_DEFAULTS } };
+        return undefined;
     }
-    if (args.kubernetesVersion !== undefined) validateKubernetesVersion(args.kubernetesVersion);
+    if (args.kubernetesVersion !== undefined) {
+        validateKubernetesVersion(args.kubernetesVersion);
+        validateAutoUpgradedVersion(args.kubernetesVersion);
+    }
     validateDnsPrefix(args.dnsPrefix ?? defaultDnsPrefix(name));
     const systemPool = validateNodePool(args.systemPool, "systemPool", SYSTEM_POOL_DEFAULTS, true);
-    const userPool = args.userPool ? validateNodePool(args.userPool, "userPool", USER_POOL_DEFAULTS, false) : undefined;
-    if (userPool && userPool.name === systemPool.name) {
+    const userPool = validateNodePool(args.userPool, "userPool", USER_POOL_DEFAULTS, false);
+    if (userPool.name === systemPool.name) {
         throw new Error(`\`userPool.name\` must differ from \`systemPool.name\`, both are \`${userPool.name}\``);
     }
-    return { systemPool, userPool };
+    const availabilityZones = args.availabilityZones ?? [...DEFAULT_AVAILABILITY_ZONES];
+    validateAvailabilityZones(availabilityZones, "availabilityZones");
+    const tier = args.tier ?? DEFAULT_AKS_TIER;
+    validateAksTier(tier);
+    (args.adminGroupObjectIds ?? []).forEach((id, i) => validateObjectId(id, `adminGroupObjectIds[${i}]`));
+    if (args.deployerClusterAdmin !== undefined && typeof args.deployerClusterAdmin !== "boolean") {
+        throw new Error(`\`deployerClusterAdmin\` must be true or false, got ${show(args.deployerClusterAdmin)}`);
+    }
+    validateApiServerAccess(args);
+    validateLocalAccounts(args);
+    const kubeloginMode = args.kubeloginMode ?? DEFAULT_KUBELOGIN_MODE;
+    validateKubeloginMode(kubeloginMode);
+    const maintenanceWindow = validateMaintenanceWindow(args.maintenanceWindow, "maintenanceWindow");
+    return { systemPool, userPool, availabilityZones, tier, kubeloginMode, maintenanceWindow };
 }
 
-function agentPool(pool: NodePool, mode: "System" | "User", hasUserPool: boolean): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
+function agentPool(pool: NodePool, mode: "System" | "User", zones: string[]): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
     return {
         name: pool.name,
         mode,
@@ -103,24 +160,48 @@ function agentPool(pool: NodePool, mode: "System" | "User", hasUserPool: boolean
         count: Math.max(1, pool.minCount),
         minCount: pool.minCount,
         maxCount: pool.maxCount,
-        // With a user pool, keep the models off the system pool (AKS's documented taint for system-only pools).
-        ...(mode === "System" && hasUserPool ? { nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] } : {}),
+        ...(zones.length > 0 ? { availabilityZones: zones } : {}),
+        // The user pool runs the models: keep them off the system pool (AKS's documented taint for system-only pools).
+        ...(mode === "System" ? { nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] } : {}),
     };
+}
+
+/** The weekly window of a planned-maintenance schedule, as AKS takes it (UTC). */
+export function maintenanceWindowInput(window: MaintenanceWindow): azureInputs.containerservice.MaintenanceWindowArgs {
+    return {
+        schedule: { weekly: { dayOfWeek: window.day, intervalWeeks: 1 } },
+        startTime: `${String(window.startHourUtc).padStart(2, "0")}:00`,
+        utcOffset: "+00:00",
+        durationHours: window.durationHours,
+    };
+}
+
+/** The one kubeconfig of a `listManagedCluster…Credentials` answer, decoded. */
+function decodedKubeconfig(credentials: { kubeconfigs?: { value?: string }[] }, what: string): string {
+    const encoded = credentials.kubeconfigs?.[0]?.value;
+    if (!encoded) throw new Error(`${what} returned no kubeconfig`);
+    return Buffer.from(encoded, "base64").toString("utf8");
 }
 
 /**
  * The Kubernetes side of an AKS environment: a resource group (or an existing one), a `ManagedCluster` with a
- * system-assigned identity, RBAC and autoscaling pools, an **AcrPull** role assignment on the registry to the
- * cluster's kubelet identity, the admin kubeconfig (secret), a Kubernetes provider built from it and the
- * environment's namespace. Or bring your own cluster with `existing`.
+ * system-assigned identity, Entra ID sign-in with Azure RBAC (no local accounts), zone-spread autoscaling pools,
+ * patch and node-image auto-upgrades in a weekly maintenance window, an **AcrPull** role assignment on the registry
+ * to the cluster's kubelet identity, the user kubeconfig (kubelogin, no secret in it), a Kubernetes provider built
+ * from it and the environment's namespace. Or bring your own cluster with `existing`.
  */
 export class AksCluster extends pulumi.ComponentResource {
     /** Resource group of the cluster (undefined for an existing cluster). */
     public readonly resourceGroupName: pulumi.Output<string | undefined>;
     /** The managed cluster's name (undefined for an existing cluster). */
     public readonly clusterName: pulumi.Output<string | undefined>;
-    /** Admin kubeconfig (secret; undefined when an existing cluster came as a provider). */
+    /**
+     * Kubeconfig (secret): for a new cluster the Entra ID user kubeconfig, which runs `kubelogin get-token` and holds
+     * no credential; for an existing one the given kubeconfig (undefined when it came as a provider).
+     */
     public readonly kubeconfig: pulumi.Output<string | undefined>;
+    /** Admin kubeconfig (secret, a client certificate): only with `exportAdminKubeconfig`, else undefined. */
+    public readonly adminKubeconfig: pulumi.Output<string | undefined>;
     /** Object id of the kubelet identity that pulls images (undefined when unknown). */
     public readonly kubeletObjectId: pulumi.Output<string | undefined>;
     /** The environment's namespace. */
@@ -134,25 +215,31 @@ export class AksCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:aks:AksCluster", name, {}, opts);
-        const { systemPool, userPool } = asResourceError(this, () => validateAksClusterArgs(name, args));
+        const settings = asResourceError(this, () => validateAksClusterArgs(name, args));
         const namespaceName = args.namespace ?? DEFAULT_NAMESPACE;
         this.workloadDependencies = [];
+        let client: pulumi.Output<authorization.GetClientConfigResult> | undefined;
+        const clientConfig = () => (client ??= authorization.getClientConfigOutput({ parent: this }));
+        /** Azure RBAC grants the namespace waits for (the deployer's own access to the cluster). */
+        const namespaceGrants: pulumi.Resource[] = [];
 
         let principalId: pulumi.Input<string> | undefined;
-        if (args.existing) {
-            const existingKubeconfig = args.existing.kubeconfig;
+        if (!settings) {
+            const existing = args.existing!;
             this.resourceGroupName = pulumi.output(undefined);
             this.clusterName = pulumi.output(undefined);
             this.dnsServiceIp = pulumi.output(undefined);
-            this.kubeconfig = existingKubeconfig === undefined ? pulumi.output(undefined) : pulumi.secret(existingKubeconfig);
-            this.kubeletObjectId = pulumi.output(args.existing.kubeletObjectId);
-            principalId = args.existing.kubeletObjectId;
+            this.kubeconfig = existing.kubeconfig === undefined ? pulumi.output(undefined) : pulumi.secret(existing.kubeconfig);
+            this.adminKubeconfig = pulumi.output(undefined);
+            this.kubeletObjectId = pulumi.output(existing.kubeletObjectId);
+            principalId = existing.kubeletObjectId;
             this.provider =
-                args.existing.provider ?? new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig as pulumi.Output<string> }, { parent: this });
+                existing.provider ?? new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig as pulumi.Output<string> }, { parent: this });
         } else {
+            const protect = args.protectState ?? DEFAULT_PROTECT_STATE;
             const resourceGroupName =
                 args.resourceGroupName ??
-                new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this }).name;
+                new resources.ResourceGroup(`${name}-rg`, { location: args.location, tags: args.tags }, { parent: this, protect }).name;
             const cluster = new containerservice.ManagedCluster(
                 `${name}-cluster`,
                 {
@@ -160,11 +247,23 @@ export class AksCluster extends pulumi.ComponentResource {
                     location: args.location,
                     dnsPrefix: args.dnsPrefix ?? defaultDnsPrefix(name),
                     kubernetesVersion: args.kubernetesVersion,
+                    sku: { name: "Base", tier: settings.tier },
                     identity: { type: "SystemAssigned" },
                     enableRBAC: true,
+                    // Entra ID sign-in, Kubernetes authorization by Azure role assignments, no certificate accounts.
+                    aadProfile: { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: args.adminGroupObjectIds ?? [] },
+                    disableLocalAccounts: args.localAccounts !== true,
+                    ...(args.authorizedIpRanges || args.privateCluster
+                        ? {
+                              apiServerAccessProfile: args.privateCluster
+                                  ? { enablePrivateCluster: true }
+                                  : { authorizedIPRanges: args.authorizedIpRanges },
+                          }
+                        : {}),
+                    autoUpgradeProfile: { ...AUTO_UPGRADE_PROFILE },
                     agentPoolProfiles: [
-                        agentPool(systemPool, "System", userPool !== undefined),
-                        ...(userPool ? [agentPool(userPool, "User", true)] : []),
+                        agentPool(settings.systemPool, "System", settings.availabilityZones),
+                        agentPool(settings.userPool, "User", settings.availabilityZones),
                     ],
                     networkProfile: {
                         networkPlugin: "azure",
@@ -177,22 +276,56 @@ export class AksCluster extends pulumi.ComponentResource {
                     },
                     tags: args.tags,
                 },
+                // The cluster autoscaler owns each pool's node count: without this, every `up` would reset it to `count`.
+                { parent: this, protect, ignoreChanges: ["agentPoolProfiles[*].count"] },
+            );
+            for (const [suffix, configName] of Object.entries(MAINTENANCE_CONFIGURATION_NAMES)) {
+                new containerservice.MaintenanceConfiguration(
+                    `${name}-maintenance-${suffix}`,
+                    {
+                        resourceGroupName,
+                        resourceName: cluster.name,
+                        configName,
+                        maintenanceWindow: maintenanceWindowInput(settings.maintenanceWindow),
+                    },
+                    { parent: this },
+                );
+            }
+            if (args.deployerClusterAdmin ?? true) {
+                const client = clientConfig();
+                namespaceGrants.push(
+                    new authorization.RoleAssignment(
+                        `${name}-deployer-cluster-admin`,
+                        {
+                            principalId: client.objectId,
+                            roleDefinitionId: pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${AKS_RBAC_CLUSTER_ADMIN_ROLE_DEFINITION_ID}`,
+                            scope: cluster.id,
+                            description: `Kubernetes objects of ${name} for the identity that runs Pulumi (plumberhub)`,
+                        },
+                        { parent: this },
+                    ),
+                );
+            }
+            // The user kubeconfig carries no credential: kubelogin fetches an Entra ID token as `kubeloginMode` says.
+            // It needs only "Azure Kubernetes Service Cluster User Role" (listClusterUserCredential), never the admin one.
+            const userCredentials = containerservice.listManagedClusterUserCredentialsOutput(
+                { resourceGroupName, resourceName: cluster.name, format: "exec" },
                 { parent: this },
             );
-            const credentials = containerservice.listManagedClusterAdminCredentialsOutput(
-                { resourceGroupName, resourceName: cluster.name },
-                { parent: this },
+            const mode = settings.kubeloginMode;
+            this.kubeconfig = pulumi.secret(
+                userCredentials.apply((c) => useKubeloginMode(decodedKubeconfig(c, `cluster \`${name}\` (user credentials)`), mode)),
             );
+            this.adminKubeconfig = args.exportAdminKubeconfig
+                ? pulumi.secret(
+                      containerservice
+                          .listManagedClusterAdminCredentialsOutput({ resourceGroupName, resourceName: cluster.name }, { parent: this })
+                          .apply((c) => decodedKubeconfig(c, `cluster \`${name}\` (admin credentials)`)),
+                  )
+                : pulumi.output(undefined);
             this.resourceGroupName = pulumi.output(resourceGroupName);
             this.clusterName = cluster.name;
             this.dnsServiceIp = pulumi.output(AKS_DNS_SERVICE_IP);
-            this.kubeconfig = pulumi.secret(
-                credentials.apply((c) => {
-                    const encoded = c.kubeconfigs?.[0]?.value;
-                    if (!encoded) throw new Error(`cluster \`${name}\` returned no admin kubeconfig`);
-                    return Buffer.from(encoded, "base64").toString("utf8");
-                }),
-            );
             const kubeletObjectId = cluster.identityProfile.apply((profile) => {
                 const objectId = profile?.["kubeletidentity"]?.objectId;
                 if (!objectId) throw new Error(`cluster \`${name}\` has no kubelet identity (identityProfile.kubeletidentity.objectId)`);
@@ -204,7 +337,7 @@ export class AksCluster extends pulumi.ComponentResource {
         }
 
         if (args.registryId !== undefined && principalId !== undefined) {
-            const subscriptionId = authorization.getClientConfigOutput({ parent: this }).subscriptionId;
+            const subscriptionId = clientConfig().subscriptionId;
             const acrPull = new authorization.RoleAssignment(
                 `${name}-acrpull`,
                 {
@@ -225,6 +358,7 @@ export class AksCluster extends pulumi.ComponentResource {
         const namespace = createKubernetesResource(childName(name, namespaceObject), namespaceObject, {
             parent: this,
             provider: this.provider,
+            dependsOn: namespaceGrants,
         });
         this.workloadDependencies.push(namespace);
         this.namespace = namespace.urn.apply(() => namespaceName);
@@ -233,6 +367,7 @@ export class AksCluster extends pulumi.ComponentResource {
             resourceGroupName: this.resourceGroupName,
             clusterName: this.clusterName,
             kubeconfig: this.kubeconfig,
+            adminKubeconfig: this.adminKubeconfig,
             kubeletObjectId: this.kubeletObjectId,
             namespace: this.namespace,
             dnsServiceIp: this.dnsServiceIp,

@@ -2,5 +2,6 @@
 // They need the optional peer dependencies @pulumi/azure-native and @pulumi/kubernetes.
 export * from "./acrRegistry";
 export * from "./aksCluster";
+export * from "./kubeloginKubeconfig";
 export * from "./kubernetesModel";
 export * from "./kubernetesGateway";

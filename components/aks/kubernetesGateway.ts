@@ -57,9 +57,10 @@ export function validateKubernetesGatewayArgs(args: KubernetesGatewayArgs): void
 /**
  * The environment's nginx gateway on Kubernetes: 2 pinned nginx pods with nginx.conf and the landing page from a
  * ConfigMap, TLS and htpasswd from Secrets (a checksum of all of them rolls the pods on change), a PDB, and a
- * `LoadBalancer` Service on 80/443 with an optional static IP and Azure DNS label, and a NetworkPolicy that lets
- * the gateway pods reach only model pods and the cluster DNS. `/{model}/…` goes to the Service `model-{model}` of
- * the namespace, resolved per request through kube-dns.
+ * `LoadBalancer` Service on 80/443 with an optional static IP and Azure DNS label, NetworkPolicies that let clients
+ * reach the gateway pods on their listen ports only and the pods reach only model pods and the cluster DNS, and the
+ * namespace's `default-deny` NetworkPolicy (one gateway per hub namespace). `/{model}/…` goes to the Service
+ * `model-{model}` of the namespace, resolved per request through kube-dns.
  */
 export class KubernetesGateway extends pulumi.ComponentResource {
     /** `https://{host}` of the gateway (undefined until the LoadBalancer has an address, unless a host is known). */
@@ -111,10 +112,18 @@ export class KubernetesGateway extends pulumi.ComponentResource {
             [plain.deployment, { ...plain.deployment, spec: fromSecrets((o) => o.deployment, "spec", false) }],
         ]);
         const childOpts = { parent: this, provider: args.provider };
+        // Child names of the kinds the gateway has more than one of.
+        const suffixes = new Map<object, string>([
+            [plain.tlsSecret, "tls"],
+            [plain.htpasswdSecret, "htpasswd"],
+            [plain.defaultDeny, "default-deny"],
+            [plain.ingressPolicy, "ingress"],
+            [plain.egressPolicy, "egress"],
+        ]);
         const created = new Map<object, pulumi.CustomResource>();
         for (const object of gatewayObjectList(plain)) {
             const isDeployment = object === plain.deployment;
-            const suffix = object === plain.tlsSecret ? "tls" : object === plain.htpasswdSecret ? "htpasswd" : undefined;
+            const suffix = suffixes.get(object);
             created.set(
                 object,
                 createKubernetesResource(

@@ -37,10 +37,12 @@ export function validateKubernetesModelArgs(args: KubernetesModelArgs): void {
 }
 
 /**
- * One model on Kubernetes: Deployment (image by digest, requests/limits, startup/readiness/liveness probes on
- * `/healthz`, non-root with a read-only root filesystem and a writable `/tmp`, rolling update without unavailable
- * pods, spread over nodes, config checksum), a ClusterIP Service `model-{name}` (the only Services the
- * gateway's DNS routing resolves), an HPA when the model autoscales, a PDB when it has more than one replica, and optionally its own
+ * One model on Kubernetes: a NetworkPolicy `model-{name}` (in: the gateway's pods on `http`, anyone too with
+ * `loadBalancer`; out: the cluster DNS, and public addresses with `egress: "internet"`), a Deployment (image by
+ * digest, requests/limits, startup/readiness probes on `/healthz` and liveness on TCP, a preStop drain, non-root with
+ * a read-only root filesystem and a writable `/tmp`, rolling update without unavailable pods, spread over zones and
+ * nodes, config checksum), a ClusterIP Service `model-{name}` (the only Services the gateway's DNS routing
+ * resolves), an HPA when the model autoscales, a PDB when it has more than one replica, and optionally its own
  * LoadBalancer. The objects come from `renderModelObjects`, the same ones the YAML export writes.
  */
 export class KubernetesModel extends pulumi.ComponentResource {

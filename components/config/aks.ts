@@ -102,8 +102,13 @@ export interface NodePoolSettings {
     maxCount?: number;
 }
 
-export const SYSTEM_POOL_DEFAULTS = Object.freeze({ name: "system", vmSize: "Standard_D2s_v5", minCount: 1, maxCount: 3 });
-export const USER_POOL_DEFAULTS = Object.freeze({ name: "models", vmSize: "Standard_D4s_v5", minCount: 1, maxCount: 5 });
+/**
+ * The system pool runs CoreDNS, metrics-server and the other add-ons: 2 nodes so one node's loss or upgrade leaves
+ * them running (3, one per zone, is AKS's recommendation for production). AKS accepts 1, for a test cluster.
+ */
+export const SYSTEM_POOL_DEFAULTS = Object.freeze({ name: "system", vmSize: "Standard_D2s_v5", minCount: 2, maxCount: 3 });
+/** The models' pool: 2 nodes so a model with 2 replicas survives a node's loss or upgrade. */
+export const USER_POOL_DEFAULTS = Object.freeze({ name: "models", vmSize: "Standard_D4s_v5", minCount: 2, maxCount: 5 });
 
 /** A pool with every default filled in. */
 export type NodePool = Required<NodePoolSettings>;
@@ -129,6 +134,163 @@ export function validateNodePool(pool: NodePoolSettings | undefined, field: stri
         );
     }
     return filled;
+}
+
+/** Availability zones an AKS node pool can spread over (in a region that has zones). */
+export const AVAILABILITY_ZONES = ["1", "2", "3"] as const;
+/** Both pools spread over every zone, so one zone's outage leaves nodes running. */
+export const DEFAULT_AVAILABILITY_ZONES: readonly string[] = AVAILABILITY_ZONES;
+
+/** Throws unless `zones` is a list of distinct zones `"1"`, `"2"`, `"3"` (`[]`: a region without zones), naming `field`. */
+export function validateAvailabilityZones(zones: unknown, field: string): void {
+    const valid = Array.isArray(zones) && zones.every((z, i) => (AVAILABILITY_ZONES as readonly unknown[]).includes(z) && zones.indexOf(z) === i);
+    if (!valid) {
+        throw new Error(`\`${field}\` must be a list of distinct zones "1", "2", "3" (\`[]\` for a region without zones), got ${show(zones)}`);
+    }
+}
+
+/** AKS pricing tiers of the control plane. */
+export const AKS_TIERS = ["Free", "Standard", "Premium"] as const;
+export type AksTier = (typeof AKS_TIERS)[number];
+/**
+ * `Standard`: the API server's uptime SLA (99.95 % with zones) and a control plane that scales with the cluster;
+ * `Free` has no SLA and is meant for tests, `Premium` adds long-term support of old Kubernetes versions.
+ */
+export const DEFAULT_AKS_TIER: AksTier = "Standard";
+
+/** Entra ID object ids (groups, users, identities) are GUIDs. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Throws unless `id` is an Entra ID object id (a GUID), naming `field`. */
+export function validateObjectId(id: unknown, field: string): void {
+    if (typeof id !== "string" || !GUID.test(id)) {
+        throw new Error(`\`${field}\` must be a GUID such as \`00000000-0000-0000-0000-000000000000\`, got ${show(id)}`);
+    }
+}
+
+/** Whether `value` is an IPv4 range in CIDR notation, `203.0.113.0/24` (a single address: `/32`). */
+export function isIPv4Cidr(value: unknown): value is string {
+    if (typeof value !== "string") return false;
+    const [address, prefix, ...rest] = value.split("/");
+    return rest.length === 0 && isIPv4(address) && prefix !== undefined && /^(3[0-2]|[12]?\d)$/.test(prefix);
+}
+
+/** How the API server is reached: from the listed public ranges only, or only from inside the cluster's network. */
+export interface ApiServerAccessSettings {
+    authorizedIpRanges?: string[];
+    privateCluster?: boolean;
+}
+
+/** Throws when the API server access settings are malformed or combined (their fields under `prefix`, e.g. `aks.`). */
+export function validateApiServerAccess(settings: ApiServerAccessSettings, prefix = ""): void {
+    const { authorizedIpRanges, privateCluster } = settings;
+    if (privateCluster !== undefined && typeof privateCluster !== "boolean") {
+        throw new Error(`\`${prefix}privateCluster\` must be true or false, got ${show(privateCluster)}`);
+    }
+    if (authorizedIpRanges === undefined) return;
+    if (!Array.isArray(authorizedIpRanges) || authorizedIpRanges.length === 0) {
+        throw new Error(
+            `\`${prefix}authorizedIpRanges\` must be a non-empty list of IPv4 CIDR ranges such as \`203.0.113.0/24\`, got ${show(authorizedIpRanges)}`,
+        );
+    }
+    authorizedIpRanges.forEach((range, i) => {
+        if (!isIPv4Cidr(range)) {
+            throw new Error(`\`${prefix}authorizedIpRanges[${i}]\` must be an IPv4 CIDR range such as \`203.0.113.0/24\`, got ${show(range)}`);
+        }
+    });
+    if (privateCluster === true) {
+        throw new Error(
+            `\`${prefix}authorizedIpRanges\` and \`${prefix}privateCluster\` exclude each other: a private API server has no public address to restrict; keep one`,
+        );
+    }
+}
+
+/** Local accounts (the certificate-based admin kubeconfig) and whether to export that kubeconfig. */
+export interface LocalAccountSettings {
+    localAccounts?: boolean;
+    exportAdminKubeconfig?: boolean;
+}
+
+/** Throws when `exportAdminKubeconfig` is set without local accounts (AKS refuses admin credentials then). */
+export function validateLocalAccounts(settings: LocalAccountSettings, prefix = ""): void {
+    for (const key of ["localAccounts", "exportAdminKubeconfig"] as const) {
+        if (settings[key] !== undefined && typeof settings[key] !== "boolean") {
+            throw new Error(`\`${prefix}${key}\` must be true or false, got ${show(settings[key])}`);
+        }
+    }
+    if (settings.exportAdminKubeconfig === true && settings.localAccounts !== true) {
+        throw new Error(
+            `\`${prefix}exportAdminKubeconfig\` needs \`${prefix}localAccounts: true\`: with local accounts disabled (the default) AKS issues no admin kubeconfig`,
+        );
+    }
+}
+
+/**
+ * kubelogin's `--login` modes (`kubelogin get-token --login …`): how the user kubeconfig gets an Entra ID token.
+ * `azurecli` reuses `az login`; `workloadidentity` a federated token (CI such as GitHub Actions); `spn` a service
+ * principal's secret or certificate; `msi` a managed identity; `azd` the Azure Developer CLI; `azurepipelines` an
+ * Azure DevOps service connection; `devicecode`, `interactive` and `ropc` a person's sign-in.
+ */
+export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi", "azd", "azurepipelines", "devicecode", "interactive", "ropc"] as const;
+export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
+/** `azurecli`: the identity of `az login`, which is also what azure-native uses by default. */
+export const DEFAULT_KUBELOGIN_MODE: KubeloginMode = "azurecli";
+
+/** Throws unless `value` is one of `allowed`, naming `field` (the config's `checkEnum` wording). */
+function validateOneOf(value: unknown, allowed: readonly string[], field: string): void {
+    if (!(allowed as readonly unknown[]).includes(value)) {
+        throw new Error(`\`${field}\` must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`);
+    }
+}
+
+/** Throws unless `mode` is one of kubelogin's login modes, naming `field`. */
+export function validateKubeloginMode(mode: unknown, field = "kubeloginMode"): void {
+    validateOneOf(mode, KUBELOGIN_MODES, field);
+}
+
+/** Throws unless `tier` is an AKS pricing tier, naming `field`. */
+export function validateAksTier(tier: unknown, field = "tier"): void {
+    validateOneOf(tier, AKS_TIERS, field);
+}
+
+/** Days of a weekly maintenance window (AKS's `WeekDay`). */
+export const WEEK_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
+export type WeekDay = (typeof WEEK_DAYS)[number];
+
+/** A weekly window in which AKS may upgrade the cluster and the nodes' OS image. */
+export interface MaintenanceWindowSettings {
+    /** Day of the week. Default `Sunday`. */
+    day?: WeekDay;
+    /** Start, hour of the day in UTC (0–23). Default 2. */
+    startHourUtc?: number;
+    /** Length in hours, 4–24 (AKS's bounds). Default 4. */
+    durationHours?: number;
+}
+/** A full window with every default filled in. */
+export type MaintenanceWindow = Required<MaintenanceWindowSettings>;
+/** Sunday 02:00–06:00 UTC: a quiet time in Europe and the Americas, long enough for a node-by-node upgrade. */
+export const DEFAULT_MAINTENANCE_WINDOW: MaintenanceWindow = Object.freeze({ day: "Sunday", startHourUtc: 2, durationHours: 4 });
+
+/** Checks a maintenance window and fills its defaults; fields named under `field`. */
+export function validateMaintenanceWindow(window: MaintenanceWindowSettings | undefined, field: string): MaintenanceWindow {
+    const filled = { ...DEFAULT_MAINTENANCE_WINDOW, ...(window ?? {}) };
+    validateOneOf(filled.day, WEEK_DAYS, `${field}.day`);
+    validateInteger(filled.startHourUtc, `${field}.startHourUtc`, 0, 23);
+    validateInteger(filled.durationHours, `${field}.durationHours`, 4, 24);
+    return filled;
+}
+
+/**
+ * Throws when `version` pins a patch (`1.33.2`): the cluster's `patch` auto-upgrade channel moves patches, and the
+ * next `pulumi up` would try to downgrade it back.
+ */
+export function validateAutoUpgradedVersion(version: string, field = "kubernetesVersion"): void {
+    const patch = KUBERNETES_VERSION.exec(version)?.[2];
+    if (patch !== undefined) {
+        throw new Error(
+            `\`${field}\` ${show(version)} pins a patch, but AKS upgrades patches itself (auto-upgrade channel \`patch\`); give the minor version, ${show(version.slice(0, -patch.length))}`,
+        );
+    }
 }
 
 /** Throws unless `version` is a Kubernetes version AKS accepts (`1.33` or `1.33.2`). */
@@ -163,6 +325,71 @@ export function validateNamespace(namespace: unknown, field = "namespace"): void
         );
     }
 }
+
+/**
+ * The settings of a cluster `AksCluster` creates, as plain values: its args and the `plumberhub:aks` keys of the same
+ * names (`HubAksSpec`) both take them, so each is documented and listed once.
+ */
+export interface AksClusterSpec {
+    /**
+     * Kubernetes minor version, `1.33`: AKS applies its patches itself (auto-upgrade channel `patch`), so a pinned
+     * patch (`1.33.2`) is refused. Default: AKS's default version.
+     */
+    kubernetesVersion?: string;
+    /** System node pool (autoscaling). Default `system`, `Standard_D2s_v5`, 2–3 nodes; 3 nodes (one per zone) recommended. */
+    systemPool?: NodePoolSettings;
+    /** User node pool for the models (autoscaling; always created). Default `models`, `Standard_D4s_v5`, 2–5 nodes. */
+    userPool?: NodePoolSettings;
+    /**
+     * Availability zones both pools spread over, `"1"`–`"3"`. Default all three; `[]` in a region without zones.
+     * AKS sets a pool's zones only when it creates the pool: choose them before the first `up`.
+     */
+    availabilityZones?: string[];
+    /** Control plane pricing tier: `Free` (no SLA, tests), `Standard` (uptime SLA) or `Premium`. Default `Standard`. */
+    tier?: AksTier;
+    /** Entra ID groups (object ids) whose members are Kubernetes cluster admins. Default none. */
+    adminGroupObjectIds?: string[];
+    /**
+     * Grant the identity running Pulumi (`getClientConfig().objectId`) the built-in **Azure Kubernetes Service RBAC
+     * Cluster Admin** role on the cluster, so the Kubernetes provider may create the namespace and the workloads.
+     * Azure RBAC can take a few minutes to apply a new grant: a first `up` that fails with `Forbidden` succeeds when
+     * run again. Set false when `adminGroupObjectIds` (applied at creation) already contains that identity. Default true.
+     */
+    deployerClusterAdmin?: boolean;
+    /** Public IPv4 CIDR ranges allowed to reach the API server (include where Pulumi runs). Default any address (Entra ID still required). */
+    authorizedIpRanges?: string[];
+    /** The API server gets only a private address: Pulumi must run inside the cluster's virtual network. Excludes `authorizedIpRanges`. Default false. */
+    privateCluster?: boolean;
+    /** Keep AKS's local accounts (a certificate admin kubeconfig that bypasses Entra ID). Default false: `disableLocalAccounts`. */
+    localAccounts?: boolean;
+    /** Fetch the admin kubeconfig as the secret output `adminKubeconfig`; needs `localAccounts: true`. Default false. */
+    exportAdminKubeconfig?: boolean;
+    /**
+     * kubelogin `--login` mode of the user kubeconfig (the `kubeconfig` output and this component's provider): who
+     * gets the Entra ID token. Default `azurecli` (the identity of `az login`); `workloadidentity` in CI with OIDC
+     * federation, `spn` or `msi` for a service principal or managed identity. `kubelogin` must be on the PATH.
+     */
+    kubeloginMode?: KubeloginMode;
+    /** Weekly window for AKS's patch and node-image upgrades. Default Sunday 02:00 UTC, 4 hours. */
+    maintenanceWindow?: MaintenanceWindowSettings;
+}
+
+/** The keys of `AksClusterSpec`: what only a cluster `AksCluster` creates may set. */
+export const AKS_CLUSTER_SPEC_KEYS = [
+    "kubernetesVersion",
+    "systemPool",
+    "userPool",
+    "availabilityZones",
+    "tier",
+    "adminGroupObjectIds",
+    "deployerClusterAdmin",
+    "authorizedIpRanges",
+    "privateCluster",
+    "localAccounts",
+    "exportAdminKubeconfig",
+    "kubeloginMode",
+    "maintenanceWindow",
+] as const satisfies readonly (keyof AksClusterSpec)[];
 
 // ---------------------------------------------------------------------------------------------
 // Gateway

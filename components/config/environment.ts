@@ -2,7 +2,7 @@
  * The stack config of one environment (`plumberhub:*` keys in `Pulumi.<stack>.yaml`): what a user writes
  * (`Hub…Spec`) and the validated `HubConfig` with every default filled in (`validateHubConfig` makes one).
  */
-import type { AcrSku, NodePool, NodePoolSettings } from "./aks";
+import type { AcrSku, AksClusterSpec, MaintenanceWindow, NodePool } from "./aks";
 import type { Model } from "./model";
 import type { EndpointMode, PublishMode } from "./swarm";
 import type { HubTarget } from "./target";
@@ -14,7 +14,7 @@ export type HubRegistryKind = "swarm" | "acr" | "external";
 export const HUB_REGISTRY_KINDS: readonly HubRegistryKind[] = ["swarm", "acr", "external"];
 
 /** Plain (non-secret) config keys, without the `plumberhub:` namespace. */
-export const HUB_CONFIG_KEYS = ["target", "models", "gateway", "registry", "swarm", "aks", "baseImage"] as const;
+export const HUB_CONFIG_KEYS = ["target", "models", "gateway", "registry", "swarm", "aks", "baseImage", "protectState"] as const;
 /** Secret config keys (`pulumi config set --secret plumberhub:KEY`). */
 export const HUB_SECRET_KEYS = ["userPasswords", "registryPassword", "tlsCertificate", "tlsKey", "kubeconfig"] as const;
 export type HubSecretKey = (typeof HUB_SECRET_KEYS)[number];
@@ -81,20 +81,14 @@ export interface HubSwarmSpec {
     registryImage?: string;
 }
 
-/** `plumberhub:aks` — the AKS target. */
-export interface HubAksSpec {
+/** `plumberhub:aks` — the AKS target: where it goes, and the cluster settings of `AksClusterSpec`. */
+export interface HubAksSpec extends AksClusterSpec {
     /** Existing resource group to use; default a new one. */
     resourceGroupName?: string;
     /** Azure region. Default the `azure-native:location` config. */
     location?: string;
-    /** Kubernetes version (`1.33` or `1.33.2`). Default AKS's default. */
-    kubernetesVersion?: string;
     /** Namespace for models and gateway. Default `models`. */
     namespace?: string;
-    /** System node pool. */
-    systemPool?: NodePoolSettings;
-    /** User node pool for models. */
-    userPool?: NodePoolSettings;
     /** Use the cluster of the `plumberhub:kubeconfig` secret instead of creating one. Default false. */
     existingCluster?: boolean;
     /** With `existingCluster` and an ACR: object id of the cluster's kubelet identity, granted AcrPull. */
@@ -110,9 +104,30 @@ export interface HubConfig {
     gateway: Required<Omit<HubGatewaySpec, "acme" | "dnsLabel">> & Pick<HubGatewaySpec, "acme" | "dnsLabel">;
     registry: Required<Pick<HubRegistrySpec, "kind">> & HubRegistrySpec;
     swarm: Required<Pick<HubSwarmSpec, "network" | "endpointMode" | "publishMode" | "constraints">> & HubSwarmSpec;
-    aks: Required<Pick<HubAksSpec, "namespace" | "existingCluster">> & HubAksSpec & { systemPool: NodePool; userPool: NodePool };
+    aks: Required<
+        Pick<
+            HubAksSpec,
+            | "namespace"
+            | "existingCluster"
+            | "availabilityZones"
+            | "tier"
+            | "adminGroupObjectIds"
+            | "deployerClusterAdmin"
+            | "privateCluster"
+            | "localAccounts"
+            | "exportAdminKubeconfig"
+            | "kubeloginMode"
+        >
+    > &
+        HubAksSpec & { systemPool: NodePool; userPool: NodePool; maintenanceWindow: MaintenanceWindow };
     /** Base image for model builds; default the renderer's pinned one. */
     baseImage?: string;
+    /**
+     * `plumberhub:protectState`: whether the stateful resources outlive `pulumi destroy` and replacements —
+     * `protect` on the AKS resource group, cluster and ACR registry, `retainOnDelete` on the ACR registry and on the
+     * swarm registry's data volume. Default `DEFAULT_PROTECT_STATE` (true); false for throwaway stacks.
+     */
+    protectState: boolean;
 }
 
 /** Thrown by `validateHubConfig`: one line per problem. */

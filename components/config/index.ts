@@ -12,3 +12,4 @@ export * from "./validateHubConfig";
 export * from "./stackConfig";
 export * from "./routing";
 export * from "./target";
+export * from "./stateProtection";

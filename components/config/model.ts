@@ -53,8 +53,9 @@ export interface ModelSpec {
      */
     cpu?: ResourceRange;
     /**
-     * Memory per replica, in bytes (≥ `6Mi`, Docker's minimum). Default limit `1Gi`; default request `512Mi` on AKS
-     * and none on swarm (`MODEL_REQUEST_DEFAULTS`). On swarm the request is the service's reservation.
+     * Memory per replica, in bytes (≥ `6Mi`, Docker's minimum). Default limit `1Gi`; default request: the limit itself on
+     * AKS (why: `MODEL_REQUEST_DEFAULTS`) and none on swarm. On swarm the request is the service's
+     * reservation.
      */
     memory?: ResourceRange;
     /** Port plumber listens on inside the container, 1024–65535 (the model runs as non-root). Default 8000. */
@@ -68,7 +69,20 @@ export interface ModelSpec {
     users?: string[];
     /** Optional CPU autoscaling (AKS only). Default off. */
     autoscaling?: AutoscalingSpec;
+    /**
+     * Where the model's pods may connect to (AKS only: Kubernetes NetworkPolicy; refused on swarm, which cannot
+     * enforce it). Default `"none"`: the cluster DNS only. `"internet"`: also public addresses, any port — never
+     * other pods or private ranges (10/8, 172.16/12, 192.168/16), the instance metadata (169.254/16) or Azure's
+     * wireserver (168.63.129.16).
+     */
+    egress?: ModelEgress;
 }
+
+/** What a model's pods may connect to (`ModelSpec.egress`). */
+export type ModelEgress = "none" | "internet";
+
+/** Every `ModelEgress`, in the order messages list them. */
+export const MODEL_EGRESS_MODES: readonly ModelEgress[] = Object.freeze(["none", "internet"]);
 
 /** A validated model with every default filled in. */
 export interface Model {
@@ -86,6 +100,8 @@ export interface Model {
     /** Allowed users; undefined means every gateway user. */
     users?: string[];
     autoscaling?: Required<AutoscalingSpec>;
+    /** Only when the spec gives it (a swarm target refuses it then): `modelEgress` applies the default. */
+    egress?: ModelEgress;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,37 +162,53 @@ export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUB
 /** Lowest port a model may listen on: it runs as non-root, below 1024 needs privileges. */
 export const MIN_MODEL_PORT = 1024;
 
-/** Defaults filled in by `validateModel` (documented on `ModelSpec`); the requests depend on the target (below). */
+/**
+ * Defaults of the model spec (documented on `ModelSpec`). `validateModel` fills them in, except `egress`, which a
+ * swarm must see unset (`modelEgress` applies it); the requests depend on the target (below).
+ */
 export const MODEL_DEFAULTS = Object.freeze({
     replicas: 1,
     cpu: Object.freeze({ limit: "500m" }),
     memory: Object.freeze({ limit: "1Gi" }),
     port: 8000,
     targetCpuUtilization: 70,
+    egress: "none",
 });
 
+/** Where a model's pods may connect to: its `egress`, else `MODEL_DEFAULTS.egress` (the cluster DNS only). */
+export function modelEgress(model: Pick<Model, "egress">): ModelEgress {
+    return model.egress ?? MODEL_DEFAULTS.egress;
+}
+
+/** A default request that is the model's own limit (`MODEL_REQUEST_DEFAULTS`). */
+export const REQUEST_AT_LIMIT = "limit";
+
 /**
- * What a replica asks the scheduler for when its model names no request, by target.
+ * What a replica asks the scheduler for when its model names no request, by target: a quantity (capped at the
+ * model's limit) or `REQUEST_AT_LIMIT`.
  * - Swarm: nothing. A swarm reservation is capacity held whether the replica works or idles, and a plumber replica
  *   idles at ≈0 CPU and ≈100 MiB: with 250m/512Mi reserved, a 2-core node placed 8 replicas and left the rest
  *   `Pending: insufficient resources`. Limits still cap each replica (measured figures in README, "Sizing").
  * - AKS: Kubernetes needs requests — the scheduler places pods by them, the cluster autoscaler adds nodes when
- *   they do not fit, the HPA's target is a percentage of the CPU request, and pods without requests are evicted
- *   first under memory pressure.
+ *   they do not fit, the HPA's target is a percentage of the CPU request. Memory asks for the whole limit: R is
+ *   memory-hungry and seldom hands memory back, and memory cannot be throttled like CPU. With a lower request the
+ *   scheduler overcommits nodes, and under memory pressure the pods above their request are the first the kubelet
+ *   evicts and the kernel OOM-kills. CPU stays burstable (a busy node only throttles it).
  */
 export const MODEL_REQUEST_DEFAULTS: Readonly<Record<HubTarget, Readonly<{ cpu: string; memory: string }>>> = Object.freeze({
     swarm: Object.freeze({ cpu: "0", memory: "0" }),
-    aks: Object.freeze({ cpu: "250m", memory: "512Mi" }),
+    aks: Object.freeze({ cpu: "250m", memory: REQUEST_AT_LIMIT }),
 });
 
 /**
  * The cpu or memory a replica of `model` asks for on `target` (a Kubernetes quantity): the spec's request, else the
- * target's default (`MODEL_REQUEST_DEFAULTS`) capped at the model's limit.
+ * target's default (`MODEL_REQUEST_DEFAULTS`): the model's limit for `REQUEST_AT_LIMIT`, otherwise capped at it.
  */
 export function modelRequest(model: Pick<Model, "cpu" | "memory">, kind: "cpu" | "memory", target: HubTarget): string {
     const { request, limit } = model[kind];
     if (request !== undefined) return request;
     const fallback = MODEL_REQUEST_DEFAULTS[target][kind];
+    if (fallback === REQUEST_AT_LIMIT) return limit;
     return parseQuantity(fallback) > parseQuantity(limit) ? limit : fallback;
 }
 

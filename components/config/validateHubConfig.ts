@@ -4,19 +4,33 @@
  * backticks, the bad value and what is valid; all problems are reported together.
  */
 import {
+    AKS_CLUSTER_SPEC_KEYS,
     ACR_SKUS,
     DEFAULT_ACR_SKU,
+    AKS_TIERS,
+    DEFAULT_AKS_TIER,
+    DEFAULT_AVAILABILITY_ZONES,
+    DEFAULT_KUBELOGIN_MODE,
+    DEFAULT_MAINTENANCE_WINDOW,
     DEFAULT_NAMESPACE,
     defaultAcrNamePrefix,
+    KUBELOGIN_MODES,
+    MaintenanceWindowSettings,
     validateAzureDnsLabel,
     NodePool,
     NodePoolSettings,
     SYSTEM_POOL_DEFAULTS,
     USER_POOL_DEFAULTS,
     validateAcrSettings,
+    validateApiServerAccess,
+    validateAutoUpgradedVersion,
+    validateAvailabilityZones,
     validateKubernetesVersion,
+    validateLocalAccounts,
+    validateMaintenanceWindow,
     validateNamespace,
     validateNodePool,
+    validateObjectId,
 } from "./aks";
 import {
     checkEnum,
@@ -46,6 +60,7 @@ import {
     HubConfigError,
     HubGatewaySpec,
 } from "./environment";
+import { DEFAULT_PROTECT_STATE } from "./stateProtection";
 import { HUB_TARGETS, HubTarget } from "./target";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
 import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
@@ -79,18 +94,7 @@ const GATEWAY_KEYS = [
 const ACME_KEYS = ["email", "zoneName", "subscriptionId", "resourceGroup", "staging"];
 const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];
 const SWARM_KEYS = ["host", "network", "endpointMode", "publishMode", "constraints", "gatewayImage", "registryImage"];
-const AKS_KEYS = [
-    "resourceGroupName",
-    "location",
-    "kubernetesVersion",
-    "namespace",
-    "systemPool",
-    "userPool",
-    "existingCluster",
-    "kubeletObjectId",
-    "gatewayImage",
-];
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AKS_KEYS = ["resourceGroupName", "location", "namespace", "existingCluster", "kubeletObjectId", "gatewayImage", ...AKS_CLUSTER_SPEC_KEYS];
 
 /**
  * Validates the raw `plumberhub:*` config (plain values by key, without the namespace) and which secret keys are
@@ -123,6 +127,12 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
     const swarm = checkSwarm(raw.swarm, problems);
     const aks = checkAks(raw.aks, target, secretsSet, problems);
     const baseImage = checkImage(raw.baseImage, `${NS}:baseImage`, problems);
+    const protectState = raw.protectState ?? DEFAULT_PROTECT_STATE;
+    if (typeof protectState !== "boolean") {
+        problems.push(
+            `\`${NS}:protectState\` must be true (keep the registry, its data and the AKS cluster on \`pulumi destroy\`) or false (a throwaway stack), got ${show(protectState)}`,
+        );
+    }
 
     for (const model of models) {
         if (target !== undefined) problems.push(...modelTargetProblems(model, target, `\`${NS}:models\` model \`${model.name}\``));
@@ -162,7 +172,7 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
         problems.push(`\`${NS}:registry.kind\` "swarm" needs \`${NS}:target\` "swarm"; on AKS use "acr" or "external"`);
 
     if (problems.length > 0) throw new HubConfigError(problems);
-    return { target: target!, models, gateway, registry, swarm, aks, ...(baseImage ? { baseImage } : {}) };
+    return { target: target!, models, gateway, registry, swarm, aks, ...(baseImage ? { baseImage } : {}), protectState: protectState === true };
 }
 
 function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["gateway"] {
@@ -297,7 +307,12 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
     const at = `${NS}:aks`;
     const spec = objectOrEmpty(value, at, "{ location, kubernetesVersion, namespace, systemPool, userPool, … }", AKS_KEYS, problems);
     const namespace = checkText(spec.namespace, DEFAULT_NAMESPACE, (n) => validateNamespace(n, `${at}.namespace`), problems);
-    if (spec.kubernetesVersion !== undefined) collect(problems, () => validateKubernetesVersion(spec.kubernetesVersion, `${at}.kubernetesVersion`));
+    if (spec.kubernetesVersion !== undefined) {
+        collect(problems, () => {
+            validateKubernetesVersion(spec.kubernetesVersion, `${at}.kubernetesVersion`);
+            validateAutoUpgradedVersion(spec.kubernetesVersion as string, `${at}.kubernetesVersion`);
+        });
+    }
     for (const key of ["resourceGroupName", "location"]) {
         if (spec[key] !== undefined && (typeof spec[key] !== "string" || !/^[-\w.()]{1,90}$/.test(spec[key]))) {
             problems.push(
@@ -322,10 +337,35 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
         return collect(problems, () => validateNodePool(settings as NodePoolSettings | undefined, `${at}.${key}`, defaults, system)) ?? defaults;
     };
     const kubeletObjectId = spec.kubeletObjectId;
-    if (kubeletObjectId !== undefined && (typeof kubeletObjectId !== "string" || !GUID.test(kubeletObjectId))) {
-        problems.push(`\`${at}.kubeletObjectId\` must be a GUID such as \`00000000-0000-0000-0000-000000000000\`, got ${show(kubeletObjectId)}`);
-    }
+    if (kubeletObjectId !== undefined) collect(problems, () => validateObjectId(kubeletObjectId, `${at}.kubeletObjectId`));
     const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
+    const availabilityZones = spec.availabilityZones ?? [...DEFAULT_AVAILABILITY_ZONES];
+    collect(problems, () => validateAvailabilityZones(availabilityZones, `${at}.availabilityZones`));
+    const adminGroupObjectIds = checkList(
+        spec.adminGroupObjectIds,
+        `${at}.adminGroupObjectIds`,
+        "Entra ID group object ids (GUIDs)",
+        (id) => isValid(() => validateObjectId(id, "")),
+        [],
+        problems,
+    );
+    const deployerClusterAdmin = spec.deployerClusterAdmin ?? true;
+    if (typeof deployerClusterAdmin !== "boolean")
+        problems.push(`\`${at}.deployerClusterAdmin\` must be true or false, got ${show(deployerClusterAdmin)}`);
+    const access = {
+        authorizedIpRanges: spec.authorizedIpRanges as string[] | undefined,
+        privateCluster: spec.privateCluster as boolean | undefined,
+    };
+    collect(problems, () => validateApiServerAccess(access, `${at}.`));
+    const local = {
+        localAccounts: spec.localAccounts as boolean | undefined,
+        exportAdminKubeconfig: spec.exportAdminKubeconfig as boolean | undefined,
+    };
+    collect(problems, () => validateLocalAccounts(local, `${at}.`));
+    const maintenanceWindow = spec.maintenanceWindow;
+    if (isObject(maintenanceWindow)) checkKeys(maintenanceWindow, ["day", "startHourUtc", "durationHours"], `${at}.maintenanceWindow`, problems);
+    else if (maintenanceWindow !== undefined)
+        problems.push(`\`${at}.maintenanceWindow\` must be an object { day, startHourUtc, durationHours }, got ${show(maintenanceWindow)}`);
     return {
         ...(typeof kubeletObjectId === "string" ? { kubeletObjectId } : {}),
         ...(typeof spec.resourceGroupName === "string" ? { resourceGroupName: spec.resourceGroupName } : {}),
@@ -336,6 +376,21 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
         userPool: pool("userPool", { ...USER_POOL_DEFAULTS }, false),
         existingCluster: existingCluster === true,
         ...(gatewayImage ? { gatewayImage } : {}),
+        availabilityZones: Array.isArray(availabilityZones) ? (availabilityZones as string[]) : [...DEFAULT_AVAILABILITY_ZONES],
+        tier: checkEnum(spec.tier, `${at}.tier`, AKS_TIERS, DEFAULT_AKS_TIER, problems)!,
+        adminGroupObjectIds,
+        deployerClusterAdmin: deployerClusterAdmin === true,
+        ...(Array.isArray(access.authorizedIpRanges) ? { authorizedIpRanges: access.authorizedIpRanges } : {}),
+        privateCluster: access.privateCluster === true,
+        localAccounts: local.localAccounts === true,
+        exportAdminKubeconfig: local.exportAdminKubeconfig === true,
+        kubeloginMode: checkEnum(spec.kubeloginMode, `${at}.kubeloginMode`, KUBELOGIN_MODES, DEFAULT_KUBELOGIN_MODE, problems)!,
+        maintenanceWindow: collect(problems, () =>
+            validateMaintenanceWindow(
+                isObject(maintenanceWindow) ? (maintenanceWindow as MaintenanceWindowSettings) : undefined,
+                `${at}.maintenanceWindow`,
+            ),
+        ) ?? { ...DEFAULT_MAINTENANCE_WINDOW },
     };
 }
 

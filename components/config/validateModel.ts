@@ -18,7 +18,9 @@ import {
     MIN_MODEL_PORT,
     Model,
     MODEL_DEFAULTS,
+    MODEL_EGRESS_MODES,
     MODEL_NAME,
+    ModelEgress,
     R_PACKAGE_NAME,
     RESERVED_ENV_NAMES,
     RESERVED_MODEL_NAMES,
@@ -31,7 +33,7 @@ const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling"];
+const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling", "egress"];
 const RANGE_KEYS = ["request", "limit"];
 const AUTOSCALING_KEYS = ["minReplicas", "maxReplicas", "targetCpuUtilization"];
 
@@ -99,13 +101,21 @@ export function validateModels(specs: unknown, options: ValidateModelOptions = {
  * names the model in the messages, e.g. "`plumberhub:models` model `hello`".
  */
 export function modelTargetProblems(model: Model, target: HubTarget, subject: string): string[] {
-    if (target === "swarm" && model.autoscaling) {
-        return [
+    if (target !== "swarm") return [];
+    const problems: string[] = [];
+    if (model.autoscaling) {
+        problems.push(
             `${subject} sets \`autoscaling\`, which a swarm cannot do (Docker Swarm has no autoscaler): set a fixed \`replicas\` instead; ` +
                 `autoscaling works on AKS (Kubernetes HPA)`,
-        ];
+        );
     }
-    return [];
+    if (model.egress !== undefined) {
+        problems.push(
+            `${subject} sets \`egress\`, which a swarm cannot enforce (Docker Swarm has no network policies): leave \`egress\` out; ` +
+                `it works on AKS (Kubernetes NetworkPolicy)`,
+        );
+    }
+    return problems;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +139,7 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
     const env = checkEnv(spec.env, `${at}.env`, problems);
     const users = checkUsers(spec.users, `${at}.users`, problems);
     const autoscaling = checkAutoscaling(spec.autoscaling, replicas, `${at}.autoscaling`, problems);
+    const egress = checkEgress(spec.egress, `${at}.egress`, problems);
     if (problems.length > before) return undefined;
     return {
         name: name!,
@@ -141,6 +152,7 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
         env,
         ...(users ? { users } : {}),
         ...(autoscaling ? { autoscaling } : {}),
+        ...(egress ? { egress } : {}),
     };
 }
 
@@ -369,4 +381,14 @@ function checkAutoscaling(spec: unknown, replicas: number, at: string, problems:
         return undefined;
     }
     return { minReplicas, maxReplicas, targetCpuUtilization };
+}
+
+/** `egress`: one of `MODEL_EGRESS_MODES`; left unset when not given (a swarm target refuses it when set). */
+function checkEgress(egress: unknown, at: string, problems: string[]): ModelEgress | undefined {
+    if (egress === undefined || MODEL_EGRESS_MODES.includes(egress as ModelEgress)) return egress as ModelEgress | undefined;
+    problems.push(
+        `\`${at}\` must be "none" (the cluster DNS only, the default) or "internet" (also public addresses; never other pods, ` +
+            `private ranges or the instance metadata), got ${show(egress)}`,
+    );
+    return undefined;
 }

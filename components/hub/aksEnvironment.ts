@@ -20,7 +20,8 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
 
     const resourceGroupName: pulumi.Input<string> | undefined = aks.existingCluster
         ? aks.resourceGroupName
-        : (aks.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { location: aks.location }, { parent }).name);
+        : (aks.resourceGroupName ??
+          new resources.ResourceGroup(`${name}-rg`, { location: aks.location }, { parent, protect: config.protectState }).name);
 
     let login: RegistryLogin;
     let registryId: pulumi.Output<string> | undefined;
@@ -30,7 +31,7 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
         }
         const acr = new AcrRegistry(
             `${name}-acr`,
-            { resourceGroupName, location: aks.location, sku: registry.sku, namePrefix: registry.namePrefix },
+            { resourceGroupName, location: aks.location, sku: registry.sku, namePrefix: registry.namePrefix, protectState: config.protectState },
             { parent },
         );
         login = acr.login;
@@ -49,8 +50,19 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
                   kubernetesVersion: aks.kubernetesVersion,
                   systemPool: aks.systemPool,
                   userPool: aks.userPool,
+                  availabilityZones: aks.availabilityZones,
+                  tier: aks.tier,
+                  adminGroupObjectIds: aks.adminGroupObjectIds,
+                  deployerClusterAdmin: aks.deployerClusterAdmin,
+                  authorizedIpRanges: aks.authorizedIpRanges,
+                  privateCluster: aks.privateCluster,
+                  localAccounts: aks.localAccounts,
+                  exportAdminKubeconfig: aks.exportAdminKubeconfig,
+                  kubeloginMode: aks.kubeloginMode,
+                  maintenanceWindow: aks.maintenanceWindow,
                   registryId,
                   namespace: aks.namespace,
+                  protectState: config.protectState,
               },
         { parent },
     );
@@ -92,6 +104,7 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
         url: pulumi.output(gatewayUrl(gateway.host, GATEWAY_SETTINGS_DEFAULTS.httpsPort)),
         registryLogin: login,
         kubeconfig: cluster.kubeconfig,
+        adminKubeconfig: cluster.adminKubeconfig,
         join: pulumi.output({ namespace: aks.namespace, ...joinRouting("aks", aks.namespace) }),
     };
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { RegistryLogin } from "../image/modelImage";
-import { HubConfig } from "../config/environment";
+import { HubConfig, HubRegistryKind } from "../config/environment";
 import { httpsPortSuffix } from "../config/gateway";
 import { Model } from "../config/model";
 import { modelRouting } from "../config/routing";
@@ -25,8 +25,14 @@ export interface HubJoinInfo {
     network?: string;
     /** AKS: the namespace a model's Service must live in. */
     namespace?: string;
-    /** Registry host to push images to (its login is the `registryLogin` secret output). */
+    /** Registry host to push images to. */
     registryServer: string;
+    /**
+     * How a push to `registryServer` authenticates (`registryAuthOf`): `entra` — an ACR, which each stack logs in to
+     * with its own Entra ID identity (`acrPushLogin`); `password` — with the platform's `registryLogin` secret output.
+     * Absent on a platform deployed with an older plumberhub, which is treated as `password`.
+     */
+    registryAuth?: RegistryAuth;
     /** Host name the gateway resolves for `{model}` (`modelRouting`): a model's service must answer to it. */
     gatewayNameTemplate: string;
     /** Port the gateway connects to on that host (swarm: the model's own port; AKS: its Service's). */
@@ -35,12 +41,25 @@ export interface HubJoinInfo {
     gatewayUrl: string;
 }
 
+/** How pushes to a hub's registry authenticate: see `HubJoinInfo.registryAuth`. */
+export type RegistryAuth = "entra" | "password";
+
+/** Values of `RegistryAuth`, for validation. */
+export const REGISTRY_AUTHS: readonly RegistryAuth[] = ["entra", "password"];
+
+/** How pushes to a registry of `kind` authenticate: an ACR with Entra ID tokens (it has no admin user), any other with a password. */
+export function registryAuthOf(kind: HubRegistryKind): RegistryAuth {
+    return kind === "acr" ? "entra" : "password";
+}
+
 /** What each target's wiring hands back to the hub. */
 export interface TargetDeployment {
     url: pulumi.Output<string>;
     registryLogin: RegistryLogin;
-    join: pulumi.Output<Omit<HubJoinInfo, "gatewayUrl" | "registryServer" | "target">>;
+    join: pulumi.Output<Omit<HubJoinInfo, "gatewayUrl" | "registryServer" | "registryAuth" | "target">>;
     kubeconfig?: pulumi.Output<string | undefined>;
+    /** AKS with `exportAdminKubeconfig`: the cluster's admin kubeconfig. */
+    adminKubeconfig?: pulumi.Output<string | undefined>;
 }
 
 /** What the hub has built before the target's own resources: shared by both targets. */

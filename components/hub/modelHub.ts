@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { ModelImage, RegistryLogin } from "../image/modelImage";
-import { HubJoinInfo, HubParts, ModelEndpoint } from "./hubParts";
+import { HubJoinInfo, HubParts, ModelEndpoint, registryAuthOf } from "./hubParts";
 import type { PlatformRegistryLogin } from "./platformStack";
 import { HubConfig } from "../config/environment";
 import { Model } from "../config/model";
@@ -34,9 +34,11 @@ export class ModelHub extends pulumi.ComponentResource {
     public readonly passwords: pulumi.Output<Record<string, string>>;
     /** CA certificate of the gateway's TLS (public): `curl --cacert`. */
     public readonly caCertPem: pulumi.Output<string>;
-    /** Admin kubeconfig on AKS (secret); undefined on swarm. */
+    /** Kubeconfig on AKS (secret): the Entra ID user kubeconfig of a new cluster (runs kubelogin); undefined on swarm. */
     public readonly kubeconfig: pulumi.Output<string | undefined>;
-    /** Registry login for pushing more images (secret). */
+    /** Admin kubeconfig on AKS with `aks.exportAdminKubeconfig` (secret, a client certificate); else undefined. */
+    public readonly adminKubeconfig: pulumi.Output<string | undefined>;
+    /** Registry login for pushing more images (secret); on an ACR a token that expires about 3 hours after this `up`. */
     public readonly registryLogin: pulumi.Output<PlatformRegistryLogin>;
     /** What another stack needs to join this hub. */
     public readonly join: pulumi.Output<HubJoinInfo>;
@@ -87,16 +89,24 @@ export class ModelHub extends pulumi.ComponentResource {
         this.passwords = pulumi.secret(users.passwords);
         this.caCertPem = tls.caCertPem;
         this.kubeconfig = deployment.kubeconfig ? pulumi.secret(deployment.kubeconfig) : pulumi.output(undefined);
+        this.adminKubeconfig = deployment.adminKubeconfig ? pulumi.secret(deployment.adminKubeconfig) : pulumi.output(undefined);
         this.registryLogin = pulumi.secret(pulumi.output(deployment.registryLogin));
         this.join = pulumi
             .all([deployment.join, deployment.url, deployment.registryLogin.server])
-            .apply(([join, gatewayUrl, registryServer]): HubJoinInfo => ({ target: config.target, ...join, registryServer, gatewayUrl }));
+            .apply(([join, gatewayUrl, registryServer]): HubJoinInfo => ({
+                target: config.target,
+                ...join,
+                registryServer,
+                registryAuth: registryAuthOf(config.registry.kind),
+                gatewayUrl,
+            }));
         this.registerOutputs({
             url: this.url,
             models: this.models,
             passwords: this.passwords,
             caCertPem: this.caCertPem,
             kubeconfig: this.kubeconfig,
+            adminKubeconfig: this.adminKubeconfig,
             registryLogin: this.registryLogin,
             join: this.join,
         });

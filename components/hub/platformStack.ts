@@ -3,7 +3,7 @@ import type { RegistryLogin } from "../image/modelImage";
 import { isObject, MAX_PORT, show } from "../config/checks";
 import { MODEL_PLACEHOLDER } from "../config/routing";
 import { HUB_TARGETS } from "../config/target";
-import { HubJoinInfo } from "./hubParts";
+import { HubJoinInfo, REGISTRY_AUTHS } from "./hubParts";
 
 /** A platform stack's registry login output: a `RegistryLogin` as read back, plain values. */
 export type PlatformRegistryLogin = pulumi.Unwrap<RegistryLogin>;
@@ -16,7 +16,7 @@ export interface PlatformStack {
     join: HubJoinInfo;
     /** Names of the models the platform stack deploys itself (a team model must not take one). */
     modelNames: string[];
-    /** The platform's `registryLogin` output (secret). */
+    /** The platform's `registryLogin` output (secret): what a team pushes with unless `join.registryAuth` is `entra`. */
     registryLogin: pulumi.Output<PlatformRegistryLogin>;
     /** The platform's `kubeconfig` output (secret); only on AKS. */
     kubeconfig?: pulumi.Output<string>;
@@ -41,6 +41,12 @@ export function validatePlatformJoin(join: unknown, stackName: string): HubJoinI
     if (join.target === "swarm") text("network");
     if (join.target === "aks") text("namespace");
     text("registryServer");
+    // Absent on a platform deployed with an older plumberhub: its `registryLogin` is used, as then.
+    if (join.registryAuth !== undefined && !(REGISTRY_AUTHS as readonly unknown[]).includes(join.registryAuth)) {
+        problems.push(
+            `${at("registryAuth")} must be one of ${REGISTRY_AUTHS.map((a) => `"${a}"`).join(", ")} or absent, got ${show(join.registryAuth)}`,
+        );
+    }
     text("gatewayUrl");
     text("gatewayNameTemplate");
     if (typeof join.gatewayNameTemplate === "string" && !join.gatewayNameTemplate.includes(MODEL_PLACEHOLDER)) {

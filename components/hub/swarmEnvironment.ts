@@ -52,6 +52,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                 publishMode: swarm.publishMode,
                 endpointMode: swarm.endpointMode,
                 // Not the models' constraints: the registry's data volume is on one node, a manager (its default).
+                retainData: config.protectState,
             },
             opts(),
         );

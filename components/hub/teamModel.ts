@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ModelImage } from "../image/modelImage";
+import { ModelImage, RegistryLogin } from "../image/modelImage";
 import { EndpointMode } from "../config/swarm";
 import { show } from "../config/checks";
 import { Model, ModelSpec } from "../config/model";
@@ -12,7 +12,11 @@ import { modelHost, modelRouting } from "../config/routing";
 import { PlatformStack, validatePlatformJoin } from "./platformStack";
 
 export interface TeamModelArgs {
-    /** The platform stack's outputs (`readPlatformStack`): where the model joins, the registry login, the kubeconfig. */
+    /**
+     * The platform stack's outputs (`readPlatformStack`): where the model joins, the registry login, the kubeconfig.
+     * To a platform's ACR the image is pushed as the identity running this stack, which needs AcrPush there
+     * (`teamRegistryLogin`).
+     */
     platform: PlatformStack;
     /** The model as its team writes it (`ModelSpec`); validated here. Its `name` is its URL prefix on the platform gateway. */
     model: ModelSpec;
@@ -33,6 +37,30 @@ export interface TeamModelArgs {
 /** The host the platform gateway resolves for `model` on each target: what a team model's service answers to. */
 export function serviceHost(platform: Pick<PlatformStack["join"], "target" | "namespace">, model: string): string {
     return modelHost(modelRouting(platform.target, platform.namespace).hostTemplate, model);
+}
+
+/**
+ * The login a team stack pushes with. To an ACR (`join.registryAuth` `entra`): the team's own Entra ID identity, the
+ * one running this stack (`acrPushLogin`, a token minted at every `up`), which needs AcrPush (or Contributor or Owner)
+ * on the platform's registry — `az role assignment create --role AcrPush --assignee <team identity> --scope <registry
+ * id>`; without it the token exchange or the push fails with HTTP 401/403. The platform's own `registryLogin` is then
+ * not used: it is an ACR token of the platform's identity, expired about 3 hours after the platform's last `up`.
+ * Otherwise (`password`, or a platform too old to say): the platform's `registryLogin`, kept secret.
+ */
+export function teamRegistryLogin(platform: PlatformStack, parent: pulumi.Resource): RegistryLogin {
+    const { join, registryLogin } = platform;
+    if (join.registryAuth === "entra") {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for an ACR: azure-native is an optional peer
+        const { acrPushLogin } = loadAksWiring(() => require("../aks/acrRegistry") as typeof import("../aks/acrRegistry"));
+        return acrPushLogin(join.registryServer, parent);
+    }
+    return {
+        // From `join` (plain): the login output is secret as a whole, and a secret server would make the image name and
+        // digest secret too.
+        server: join.registryServer,
+        username: registryLogin.apply((login) => login.username),
+        password: pulumi.secret(registryLogin.apply((login) => login.password)),
+    };
 }
 
 /**
@@ -83,9 +111,9 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
 
 /**
  * One team's model next to a platform's gateway, from another stack: builds the image and pushes it to the
- * platform's registry with the platform's login, then runs it where the gateway's DNS routing finds it — a swarm
- * service on the platform's overlay network with the model alias, or a Deployment + Service `model-{model}` in the
- * platform's namespace (through a Kubernetes provider from the platform's kubeconfig). The platform stack is not
+ * platform's registry (`teamRegistryLogin`: to an ACR as the team's own identity, else with the platform's login),
+ * then runs it where the gateway's DNS routing finds it — a swarm service on the platform's overlay network with the
+ * model alias, or a Deployment + Service `model-{model}` in the platform's namespace (through a Kubernetes provider from the platform's kubeconfig). The platform stack is not
  * changed: the gateway routes any model name it can resolve, and only models have such names.
  */
 export class TeamModel extends pulumi.ComponentResource {
@@ -101,7 +129,7 @@ export class TeamModel extends pulumi.ComponentResource {
     constructor(name: string, args: TeamModelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:hub:TeamModel", name, {}, opts);
         const model = asResourceError(this, () => validateTeamModelArgs(args));
-        const { join, registryLogin } = args.platform;
+        const { join } = args.platform;
         const onSwarm = join.target === "swarm";
         // On swarm the image is built by, and the service runs on, the manager's engine.
         const docker = onSwarm ? swarmProvider(`${name}-docker`, { host: args.dockerHost }, { parent: this }) : undefined;
@@ -113,13 +141,7 @@ export class TeamModel extends pulumi.ComponentResource {
                   name,
                   {
                       model,
-                      registry: {
-                          // From `join` (plain): the login output is secret as a whole, and a secret server would make the
-                          // image name and digest secret too.
-                          server: join.registryServer,
-                          username: registryLogin.apply((login) => login.username),
-                          password: pulumi.secret(registryLogin.apply((login) => login.password)),
-                      },
+                      registry: teamRegistryLogin(args.platform, this),
                       baseImage: args.baseImage,
                       contextRoot: args.contextRoot,
                   },

@@ -62,7 +62,8 @@ export function validateModelImageArgs(args: ModelImageArgs): void {
  * A model's container image: renders the Dockerfile and entrypoint, stages the build context (model code under
  * `model/`), tags it with the context's content hash, builds it on the local Docker engine and pushes it. Same
  * content → same tag → no diff; any change in the model's folder → a new tag and a new `repoDigest`, which rolls
- * the deployments that use it. Built with the Docker provider's `RemoteImage` (build) and `RegistryImage` (push):
+ * the deployments that use it. The push resource is named after the tag (`{name}-push-{tag}`): a new image is a new
+ * push, and the registry login, which may change on every run (an ACR token), never makes a diff by itself. Built with the Docker provider's `RemoteImage` (build) and `RegistryImage` (push):
  * both come from the upstream Terraform provider, so they behave the same with every build of the provider.
  * Pushed images stay in the registry when replaced, so swarm and Kubernetes can still roll back to them.
  */
@@ -95,15 +96,23 @@ export class ModelImage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        // Named after the tag: a new image is a new push resource, created with the login of this run, and the old
+        // one is deleted from the state only (`keepRemotely`). No alias: it would make the new tag replace the old.
         const pushed = new docker.RegistryImage(
-            `${name}-push`,
+            `${name}-push-${tag}`,
             {
                 name: built.name,
                 authConfig: { address: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password) },
                 keepRemotely: true,
                 insecureSkipVerify: pulumi.output(args.registry.server).apply(isLoopbackRegistry),
             },
-            { parent: this, additionalSecretOutputs: ["authConfig"] },
+            {
+                parent: this,
+                additionalSecretOutputs: ["authConfig"],
+                // The login is used only when the image is pushed, at create; a rotated password or a fresh ACR token
+                // (unknown in a preview, new at every up) must not show as a diff on an image already pushed.
+                ignoreChanges: ["authConfig"],
+            },
         );
 
         this.imageName = built.name;

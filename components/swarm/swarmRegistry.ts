@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_PROTECT_STATE } from "../config/stateProtection";
 import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateSwarmName } from "../config/swarm";
 import { planRegistryFiles, planRegistryService, ROLE_LABEL, validateRegistryServiceOptions } from "../render/swarm";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
@@ -33,6 +34,12 @@ export interface SwarmRegistryArgs {
     constraints?: string[];
     /** Docker name of the data volume. Default `{name}-data`. */
     volumeName?: string;
+    /**
+     * Keep the data volume, with every pushed image, when Pulumi deletes or replaces it (`retainOnDelete`):
+     * `pulumi destroy` then leaves it on the manager, to be removed by hand (`docker volume rm`). Default
+     * `DEFAULT_PROTECT_STATE` (true); false for throwaway stacks.
+     */
+    retainData?: boolean;
 }
 
 /** Checks `SwarmRegistryArgs` before anything is created; throws naming the field. */
@@ -57,7 +64,8 @@ export function checkBcryptHtpasswd(htpasswd: string): void {
 
 /**
  * A private registry as a swarm service: TLS and bcrypt htpasswd from swarm secrets, data on a named
- * volume, one replica pinned to a manager. Outputs the login that `ModelImage` pushes with.
+ * volume (kept when deleted unless `retainData` is false), one replica pinned to a manager. Outputs the login that
+ * `ModelImage` pushes with.
  */
 export class SwarmRegistry extends pulumi.ComponentResource {
     /** `host:port` to push to and pull from. */
@@ -76,7 +84,11 @@ export class SwarmRegistry extends pulumi.ComponentResource {
         asResourceError(this, () => validateSwarmRegistryArgs(name, args));
         const port = args.port ?? SWARM_DEFAULTS.registryPort;
         const labels = { [ROLE_LABEL]: "registry" };
-        const volume = new docker.Volume(`${name}-data`, { name: args.volumeName ?? `${name}-data`, labels: toLabels(labels) }, { parent: this });
+        const volume = new docker.Volume(
+            `${name}-data`,
+            { name: args.volumeName ?? `${name}-data`, labels: toLabels(labels) },
+            { parent: this, retainOnDelete: args.retainData ?? DEFAULT_PROTECT_STATE },
+        );
         const secrets = pulumi.all([args.tlsCertificate, args.tlsKey, args.htpasswd]).apply(([tlsCertificate, tlsKey, htpasswd]) => {
             checkBcryptHtpasswd(htpasswd);
             return planRegistryFiles(name, { tlsCertificate, tlsKey, htpasswd });

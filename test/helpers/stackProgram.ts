@@ -2,10 +2,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { userCredentialsAnswer } from "./aksKubeconfig";
 import { installRecordingMocks, RecordedResource, settle } from "./pulumiMocks";
 
 /** What the real providers compute and the stack program reads, for every provider the hub uses. */
-const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 export const PROVIDER_OUTPUTS: Parameters<typeof installRecordingMocks>[0] = {
     "random:index/randomPassword:RandomPassword": (args) => ({ result: `pw-${args.name}-`.padEnd(args.inputs.length, "x") }),
     "random:index/randomString:RandomString": () => ({ result: "ab12cd34" }),
@@ -23,13 +23,15 @@ export const PROVIDER_OUTPUTS: Parameters<typeof installRecordingMocks>[0] = {
     }),
 };
 
+/** The admin kubeconfig the mocked cluster returns when asked. */
+export const ADMIN_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: clusterAdmin\n  user:\n    client-key-data: QURNSU4=\n";
+
 export const PROVIDER_CALLS: Parameters<typeof installRecordingMocks>[1] = {
-    "azure-native:containerregistry:listRegistryCredentials": () => ({
-        username: "acr",
-        passwords: [{ name: "password", value: "acr-push-password" }],
-    }),
+    "azure-native:authorization:getClientToken": () => ({ token: "arm-access-token" }),
+    "azure-native:containerservice:listManagedClusterUserCredentials": userCredentialsAnswer,
+    // Answered only for `aks.exportAdminKubeconfig`: a client certificate, what AKS's admin credentials are.
     "azure-native:containerservice:listManagedClusterAdminCredentials": () => ({
-        kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(KUBECONFIG).toString("base64") }],
+        kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(ADMIN_KUBECONFIG).toString("base64") }],
     }),
     "azure-native:authorization:getClientConfig": () => ({
         subscriptionId: "11111111-2222-3333-4444-555555555555",
@@ -51,10 +53,21 @@ export function configMap(values: Record<string, unknown>): Record<string, strin
     return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
-/** Installs the mocks once per test file (`extraOutputs` adds or overrides provider outputs by type); returns the recording. */
+/** The ACR refresh token programs under these mocks push with. */
+export const ACR_REFRESH_TOKEN = "acr-refresh-token";
+
+/**
+ * Installs the mocks once per test file (`extraOutputs` adds or overrides provider outputs by type); returns the recording.
+ * The ACR token exchange, an HTTPS call to the registry (tested against a local server in acrLogin.test.ts), answers
+ * `ACR_REFRESH_TOKEN`.
+ */
 let recorded: RecordedResource[] = [];
 export function installProgramMocks(extraOutputs: Parameters<typeof installRecordingMocks>[0] = {}): RecordedResource[] {
     recorded = installRecordingMocks({ ...PROVIDER_OUTPUTS, ...extraOutputs }, PROVIDER_CALLS);
+    jest.doMock("../../components/aks/acrTokenExchange", () => ({
+        ...jest.requireActual("../../components/aks/acrTokenExchange"),
+        exchangeAcrRefreshToken: () => Promise.resolve(ACR_REFRESH_TOKEN),
+    }));
     return recorded;
 }
 

@@ -1,6 +1,7 @@
 // The policy pack run the way the Pulumi CLI runs it: `@pulumi/pulumi/cmd/run-policy-pack` (what the
 // `pulumi-analyzer-policy` plugin starts) compiles policy/index.ts with ts-node and serves the Analyzer gRPC
-// service; the test plays the engine and sends resources to `Analyze`. No Pulumi CLI needed.
+// service; the test plays the engine: it sends resources to `Analyze`, whole stacks to `AnalyzeStack`, and policy
+// levels to `Configure` (what `--policy-pack-config` does). No Pulumi CLI needed.
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -42,24 +43,52 @@ interface Diagnostic {
     message: string;
 }
 
-function analyze(type: string, name: string, props: Record<string, unknown>): Promise<Diagnostic[]> {
+const urnOf = (type: string, name: string) => `urn:pulumi:dev::plumberhub::${type}::${name}`;
+const levels = Object.fromEntries(Object.entries(analyzerProto.EnforcementLevel).map(([k, v]) => [v, k]));
+const diagnosticsOf = (response: analyzerProto.AnalyzeResponse) =>
+    response
+        .getDiagnosticsList()
+        .map((d) => ({ policy: d.getPolicyname(), level: levels[d.getEnforcementlevel()], message: d.getMessage(), urn: d.getUrn() }));
+
+/** One resource as `Analyze` gets it: inputs and options (the engine always sends options). */
+function analyze(type: string, name: string, props: Record<string, unknown>, protect = false): Promise<Diagnostic[]> {
     const request = new analyzerProto.AnalyzeRequest()
         .setType(type)
         .setName(name)
-        .setUrn(`urn:pulumi:dev::plumberhub::${type}::${name}`)
+        .setUrn(urnOf(type, name))
         .setProperties(Struct.fromJavaScript(props as any))
-        .setOptions(new analyzerProto.AnalyzerResourceOptions()); // the engine always sends options
-    const levels = Object.fromEntries(Object.entries(analyzerProto.EnforcementLevel).map(([k, v]) => [v, k]));
+        .setOptions(new analyzerProto.AnalyzerResourceOptions().setProtect(protect));
     return new Promise((resolve, reject) =>
-        client.analyze(request, (error, response) => {
-            if (error) return reject(error);
-            resolve(
-                response
-                    .getDiagnosticsList()
-                    .map((d) => ({ policy: d.getPolicyname(), level: levels[d.getEnforcementlevel()], message: d.getMessage() })),
-            );
-        }),
+        client.analyze(request, (error, response) => (error ? reject(error) : resolve(diagnosticsOf(response).map(({ urn, ...d }) => d)))),
     );
+}
+
+/** The whole stack as `AnalyzeStack` gets it after a preview or update: every resource with its outputs. */
+function analyzeStack(resources: { type: string; name: string; props: Record<string, unknown> }[]): Promise<(Diagnostic & { urn: string })[]> {
+    const request = new analyzerProto.AnalyzeStackRequest().setResourcesList(
+        resources.map(({ type, name, props }) =>
+            new analyzerProto.AnalyzerResource()
+                .setType(type)
+                .setName(name)
+                .setUrn(urnOf(type, name))
+                .setProperties(Struct.fromJavaScript(props as any))
+                .setOptions(new analyzerProto.AnalyzerResourceOptions()),
+        ),
+    );
+    return new Promise((resolve, reject) =>
+        client.analyzeStack(request, (error, response) => (error ? reject(error) : resolve(diagnosticsOf(response)))),
+    );
+}
+
+/** What `--policy-pack-config` sends: an enforcement level per policy (none: the pack's own levels). */
+function configure(levelsByPolicy: Record<string, keyof typeof analyzerProto.EnforcementLevel>): Promise<void> {
+    const request = new analyzerProto.ConfigureAnalyzerRequest();
+    for (const [policy, level] of Object.entries(levelsByPolicy)) {
+        request
+            .getPolicyconfigMap()
+            .set(policy, new analyzerProto.PolicyConfig().setEnforcementlevel(analyzerProto.EnforcementLevel[level]).setProperties(new Struct()));
+    }
+    return new Promise((resolve, reject) => client.configure(request, (error) => (error ? reject(error) : resolve())));
 }
 
 function deployment(image: string): Record<string, unknown> {
@@ -97,4 +126,48 @@ test("a model LoadBalancer Service gets a mandatory violation", async () => {
     const { loadBalancer } = renderModelObjects(iris, { namespace: "ml", image: DIGEST_IMAGE, loadBalancer: true });
     const diagnostics = await analyze("kubernetes:core/v1:Service", "iris-public", JSON.parse(JSON.stringify(loadBalancer)));
     expect(diagnostics.map((d) => [d.policy, d.level])).toEqual([["plumberhub-no-unauthenticated-exposure", "MANDATORY"]]);
+});
+
+test("an unprotected resource group gets a mandatory violation; a protected one none", async () => {
+    const props = { location: "westeurope" };
+    expect((await analyze("azure-native:resources:ResourceGroup", "hub-rg", props)).map((d) => [d.policy, d.level])).toEqual([
+        ["plumberhub-state-protected", "MANDATORY"],
+    ]);
+    expect(await analyze("azure-native:resources:ResourceGroup", "hub-rg", props, true)).toEqual([]);
+});
+
+test("a stack with a model but no NetworkPolicy gets a mandatory violation on the model's Deployment; its rendered policy clears it", async () => {
+    const model = { type: "kubernetes:apps/v1:Deployment", name: "iris", props: deployment(DIGEST_IMAGE) };
+    expect(await analyzeStack([model])).toEqual([
+        {
+            policy: "plumberhub-models-isolated",
+            level: "MANDATORY",
+            message: expect.stringContaining('model Deployment "iris" in namespace "ml" has no NetworkPolicy isolating its pods'),
+            urn: urnOf(model.type, model.name),
+        },
+    ]);
+    const { networkPolicy } = renderModelObjects(iris, { namespace: "ml", image: DIGEST_IMAGE });
+    const policy = {
+        type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        name: "iris-network-policy",
+        props: JSON.parse(JSON.stringify(networkPolicy)),
+    };
+    expect(await analyzeStack([model, policy])).toEqual([]);
+});
+
+test("a region without zones lowers the zones policy to advisory through the pack's config", async () => {
+    const cluster = {
+        disableLocalAccounts: true,
+        aadProfile: { managed: true, enableAzureRBAC: true },
+        agentPoolProfiles: [{ name: "system", mode: "System" }],
+    };
+    const zoneDiagnostics = async () =>
+        (await analyze("azure-native:containerservice:ManagedCluster", "hub-cluster", cluster, true)).map((d) => [d.policy, d.level]);
+    expect(await zoneDiagnostics()).toEqual([["plumberhub-aks-availability-zones", "MANDATORY"]]);
+    await configure({ "plumberhub-aks-availability-zones": "ADVISORY" });
+    try {
+        expect(await zoneDiagnostics()).toEqual([["plumberhub-aks-availability-zones", "ADVISORY"]]);
+    } finally {
+        await configure({});
+    }
 });

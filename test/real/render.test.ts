@@ -37,9 +37,9 @@ describe("--stack prod (aks)", () => {
             .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(out, file), "utf8")).map((doc) => doc.toJSON()));
     });
 
-    test("writes 15 objects, every one valid against the Kubernetes schema", async () => {
+    test("writes 19 objects, every one valid against the Kubernetes schema", async () => {
         // The order and names are checked in test/unit/render.test.ts; here: all there, and valid.
-        expect(objects).toHaveLength(15);
+        expect(objects).toHaveLength(19);
         expect(await kubernetesSchemaErrors(objects)).toEqual([]);
     });
 

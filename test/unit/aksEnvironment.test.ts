@@ -1,9 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { AcrTokenExchangeRequest } from "../../components/aks/acrTokenExchange";
+import { parse } from "yaml";
+import { AKS_SERVER_ID, userCredentialsAnswer } from "../helpers/aksKubeconfig";
 import { installRecordingMocks, isSecret, isSecretInput, parentRecorder, promiseOf, RecordedResource, settle } from "../helpers/pulumiMocks";
 
 const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 const KUBELET_OBJECT_ID = "99999999-8888-7777-6666-555555555555";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: clusterAdmin\n  user:\n    token: admin-token\n";
+
+// The ACR token exchange is an HTTPS call to the registry (tested against a local server in acrLogin.test.ts).
+const mockExchanges: AcrTokenExchangeRequest[] = [];
+jest.mock("../../components/aks/acrTokenExchange", () => ({
+    ...jest.requireActual("../../components/aks/acrTokenExchange"),
+    exchangeAcrRefreshToken: (request: AcrTokenExchangeRequest) => {
+        mockExchanges.push(request);
+        return Promise.resolve("acr-refresh-token");
+    },
+}));
+/** The `format` of each user-credentials invoke. */
+const userCredentialFormats: unknown[] = [];
+/** Invoke tokens, in call order. */
+const invoked: string[] = [];
+const recordInvokes = (calls: NonNullable<Parameters<typeof installRecordingMocks>[1]>) =>
+    Object.fromEntries(
+        Object.entries(calls).map(([token, answer]) => [
+            token,
+            (args: pulumi.runtime.MockCallArgs) => {
+                invoked.push(token);
+                return answer(args);
+            },
+        ]),
+    );
 
 const recorded = installRecordingMocks(
     {
@@ -18,21 +45,27 @@ const recorded = installRecordingMocks(
             identityProfile: { kubeletidentity: { objectId: KUBELET_OBJECT_ID, clientId: "kubelet-client-id", resourceId: "/kubelet" } },
         }),
     },
-    {
+    recordInvokes({
+        // What the admin user's login would be: nothing may ask for it.
         "azure-native:containerregistry:listRegistryCredentials": () => ({
             username: "prodacr",
             passwords: [{ name: "password", value: "acr-push-password" }],
         }),
+        "azure-native:authorization:getClientToken": () => ({ token: "arm-access-token" }),
         "azure-native:containerservice:listManagedClusterAdminCredentials": () => ({
             kubeconfigs: [{ name: "clusterAdmin", value: Buffer.from(KUBECONFIG).toString("base64") }],
         }),
+        "azure-native:containerservice:listManagedClusterUserCredentials": (args) => {
+            userCredentialFormats.push(args.inputs.format);
+            return userCredentialsAnswer();
+        },
         "azure-native:authorization:getClientConfig": () => ({
             subscriptionId: SUBSCRIPTION,
             tenantId: "tenant",
             clientId: "client",
             objectId: "deployer",
         }),
-    },
+    }),
 );
 
 import { AcrRegistry, AksCluster, KubernetesGateway, KubernetesModel } from "../../components/aks";
@@ -93,7 +126,10 @@ function only(type: string, name: string): RecordedResource {
 
 async function deployedEnvironment() {
     recorded.length = 0;
+    invoked.length = 0;
+    mockExchanges.length = 0;
     const env = environment();
+    await promiseOf(env.registry.password);
     await promiseOf(env.gateway.url);
     await Promise.all(env.deployed.map((d) => promiseOf(d.image)));
     await promiseOf(env.cluster.namespace);
@@ -127,7 +163,8 @@ describe("a 3-model AKS environment (mocks)", () => {
         const parentOf = (name: string) => links.find((l) => l.name === name)?.parent;
         expect(parentOf("prod-registry")).toBe(registry);
         expect(parentOf("prod-suffix")).toBe(registry);
-        for (const child of ["prod-rg", "prod-cluster", "prod-k8s", "prod-acrpull", "prod-namespace"]) expect(parentOf(child)).toBe(cluster);
+        const clusterChildren = ["prod-rg", "prod-cluster", "prod-maintenance-upgrade", "prod-maintenance-node-os", "prod-deployer-cluster-admin"];
+        for (const child of [...clusterChildren, "prod-k8s", "prod-acrpull", "prod-namespace"]) expect(parentOf(child)).toBe(cluster);
         for (const [i, m] of models.entries()) {
             expect(parentOf(`${m.name}-deployment`)).toBe(deployed[i]);
             expect(parentOf(`${m.name}-service`)).toBe(deployed[i]);
@@ -135,7 +172,7 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(parentOf("iris-horizontal-pod-autoscaler")).toBe(deployed[2]);
         expect(parentOf("gateway-service")).toBe(gateway);
         const kubernetesLinks = links.filter((l) => l.type.startsWith("kubernetes:") && l.type !== "pulumi:providers:kubernetes");
-        expect(kubernetesLinks.length).toBe(17); // namespace + 2 + 3 + 4 model objects + 7 gateway objects
+        expect(kubernetesLinks.length).toBe(22); // namespace + 3 + 4 + 5 model objects + 9 gateway objects
         for (const link of kubernetesLinks) expect(link.opts.provider).toBe(cluster.provider);
     });
 
@@ -165,13 +202,34 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(JSON.stringify(recorded.map((r) => r.inputs))).not.toContain("imagePullSecrets");
     });
 
-    test("the registry gets an ACR-legal name with a random suffix and admin user only for pushing", async () => {
+    test("the registry gets an ACR-legal name with a random suffix and no admin user", async () => {
         const { registry } = await deployedEnvironment();
         const inputs = only("azure-native:containerregistry:Registry", "prod-registry").inputs;
         expect(inputs.registryName).toBe("plumberhubab12cd34");
         expect(inputs.sku).toEqual({ name: "Basic" });
-        expect(inputs.adminUserEnabled).toBe(true);
+        expect(inputs.adminUserEnabled).toBe(false);
         expect(await promiseOf(registry.loginServer)).toBe("plumberhubab12cd34.azurecr.io");
+    });
+
+    test("pushes log in as the deploying identity: its ARM token exchanged for an ACR token, never the admin credentials", async () => {
+        const { registry } = await deployedEnvironment();
+        expect(mockExchanges).toEqual([{ loginServer: "plumberhubab12cd34.azurecr.io", tenantId: "tenant", accessToken: "arm-access-token" }]);
+        expect(await promiseOf(registry.username)).toBe("00000000-0000-0000-0000-000000000000");
+        expect(await promiseOf(registry.password)).toBe("acr-refresh-token");
+        expect(await promiseOf(registry.login.password)).toBe("acr-refresh-token");
+        expect(invoked).toContain("azure-native:authorization:getClientToken");
+        expect(invoked).not.toContain("azure-native:containerregistry:listRegistryCredentials");
+    });
+
+    test("the registry and its images are protected and stay in Azure when Pulumi deletes it, unless protectState is false", async () => {
+        const { links } = await deployedEnvironment();
+        const kept = links.find((l) => l.name === "prod-registry")?.opts;
+        expect([kept?.protect, kept?.retainOnDelete]).toEqual([true, true]);
+        const { transformation, links: throwaway } = parentRecorder();
+        new AcrRegistry("scratch", { resourceGroupName: "rg", protectState: false }, { transformations: [transformation] });
+        await settle();
+        const scratch = throwaway.find((l) => l.name === "scratch-registry")?.opts;
+        expect([scratch?.protect, scratch?.retainOnDelete]).toEqual([false, false]);
     });
 
     test("the cluster has a system identity, RBAC, autoscaling pools and the fixed DNS service address", async () => {
@@ -183,19 +241,19 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(inputs.resourceGroupName).toBe("prod-rg-7f3a");
         expect(inputs.networkProfile).toMatchObject({ serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" });
         expect(inputs.agentPoolProfiles.map((p: Record<string, unknown>) => [p.name, p.mode, p.enableAutoScaling, p.minCount, p.maxCount])).toEqual([
-            ["system", "System", true, 1, 3],
+            ["system", "System", true, 2, 3],
             ["models", "User", true, 1, 4],
         ]);
         expect(inputs.agentPoolProfiles[0].nodeTaints).toEqual(["CriticalAddonsOnly=true:NoSchedule"]);
     });
 
-    test("kubeconfig, registry credentials and gateway secrets are secret, and the kubeconfig is the decoded admin one", async () => {
+    test("kubeconfig, registry credentials and gateway secrets are secret, and the kubeconfig is the user one", async () => {
         const { registry, cluster } = await deployedEnvironment();
         expect(await isSecret(cluster.kubeconfig)).toBe(true);
-        expect(await promiseOf(cluster.kubeconfig)).toBe(KUBECONFIG);
+        expect(parse((await promiseOf(cluster.kubeconfig))!).users[0].name).toBe("clusterUser_prod-rg_prod-cluster");
         expect(await isSecret(registry.username)).toBe(true);
         expect(await isSecret(registry.password)).toBe(true);
-        expect(await promiseOf(registry.password)).toBe("acr-push-password");
+        expect(await promiseOf(registry.password)).toBe("acr-refresh-token");
         expect(isSecretInput(only("pulumi:providers:kubernetes", "prod-k8s").inputs.kubeconfig)).toBe(true);
         expect(isSecretInput(only("kubernetes:core/v1:Secret", "gateway-secret-tls").inputs.stringData)).toBe(true);
         expect(isSecretInput(only("kubernetes:core/v1:Secret", "gateway-secret-htpasswd").inputs.stringData)).toBe(true);
@@ -219,7 +277,7 @@ describe("a 3-model AKS environment (mocks)", () => {
         const { gateway } = await deployedEnvironment();
         expect(await promiseOf(gateway.url)).toBe("https://plumberhub-prod.westeurope.cloudapp.azure.com");
         const service = only("kubernetes:core/v1:Service", "gateway-service").inputs;
-        expect(service.metadata.annotations).toEqual({ "service.beta.kubernetes.io/azure-dns-label-name": "plumberhub-prod" });
+        expect(service.metadata.annotations).toMatchObject({ "service.beta.kubernetes.io/azure-dns-label-name": "plumberhub-prod" });
     });
 });
 
@@ -253,5 +311,163 @@ describe("bring your own cluster (mocks)", () => {
             principalId: "kubelet-2",
             scope: "/subscriptions/s/registries/r",
         });
+    });
+});
+
+describe("a production AKS cluster (mocks)", () => {
+    const clusterInputs = () => only("azure-native:containerservice:ManagedCluster", "prod-cluster").inputs;
+    const linkOf = (links: { name: string; opts: pulumi.ResourceOptions }[], name: string) => links.find((l) => l.name === name)!;
+
+    test("sign-in is Entra ID only: managed Entra ID, Azure RBAC, no local accounts", async () => {
+        await deployedEnvironment();
+        expect(clusterInputs().aadProfile).toEqual({ managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [] });
+        expect(clusterInputs().disableLocalAccounts).toBe(true);
+        expect(clusterInputs().apiServerAccessProfile).toBeUndefined();
+    });
+
+    test("both pools spread over three zones, on the Standard tier", async () => {
+        await deployedEnvironment();
+        expect(clusterInputs().agentPoolProfiles.map((p: Record<string, unknown>) => p.availabilityZones)).toEqual([
+            ["1", "2", "3"],
+            ["1", "2", "3"],
+        ]);
+        expect(clusterInputs().sku).toEqual({ name: "Base", tier: "Standard" });
+    });
+
+    test("AKS upgrades patches and node images by itself", async () => {
+        await deployedEnvironment();
+        expect(clusterInputs().autoUpgradeProfile).toEqual({ upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
+        expect(clusterInputs().networkProfile).toMatchObject({ networkPlugin: "azure", networkDataplane: "cilium", networkPolicy: "cilium" });
+    });
+
+    test("both upgrade schedules use the weekly window, Sunday 02:00 UTC for 4 hours", async () => {
+        await deployedEnvironment();
+        const window = {
+            schedule: { weekly: { dayOfWeek: "Sunday", intervalWeeks: 1 } },
+            startTime: "02:00",
+            utcOffset: "+00:00",
+            durationHours: 4,
+        };
+        expect(only("azure-native:containerservice:MaintenanceConfiguration", "prod-maintenance-upgrade").inputs).toEqual({
+            resourceGroupName: "prod-rg-7f3a",
+            resourceName: "prod-cluster-5e1b",
+            configName: "aksManagedAutoUpgradeSchedule",
+            maintenanceWindow: window,
+        });
+        expect(only("azure-native:containerservice:MaintenanceConfiguration", "prod-maintenance-node-os").inputs).toMatchObject({
+            configName: "aksManagedNodeOSUpgradeSchedule",
+            maintenanceWindow: window,
+        });
+    });
+
+    test("the resource group and the cluster are protected, and the autoscaler's node counts are left alone", async () => {
+        const { links } = await deployedEnvironment();
+        expect(linkOf(links, "prod-rg").opts.protect).toBe(true);
+        expect(linkOf(links, "prod-cluster").opts.protect).toBe(true);
+        expect(linkOf(links, "prod-cluster").opts.ignoreChanges).toEqual(["agentPoolProfiles[*].count"]);
+        expect(linkOf(links, "prod-maintenance-upgrade").opts.protect).toBeUndefined();
+    });
+
+    test("protectState false leaves the resource group and the cluster unprotected", async () => {
+        recorded.length = 0;
+        const { transformation, links } = parentRecorder();
+        const cluster = new AksCluster("scratch", { protectState: false }, { transformations: [transformation] });
+        await promiseOf(cluster.namespace);
+        await settle();
+        expect(linkOf(links, "scratch-rg").opts.protect).toBe(false);
+        expect(linkOf(links, "scratch-cluster").opts.protect).toBe(false);
+    });
+
+    test("the provider signs in with kubelogin through az login, and nothing asks for the admin credentials", async () => {
+        await deployedEnvironment();
+        const provider = only("pulumi:providers:kubernetes", "prod-k8s").inputs.kubeconfig;
+        expect(isSecretInput(provider)).toBe(true);
+        const exec = parse(provider.value).users[0].user.exec;
+        expect([exec.command, ...exec.args]).toEqual(["kubelogin", "get-token", "--login", "azurecli", "--server-id", AKS_SERVER_ID]);
+        expect(invoked).toContain("azure-native:containerservice:listManagedClusterUserCredentials");
+        expect(invoked).not.toContain("azure-native:containerservice:listManagedClusterAdminCredentials");
+    });
+
+    test("the user credentials are asked for in exec format (kubelogin), not the legacy azure auth provider", async () => {
+        userCredentialFormats.length = 0;
+        const cluster = new AksCluster("formats", {});
+        await promiseOf(cluster.kubeconfig);
+        expect(userCredentialFormats).toEqual(["exec"]);
+    });
+
+    test("the identity running Pulumi gets AKS RBAC Cluster Admin on the cluster before the namespace is made", async () => {
+        const { links } = await deployedEnvironment();
+        const grant = only("azure-native:authorization:RoleAssignment", "prod-deployer-cluster-admin").inputs;
+        expect(grant.principalId).toBe("deployer");
+        expect(grant.scope).toBe(only("azure-native:containerservice:ManagedCluster", "prod-cluster").id);
+        expect(grant.roleDefinitionId).toBe(
+            `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b`,
+        );
+        const [dependency] = linkOf(links, "prod-namespace").opts.dependsOn as pulumi.Resource[];
+        expect(await promiseOf(dependency.urn)).toContain("prod-deployer-cluster-admin");
+    });
+
+    test("with deployerClusterAdmin false, no grant is made", async () => {
+        recorded.length = 0;
+        const cluster = new AksCluster("grouponly", { deployerClusterAdmin: false, adminGroupObjectIds: ["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"] });
+        await promiseOf(cluster.namespace);
+        await settle();
+        expect(recorded.filter((r) => r.type === "azure-native:authorization:RoleAssignment")).toEqual([]);
+        expect(only("azure-native:containerservice:ManagedCluster", "grouponly-cluster").inputs.aadProfile.adminGroupObjectIDs).toEqual([
+            "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        ]);
+    });
+
+    test("authorized IP ranges restrict the public API server", async () => {
+        recorded.length = 0;
+        const cluster = new AksCluster("ranges", { authorizedIpRanges: ["203.0.113.0/24"] });
+        await promiseOf(cluster.namespace);
+        await settle();
+        expect(only("azure-native:containerservice:ManagedCluster", "ranges-cluster").inputs.apiServerAccessProfile).toEqual({
+            authorizedIPRanges: ["203.0.113.0/24"],
+        });
+    });
+
+    test("a private cluster has a private API server", async () => {
+        recorded.length = 0;
+        const cluster = new AksCluster("private", { privateCluster: true });
+        await promiseOf(cluster.namespace);
+        await settle();
+        expect(only("azure-native:containerservice:ManagedCluster", "private-cluster").inputs.apiServerAccessProfile).toEqual({
+            enablePrivateCluster: true,
+        });
+    });
+
+    test("no zones for a region without them, and the Free tier for a test cluster", async () => {
+        recorded.length = 0;
+        const cluster = new AksCluster("nozones", { availabilityZones: [], tier: "Free" });
+        await promiseOf(cluster.namespace);
+        await settle();
+        const inputs = only("azure-native:containerservice:ManagedCluster", "nozones-cluster").inputs;
+        expect(inputs.agentPoolProfiles.map((p: Record<string, unknown>) => "availabilityZones" in p)).toEqual([false, false]);
+        expect(inputs.sku).toEqual({ name: "Base", tier: "Free" });
+    });
+
+    test("with local accounts kept, the admin kubeconfig is exported as a secret of its own", async () => {
+        invoked.length = 0;
+        recorded.length = 0;
+        const cluster = new AksCluster("breakglass", { localAccounts: true, exportAdminKubeconfig: true });
+        expect(await isSecret(cluster.adminKubeconfig)).toBe(true);
+        expect(await promiseOf(cluster.adminKubeconfig)).toBe(KUBECONFIG);
+        await settle();
+        expect(only("azure-native:containerservice:ManagedCluster", "breakglass-cluster").inputs.disableLocalAccounts).toBe(false);
+        expect(invoked).toContain("azure-native:containerservice:listManagedClusterAdminCredentials");
+    });
+
+    test("by default there is no admin kubeconfig", async () => {
+        const { cluster } = await deployedEnvironment();
+        expect(await promiseOf(cluster.adminKubeconfig)).toBeUndefined();
+    });
+
+    test("the kubelogin mode is the configured one", async () => {
+        recorded.length = 0;
+        const cluster = new AksCluster("ci", { kubeloginMode: "workloadidentity" });
+        const exec = parse((await promiseOf(cluster.kubeconfig))!).users[0].user.exec;
+        expect(exec.args.slice(0, 3)).toEqual(["get-token", "--login", "workloadidentity"]);
     });
 });

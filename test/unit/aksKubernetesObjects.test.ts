@@ -1,14 +1,20 @@
 import { parse, parseAllDocuments } from "yaml";
 import {
     AZURE_DNS_LABEL_ANNOTATION,
+    AZURE_PROBE_FAILURES_ANNOTATION,
+    AZURE_PROBE_INTERVAL_ANNOTATION,
+    GATEWAY_DRAIN_SECONDS,
     CONFIG_CHECKSUM_ANNOTATION,
+    GATEWAY_TERMINATION_GRACE_SECONDS,
     KubernetesObject,
+    MODEL_TERMINATION_GRACE_SECONDS,
     REDACTED,
     renderKubernetesManifests,
     renderModelObjects,
     SKIP_AWAIT_ANNOTATION,
     toKubernetesYaml,
 } from "../../components/render/kubernetes";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../../components/config/gateway";
 import { Model } from "../../components/config/model";
 import { testModel } from "../helpers/models";
 import { findObject, kubernetesSchemaErrors, validateKubernetesObjects } from "../helpers/kubernetesSchema";
@@ -48,20 +54,25 @@ describe("Kubernetes objects of an AKS environment", () => {
         const objects = manifests();
         expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
             "Namespace/models",
+            "NetworkPolicy/model-hello",
             "Deployment/hello",
             "Service/model-hello",
             "Service/hello-public",
+            "NetworkPolicy/model-bos-rf",
             "Deployment/bos-rf",
             "Service/model-bos-rf",
             "PodDisruptionBudget/bos-rf",
+            "NetworkPolicy/model-iris",
             "Deployment/iris",
             "Service/model-iris",
             "HorizontalPodAutoscaler/iris",
             "PodDisruptionBudget/iris",
+            "NetworkPolicy/default-deny",
+            "NetworkPolicy/gateway-ingress",
+            "NetworkPolicy/gateway-egress",
             "ConfigMap/gateway-config",
             "Secret/gateway-tls",
             "Secret/gateway-htpasswd",
-            "NetworkPolicy/gateway-egress",
             "Deployment/gateway",
             "Service/gateway",
             "PodDisruptionBudget/gateway",
@@ -112,22 +123,43 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
         expect(container.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
         expect(pod.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
-        expect(container.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } });
+        expect(container.resources).toEqual({ requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } });
     });
 
-    test("probes hit /healthz and give a slow model five minutes to start", () => {
+    test("startup and readiness probes hit /healthz and give a slow model five minutes to start; liveness only connects", () => {
         const container = renderModelObjects(models[0], { namespace: "models", image: digest("hello") }).deployment.spec.template.spec.containers[0];
         const httpGet = { path: "/healthz", port: "http" };
         expect(container.startupProbe).toEqual({ httpGet, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 });
         expect(container.readinessProbe.httpGet).toEqual(httpGet);
-        expect(container.livenessProbe.httpGet).toEqual(httpGet);
+        expect(container.livenessProbe).toEqual({ tcpSocket: { port: "http" }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 });
+    });
+
+    test("a stopping model pod sleeps (no shell needed) while it leaves the endpoints, within a grace that covers the longest request", () => {
+        const pod = renderModelObjects(models[0], { namespace: "models", image: digest("hello") }).deployment.spec.template.spec;
+        expect(pod.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 10 } } });
+        expect(pod.terminationGracePeriodSeconds).toBe(MODEL_TERMINATION_GRACE_SECONDS);
+        expect(MODEL_TERMINATION_GRACE_SECONDS).toBeGreaterThanOrEqual(10 + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds);
+    });
+
+    test("model pods prefer spreading over zones and nodes; gateway pods must", () => {
+        const objects = manifests();
+        const spread = (name: string) => find(objects, "Deployment", name).spec.template.spec.topologySpreadConstraints;
+        const expected = (selector: object, whenUnsatisfiable: string) =>
+            ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+                maxSkew: 1,
+                topologyKey,
+                whenUnsatisfiable,
+                nodeTaintsPolicy: "Honor",
+                labelSelector: selector,
+            }));
+        expect(spread("bos-rf")).toEqual(expected(find(objects, "Deployment", "bos-rf").spec.selector, "ScheduleAnyway"));
+        expect(spread("gateway")).toEqual(expected(find(objects, "Deployment", "gateway").spec.selector, "DoNotSchedule"));
     });
 
     test("rolling updates never take a pod away before its replacement is ready", () => {
         const { deployment } = renderModelObjects(models[1], { namespace: "models", image: digest("bos-rf") });
         expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
         expect(deployment.spec.replicas).toBe(3);
-        expect(deployment.spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe("kubernetes.io/hostname");
     });
 
     test("the Service is model-{name}, the only name the gateway resolves, and maps port 8000 to the container's port", () => {
@@ -142,7 +174,7 @@ describe("Kubernetes objects of an AKS environment", () => {
     test("an autoscaled model gets an HPA on CPU and no fixed replica count", () => {
         const objects = renderModelObjects(models[2], { namespace: "models", image: digest("iris") });
         expect(objects.deployment.spec.replicas).toBeUndefined();
-        expect(objects.autoscaler?.spec).toEqual({
+        expect(objects.autoscaler?.spec).toMatchObject({
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "iris" },
             minReplicas: 2,
             maxReplicas: 6,
@@ -150,11 +182,47 @@ describe("Kubernetes objects of an AKS environment", () => {
         });
     });
 
+    test("the HPA scales up at once but down only after 5 quiet minutes, one pod a minute", () => {
+        const { behavior } = renderModelObjects(models[2], { namespace: "models", image: digest("iris") }).autoscaler!.spec;
+        expect(behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
+        expect(behavior.scaleDown).toEqual({ stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] });
+    });
+
     test("a single-replica model gets no PDB, HPA or public Service", () => {
         const objects = renderModelObjects(models[0], { namespace: "models", image: digest("hello") });
         expect(objects.disruptionBudget).toBeUndefined();
         expect(objects.autoscaler).toBeUndefined();
         expect(objects.loadBalancer).toBeUndefined();
+    });
+
+    test("a model alone (a team's, from another stack) brings its own NetworkPolicy, which isolates its pods both ways", () => {
+        const { networkPolicy, deployment } = renderModelObjects(models[0], { namespace: "models", image: digest("hello") });
+        expect(networkPolicy.metadata).toMatchObject({ name: "model-hello", namespace: "models" });
+        expect(networkPolicy.spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+        expect(networkPolicy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    });
+
+    test("a model's pods get in only from gateway pods on http, and out only to the cluster DNS by default", () => {
+        const { networkPolicy } = renderModelObjects(models[0], { namespace: "models", image: digest("hello") });
+        expect(networkPolicy.spec.ingress).toEqual([
+            {
+                from: [{ podSelector: { matchLabels: { "app.kubernetes.io/component": "gateway", "app.kubernetes.io/part-of": "plumberhub" } } }],
+                ports: [{ protocol: "TCP", port: "http" }],
+            },
+        ]);
+        expect(networkPolicy.spec.egress).toHaveLength(1);
+        expect(networkPolicy.spec.egress[0].to[0].podSelector).toEqual({ matchLabels: { "k8s-app": "kube-dns" } });
+    });
+
+    test("a public model's pods also get in from anywhere on http; an internet model's pods also get out to public addresses", () => {
+        const publicModel = renderModelObjects(models[0], { namespace: "models", image: digest("hello"), loadBalancer: true }).networkPolicy;
+        expect(publicModel.spec.ingress[1]).toEqual({ ports: [{ protocol: "TCP", port: "http" }] });
+        const internet = renderModelObjects(model("fetcher", { egress: "internet" }), {
+            namespace: "models",
+            image: digest("fetcher"),
+        }).networkPolicy;
+        expect(internet.spec.egress[1].to[0].ipBlock.cidr).toBe("0.0.0.0/0");
+        expect(internet.spec.egress[1].to[0].ipBlock.except).toContain("169.254.0.0/16");
     });
 
     test("changing a model's environment changes the pod template's checksum", () => {
@@ -185,7 +253,7 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(config.data["site-index.html"]).toContain("bos-rf");
     });
 
-    test("the gateway's NetworkPolicy lets its pods reach model pods on their http port and the cluster DNS, nothing else", () => {
+    test("the gateway's egress NetworkPolicy lets its pods reach model pods on their http port and the cluster DNS, nothing else", () => {
         const objects = manifests();
         const policy = find(objects, "NetworkPolicy", "gateway-egress");
         const gateway = find(objects, "Deployment", "gateway");
@@ -211,6 +279,32 @@ describe("Kubernetes objects of an AKS environment", () => {
         ]);
     });
 
+    test("the gateway's ingress NetworkPolicy lets anyone reach its pods on the ports nginx listens on, nothing else", () => {
+        const objects = manifests();
+        const policy = find(objects, "NetworkPolicy", "gateway-ingress");
+        const gateway = find(objects, "Deployment", "gateway");
+        expect(policy.spec.podSelector.matchLabels).toEqual(gateway.spec.selector.matchLabels);
+        expect(policy.spec.policyTypes).toEqual(["Ingress"]);
+        expect(policy.spec.ingress).toEqual([
+            {
+                ports: [
+                    { protocol: "TCP", port: "http" },
+                    { protocol: "TCP", port: "https" },
+                ],
+            },
+        ]);
+        expect(gateway.spec.template.spec.containers[0].ports.map((p: { name: string }) => p.name)).toEqual(["http", "https"]);
+    });
+
+    test("the gateway's pods carry the labels every model's NetworkPolicy lets in", () => {
+        const objects = manifests();
+        const gatewayLabels = find(objects, "Deployment", "gateway").spec.template.metadata.labels;
+        for (const model of models) {
+            const allowed = find(objects, "NetworkPolicy", `model-${model.name}`).spec.ingress[0].from[0].podSelector.matchLabels;
+            expect(gatewayLabels).toMatchObject(allowed);
+        }
+    });
+
     test("every model's pods carry the labels the gateway's NetworkPolicy lets it reach, and the port it names", () => {
         const objects = manifests();
         const allowed = find(objects, "NetworkPolicy", "gateway-egress").spec.egress[0];
@@ -234,17 +328,26 @@ describe("Kubernetes objects of an AKS environment", () => {
             "curl -fsk -o /dev/null https://127.0.0.1:8443/healthz && [ \"$(curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:8443/)\" = 401 ]",
         ]);
         const drain: string = nginx.lifecycle.preStop.exec.command[2];
-        expect(drain).toMatch(/^sleep 10; nginx -s quit; while .*kill -0/);
-        expect(pod.terminationGracePeriodSeconds).toBe(140); // 10 s drain + 120 s read timeout + 10 s
+        expect(drain).toMatch(/^sleep 15; nginx -s quit; while .*kill -0/);
+        expect(pod.terminationGracePeriodSeconds).toBe(GATEWAY_TERMINATION_GRACE_SECONDS);
+        expect(GATEWAY_TERMINATION_GRACE_SECONDS).toBe(145); // 15 s drain + 120 s read timeout + 10 s
+        expect(deployment.spec.minReadySeconds).toBe(10);
         expect(find(objects, "PodDisruptionBudget", "gateway").spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
     });
 
     test("the gateway's LoadBalancer carries the DNS label and skip-await annotations and keeps client addresses", () => {
         const service = find(manifests(), "Service", "gateway");
-        expect(service.metadata.annotations).toEqual({ [AZURE_DNS_LABEL_ANNOTATION]: "plumberhub-prod", [SKIP_AWAIT_ANNOTATION]: "true" });
+        expect(service.metadata.annotations).toMatchObject({ [AZURE_DNS_LABEL_ANNOTATION]: "plumberhub-prod", [SKIP_AWAIT_ANNOTATION]: "true" });
         expect(service.spec.type).toBe("LoadBalancer");
         expect(service.spec.externalTrafficPolicy).toBe("Local");
         expect(service.spec.ports.map((p: { port: number }) => p.port)).toEqual([80, 443]);
+    });
+
+    test("the load balancer takes a stopping gateway's node out within the drain: its probe timing is set and shorter", () => {
+        const annotations = find(manifests(), "Service", "gateway").metadata.annotations ?? {};
+        const probeOutSeconds = Number(annotations[AZURE_PROBE_INTERVAL_ANNOTATION]) * Number(annotations[AZURE_PROBE_FAILURES_ANNOTATION]);
+        expect(probeOutSeconds).toBe(10);
+        expect(GATEWAY_DRAIN_SECONDS).toBeGreaterThan(probeOutSeconds);
     });
 
     test("a new gateway certificate changes the gateway pods' checksum", () => {

@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import type * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import { installRecordingMocks, isSecretInput, parentRecorder, promiseOf, settle } from "../helpers/pulumiMocks";
@@ -36,8 +37,12 @@ function inputsOf(type: "remoteImage:RemoteImage" | "registryImage:RegistryImage
 }
 /** The build (RemoteImage) of ModelImage `name`. */
 const buildInputs = (name: string) => inputsOf("remoteImage:RemoteImage", `${name}-image`);
-/** The push (RegistryImage) of ModelImage `name`. */
-const pushInputs = (name: string) => inputsOf("registryImage:RegistryImage", `${name}-push`);
+/** The push (RegistryImage) of ModelImage `name`: `{name}-push-{tag}`. */
+function pushInputs(name: string) {
+    const pushes = recorded.filter((r) => r.type === "docker:index/registryImage:RegistryImage" && r.name.startsWith(`${name}-push-`));
+    if (pushes.length !== 1) throw new Error(`expected one push of ${name} among ${recorded.map((r) => r.name).join(", ")}`);
+    return pushes[0].inputs;
+}
 
 describe("ModelImage", () => {
     test("tags the image with the content hash of the staged build context", async () => {
@@ -165,12 +170,42 @@ describe("ModelImage", () => {
     test("creates the build and the push as its own children", async () => {
         const { transformation, links } = parentRecorder();
         const image = new ModelImage("parented", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
-        await settle();
+        const tag = await promiseOf(image.tag);
         const children = links.filter((link) => link.parent === image).map((link) => `${link.type} ${link.name}`);
         expect(children.sort()).toEqual([
-            "docker:index/registryImage:RegistryImage parented-push",
+            `docker:index/registryImage:RegistryImage parented-push-${tag}`,
             "docker:index/remoteImage:RemoteImage parented-image",
         ]);
+    });
+
+    test("names the push after the image's tag, so a new image is a new push resource", async () => {
+        const dir = modelFolder();
+        const { transformation, links } = parentRecorder();
+        const before = await promiseOf(
+            new ModelImage("versions", { model: model(dir), registry, contextRoot }, { transformations: [transformation] }).tag,
+        );
+        fs.writeFileSync(path.join(dir, "plumber.R"), "#* @get /echo\nfunction(msg = '') list(echo = msg)\n");
+        const after = await promiseOf(
+            new ModelImage("versions", { model: model(dir), registry, contextRoot }, { transformations: [transformation] }).tag,
+        );
+        const pushes = links.filter((link) => link.type === "docker:index/registryImage:RegistryImage").map((link) => link.name);
+        expect(pushes).toEqual([`versions-push-${before}`, `versions-push-${after}`]);
+    });
+
+    test("ignores changes of the registry login on a pushed image, as a new ACR token or password would make one on every run", async () => {
+        const { transformation, links } = parentRecorder();
+        new ModelImage("login", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
+        await settle();
+        const push = links.find((link) => link.type === "docker:index/registryImage:RegistryImage");
+        expect(push?.opts.ignoreChanges).toEqual(["authConfig"]);
+    });
+
+    test("keeps the registry login in the push's state as a secret", async () => {
+        const { transformation, links } = parentRecorder();
+        new ModelImage("state", { model: model(modelFolder()), registry, contextRoot }, { transformations: [transformation] });
+        await settle();
+        const opts: pulumi.CustomResourceOptions | undefined = links.find((link) => link.type === "docker:index/registryImage:RegistryImage")?.opts;
+        expect(opts?.additionalSecretOutputs).toEqual(["authConfig"]);
     });
 
     test("refuses a model that has a prebuilt image instead of a folder", () => {

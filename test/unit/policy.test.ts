@@ -4,6 +4,7 @@ import { renderGatewayFiles } from "../../components/render/gateway";
 import {
     kubernetesGatewayConfig,
     KubernetesGatewaySettings,
+    renderDefaultDenyPolicy,
     renderGatewayObjects,
     renderKubernetesGatewayFiles,
     renderModelObjects,
@@ -12,13 +13,21 @@ import { planGatewayConfigs, renderSwarmGatewayConfigs, ROLE_LABEL } from "../..
 import { validateModel } from "../../components/config/validateModel";
 import {
     asResourcePolicy,
+    asStackPolicy,
+    clusterEntraOnly,
     gatewayTlsOn,
     imagesByDigest,
+    hubNamespacesDenyByDefault,
+    modelsIsolated,
     nginxTlsProblems,
+    nodePoolsZonal,
     noUnauthenticatedExposure,
     PolicyResource,
+    registryAdminUserOff,
     resourceLimitsSet,
     RULES,
+    STACK_RULES,
+    stateProtected,
     TYPES,
 } from "../../policy/rules";
 
@@ -254,11 +263,209 @@ describe("rule: no model exposed without the gateway's auth", () => {
     });
 });
 
+/** An AKS cluster's inputs as AksCluster sends them (the parts the rules read), with `overrides` on top. */
+function managedCluster(overrides: Record<string, unknown> = {}, opts = { protect: true }): PolicyResource {
+    const pool = (name: string, mode: string) => ({ name, mode, vmSize: "Standard_D4s_v5", availabilityZones: ["1", "2", "3"] });
+    return {
+        type: TYPES.managedCluster,
+        name: "hub-cluster",
+        props: {
+            disableLocalAccounts: true,
+            aadProfile: { managed: true, enableAzureRBAC: true },
+            agentPoolProfiles: [pool("system", "System"), pool("models", "User")],
+            ...overrides,
+        },
+        opts,
+    };
+}
+
+function registry(props: Record<string, unknown> = {}, opts = { protect: true }): PolicyResource {
+    return { type: TYPES.registry, name: "hub-acr", props: { sku: { name: "Basic" }, ...props }, opts };
+}
+
+describe("rule: ACR admin user off", () => {
+    test("a registry without the admin user passes", () => {
+        expect(registryAdminUserOff(registry())).toEqual([]);
+        expect(registryAdminUserOff(registry({ adminUserEnabled: false }))).toEqual([]);
+    });
+
+    test("a registry with the admin user is a violation", () => {
+        expect(registryAdminUserOff(registry({ adminUserEnabled: true }))).toEqual([
+            'ACR registry "hub-acr" enables the admin user (`adminUserEnabled: true`): one shared password that can push and pull every repository; set `adminUserEnabled: false` and push with an Entra ID token (pulls use the kubelet identity\'s AcrPull role)',
+        ]);
+    });
+});
+
+describe("rule: AKS with Entra ID only", () => {
+    test("a cluster without local accounts, with Entra ID and Azure RBAC, passes", () => {
+        expect(clusterEntraOnly(managedCluster())).toEqual([]);
+    });
+
+    test("a cluster that keeps its local accounts is a violation", () => {
+        expect(clusterEntraOnly(managedCluster({ disableLocalAccounts: false }))).toEqual([
+            'AKS cluster "hub-cluster" keeps its local accounts (`disableLocalAccounts` is not true): the admin kubeconfig (listClusterAdminCredential) bypasses Entra ID and Azure RBAC; set `disableLocalAccounts: true`',
+        ]);
+    });
+
+    test("a cluster without an Entra ID profile names both settings", () => {
+        expect(clusterEntraOnly(managedCluster({ aadProfile: undefined }))).toEqual([
+            'AKS cluster "hub-cluster" does not authorize with Entra ID and Azure RBAC (`aadProfile.managed` and `aadProfile.enableAzureRBAC` not true): set `aadProfile: { managed: true, enableAzureRBAC: true }` and grant access with the "Azure Kubernetes Service RBAC …" roles',
+        ]);
+    });
+
+    test("Entra ID with Kubernetes RBAC instead of Azure RBAC is a violation", () => {
+        expect(clusterEntraOnly(managedCluster({ aadProfile: { managed: true } }))).toEqual([
+            expect.stringContaining("(`aadProfile.enableAzureRBAC` not true)"),
+        ]);
+    });
+});
+
+describe("rule: AKS node pools over availability zones", () => {
+    test("pools spread over zones pass", () => {
+        expect(nodePoolsZonal(managedCluster())).toEqual([]);
+    });
+
+    test("a pool without zones is a violation that says how a region without zones opts out", () => {
+        const resource = managedCluster();
+        resource.props.agentPoolProfiles[1].availabilityZones = [];
+        expect(nodePoolsZonal(resource)).toEqual([
+            'node pool "models" of AKS cluster "hub-cluster" sets no `availabilityZones`: all its nodes can sit in one zone and fail with it; spread it over the region\'s zones (e.g. ["1", "2", "3"]). In a region without zones, lower this policy in the pack\'s config instead: {"plumberhub-aks-availability-zones": "advisory"} (`pulumi … --policy-pack-config`, pulumi/actions `policyPackConfigs`)',
+        ]);
+    });
+});
+
+describe("rule: stateful resources protected", () => {
+    const resourceGroup = (protect: boolean): PolicyResource => ({
+        type: TYPES.resourceGroup,
+        name: "hub-rg",
+        props: { location: "westeurope" },
+        opts: { protect },
+    });
+
+    test("a protected resource group, cluster and registry pass", () => {
+        expect([resourceGroup(true), managedCluster(), registry()].flatMap(stateProtected)).toEqual([]);
+    });
+
+    test("an unprotected resource group is a violation", () => {
+        expect(stateProtected(resourceGroup(false))).toEqual([
+            'resource group "hub-rg" is not protected: `pulumi destroy` or a replacement would delete it and everything in it; set the resource option `protect: true` (plumberhub: `plumberhub:protectState`, on by default)',
+        ]);
+    });
+
+    test("an unprotected cluster is a violation", () => {
+        expect(stateProtected(managedCluster({}, { protect: false }))).toEqual([
+            expect.stringContaining('AKS cluster "hub-cluster" is not protected'),
+        ]);
+    });
+
+    test("a registry without protect is a violation that says retainOnDelete cannot be seen", () => {
+        expect(stateProtected(registry({}, { protect: false }))).toEqual([
+            'ACR registry "hub-acr" is not protected: `pulumi destroy` or a replacement would delete the registry and every image in it; set the resource option `protect: true` (`retainOnDelete` alone does not count: policy packs cannot see it) (plumberhub: `plumberhub:protectState`, on by default)',
+        ]);
+    });
+
+    test("a resource the engine sent no options for counts as unprotected", () => {
+        expect(stateProtected({ ...resourceGroup(true), opts: undefined })).toHaveLength(1);
+    });
+
+    test("stateless resources need no protect", () => {
+        expect(stateProtected({ ...modelDeployment(), opts: { protect: false } })).toEqual([]);
+    });
+});
+
+describe("stack rule: the hub's namespace denies all traffic by default", () => {
+    const defaultDeny = (namespace = "ml"): PolicyResource => ({
+        type: TYPES.networkPolicy,
+        name: "hub-default-deny",
+        props: structuredClone(renderDefaultDenyPolicy(namespace)),
+        urn: "urn:deny",
+    });
+    const gateway = (): PolicyResource => ({
+        type: TYPES.deployment,
+        name: "hub-gateway",
+        props: structuredClone(gatewayObjects().deployment),
+        urn: "urn:gateway",
+    });
+
+    test("the gateway's namespace with the rendered default-deny policy passes", () => {
+        expect(hubNamespacesDenyByDefault([gateway(), defaultDeny()])).toEqual([]);
+    });
+
+    test("the gateway's namespace without one is a violation shown on the gateway Deployment", () => {
+        const deployment = gateway();
+        expect(hubNamespacesDenyByDefault([deployment, defaultDeny("other")])).toEqual([
+            {
+                message:
+                    'namespace "ml" runs the gateway Deployment "hub-gateway" but has no NetworkPolicy "default-deny": add one with `podSelector: {}`, `policyTypes: [Ingress, Egress]` and no rules, so a pod gets only the traffic the gateway\'s and the models\' own policies allow',
+                resource: deployment,
+            },
+        ]);
+    });
+
+    test("a default-deny policy that selects some pods, misses Egress and has rules is a violation naming each problem", () => {
+        const deny = defaultDeny();
+        deny.props.spec = { podSelector: { matchLabels: { app: "x" } }, policyTypes: ["Ingress"], ingress: [{}] };
+        expect(hubNamespacesDenyByDefault([gateway(), deny])).toEqual([
+            {
+                message:
+                    'NetworkPolicy "default-deny" in namespace "ml" (the gateway\'s) does not deny all traffic: `spec.podSelector` must be {} (every pod of the namespace); `spec.policyTypes` lacks Egress; `spec.ingress` has rules, which a default-deny policy may not have',
+                resource: deny,
+            },
+        ]);
+    });
+
+    test("a stack with models but no gateway (a team stack) needs no default-deny policy of its own", () => {
+        const { networkPolicy } = renderModelObjects(iris, { namespace: "ml", image: DIGEST_IMAGE });
+        const policy = { type: TYPES.networkPolicy, name: "iris-network-policy", props: structuredClone(networkPolicy) };
+        expect(hubNamespacesDenyByDefault([modelDeployment(), policy])).toEqual([]);
+    });
+});
+
+describe("stack rule: every model isolated by a NetworkPolicy", () => {
+    const modelPolicy = (): PolicyResource => {
+        const { networkPolicy } = renderModelObjects(iris, { namespace: "ml", image: DIGEST_IMAGE });
+        return { type: TYPES.networkPolicy, name: "iris-network-policy", props: structuredClone(networkPolicy) };
+    };
+    const model = (): PolicyResource => ({ ...modelDeployment(), urn: "urn:iris" });
+
+    test("a model with its rendered policy passes", () => {
+        expect(modelsIsolated([model(), modelPolicy()])).toEqual([]);
+    });
+
+    test("a model covered only by the namespace's default-deny passes", () => {
+        const deny = { type: TYPES.networkPolicy, name: "hub-default-deny", props: structuredClone(renderDefaultDenyPolicy("ml")) };
+        expect(modelsIsolated([model(), deny])).toEqual([]);
+    });
+
+    test("a model without any policy is a violation shown on its Deployment", () => {
+        const iris = model();
+        expect(modelsIsolated([iris])).toEqual([
+            {
+                message:
+                    'model Deployment "iris" in namespace "ml" has no NetworkPolicy isolating its pods for Ingress and Egress: any pod could reach its plain-HTTP port (or it could reach anything); deploy it with plumberhub\'s KubernetesModel, which renders one (`model-{name}`), or add a policy selecting its pods with `policyTypes: [Ingress, Egress]`',
+                resource: iris,
+            },
+        ]);
+    });
+
+    test("a policy for Ingress only, or one in another namespace or for other pods, does not isolate the model", () => {
+        const ingressOnly = modelPolicy();
+        ingressOnly.props.spec.policyTypes = ["Ingress"];
+        const elsewhere = modelPolicy();
+        elsewhere.props.metadata.namespace = "other";
+        const otherPods = modelPolicy();
+        otherPods.props.spec.podSelector = { matchLabels: { "app.kubernetes.io/name": "hello" } };
+        expect(modelsIsolated([model(), ingressOnly, elsewhere, otherPods]).map((v) => v.message)).toEqual([
+            expect.stringContaining("isolating its pods for Egress:"),
+        ]);
+    });
+});
+
 describe("the pack", () => {
     test("rule names are unique and every rule is mandatory", () => {
-        const policies = RULES.map(asResourcePolicy);
-        expect(new Set(policies.map((p) => p.name)).size).toBe(RULES.length);
-        expect(policies.map((p) => p.enforcementLevel)).toEqual(RULES.map(() => "mandatory"));
+        const policies = [...RULES.map(asResourcePolicy), ...STACK_RULES.map(asStackPolicy)];
+        expect(new Set(policies.map((p) => p.name)).size).toBe(RULES.length + STACK_RULES.length);
+        expect(policies.map((p) => p.enforcementLevel)).toEqual(policies.map(() => "mandatory"));
     });
 
     test("a wrapped rule reports each message as one violation", async () => {
@@ -270,5 +477,23 @@ describe("the pack", () => {
         await validate({ type: resource.type, name: resource.name, props: resource.props }, (message) => reported.push(message));
         expect(reported).toEqual(resourceLimitsSet(resource));
         expect(reported).toHaveLength(1);
+    });
+
+    test("a wrapped rule sees the resource's protect option", async () => {
+        const policy = asResourcePolicy(RULES.find((r) => r.validate === stateProtected)!);
+        const validate = policy.validateResource as (args: any, report: (message: string) => void) => void | Promise<void>;
+        const reported: string[] = [];
+        const { type, name, props } = registry();
+        await validate({ type, name, props, opts: { protect: true, ignoreChanges: [], aliases: [] } }, (message) => reported.push(message));
+        await validate({ type, name, props, opts: { protect: false, ignoreChanges: [], aliases: [] } }, (message) => reported.push(message));
+        expect(reported).toEqual([expect.stringContaining('ACR registry "hub-acr" is not protected')]);
+    });
+
+    test("a wrapped stack rule reports each violation on its resource's URN", async () => {
+        const policy = asStackPolicy(STACK_RULES.find((rule) => rule.validate === modelsIsolated)!);
+        const { type, name, props } = modelDeployment();
+        const reported: [string, string | undefined][] = [];
+        await policy.validateStack({ resources: [{ type, name, props, urn: "urn:iris" }] } as any, (message, urn) => reported.push([message, urn]));
+        expect(reported).toEqual([[expect.stringContaining('model Deployment "iris" in namespace "ml" has no NetworkPolicy'), "urn:iris"]]);
     });
 });

@@ -1,5 +1,5 @@
 import { isSecret, promiseOf, RecordedResource } from "../helpers/pulumiMocks";
-import { configMap, installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
+import { ADMIN_KUBECONFIG, configMap, installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
 
 const recorded = installProgramMocks();
 jest.setTimeout(60_000);
@@ -39,7 +39,11 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
             "plumberhub-registry-service",
         ]);
         expect(namesOf("docker:index/remoteImage:RemoteImage")).toEqual(["plumberhub-bos-rf-image", "plumberhub-hello-image"]);
-        expect(namesOf("docker:index/registryImage:RegistryImage")).toEqual(["plumberhub-bos-rf-push", "plumberhub-hello-push"]);
+        // A push is named after its image's content-hash tag.
+        expect(namesOf("docker:index/registryImage:RegistryImage").map((name) => name.replace(/-[0-9a-f]{16}$/, "-{tag}"))).toEqual([
+            "plumberhub-bos-rf-push-{tag}",
+            "plumberhub-hello-push-{tag}",
+        ]);
     });
 
     test("names each model's service after the model so the gateway finds it by DNS", () => {
@@ -90,6 +94,7 @@ describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
             gatewayNameTemplate: "{model}.models.plumberhub.internal",
             modelPort: 8000,
             registryServer: "127.0.0.1:5000",
+            registryAuth: "password",
             gatewayUrl: "https://localhost:8443/",
         });
     });
@@ -153,6 +158,25 @@ describe("the prod stack (Pulumi.prod.yaml: ACR + AKS)", () => {
         expect(await isSecret(exported.passwords)).toBe(true);
         expect(Object.keys(await promiseOf(exported.passwords)).sort()).toEqual(["alice", "bob"]);
         expect(await isSecret(exported.registryLogin)).toBe(true);
+    });
+});
+
+describe("the admin kubeconfig of the prod stack", () => {
+    const aks = JSON.parse(prod["plumberhub:aks"]);
+
+    test("is not exported by default", async () => {
+        const exported = await runStackProgram(prod);
+        expect(Object.keys(exported)).not.toContain("adminKubeconfig");
+        expect(Object.keys(exported)).toContain("kubeconfig");
+    });
+
+    test("is exported as a secret with local accounts kept and exportAdminKubeconfig on", async () => {
+        const exported = await runStackProgram({
+            ...prod,
+            "plumberhub:aks": JSON.stringify({ ...aks, localAccounts: true, exportAdminKubeconfig: true }),
+        });
+        expect(await isSecret(exported.adminKubeconfig)).toBe(true);
+        expect(await promiseOf(exported.adminKubeconfig)).toBe(ADMIN_KUBECONFIG);
     });
 });
 
@@ -248,6 +272,65 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         { ...prod, ...configMap({ "plumberhub:aks": { kubernetesVersion: "v1.33", location: "westeurope" } }) },
         '`plumberhub:aks.kubernetesVersion` must look like `1.33` (newest patch) or `1.33.2`, without a leading `v`, got "v1.33"',
     ],
+    ...(
+        [
+            [
+                "a pinned Kubernetes patch",
+                { kubernetesVersion: "1.33.2" },
+                '`plumberhub:aks.kubernetesVersion` "1.33.2" pins a patch, but AKS upgrades patches itself (auto-upgrade channel `patch`); give the minor version, "1.33"',
+            ],
+            [
+                "an availability zone 4",
+                { availabilityZones: ["1", "4"] },
+                '`plumberhub:aks.availabilityZones` must be a list of distinct zones "1", "2", "3" (`[]` for a region without zones), got ["1","4"]',
+            ],
+            ["an unknown AKS tier", { tier: "Basic" }, '`plumberhub:aks.tier` must be one of "Free", "Standard", "Premium", got "Basic"'],
+            [
+                "an admin group by name",
+                { adminGroupObjectIds: ["aks-admins"] },
+                '`plumberhub:aks.adminGroupObjectIds[0]` must be one of Entra ID group object ids (GUIDs), got "aks-admins"',
+            ],
+            [
+                "deployerClusterAdmin that is not true or false",
+                { deployerClusterAdmin: "yes" },
+                '`plumberhub:aks.deployerClusterAdmin` must be true or false, got "yes"',
+            ],
+            [
+                "an authorized range without a prefix length",
+                { authorizedIpRanges: ["203.0.113.7"] },
+                '`plumberhub:aks.authorizedIpRanges[0]` must be an IPv4 CIDR range such as `203.0.113.0/24`, got "203.0.113.7"',
+            ],
+            [
+                "authorized ranges on a private cluster",
+                { authorizedIpRanges: ["203.0.113.0/24"], privateCluster: true },
+                "`plumberhub:aks.authorizedIpRanges` and `plumberhub:aks.privateCluster` exclude each other: a private API server has no public address to restrict; keep one",
+            ],
+            [
+                "the admin kubeconfig without local accounts",
+                { exportAdminKubeconfig: true },
+                "`plumberhub:aks.exportAdminKubeconfig` needs `plumberhub:aks.localAccounts: true`: with local accounts disabled (the default) AKS issues no admin kubeconfig",
+            ],
+            [
+                "an unknown kubelogin mode",
+                { kubeloginMode: "browser" },
+                '`plumberhub:aks.kubeloginMode` must be one of "azurecli", "workloadidentity", "spn", "msi", "azd", "azurepipelines", "devicecode", "interactive", "ropc", got "browser"',
+            ],
+            [
+                "a misspelt maintenance window key",
+                { maintenanceWindow: { startHour: 3 } },
+                "`plumberhub:aks.maintenanceWindow.startHour` is not a known key; did you mean `startHourUtc`?",
+            ],
+            [
+                "a maintenance window of 2 hours",
+                { maintenanceWindow: { durationHours: 2 } },
+                "`plumberhub:aks.maintenanceWindow.durationHours` must be an integer from 4 to 24, got 2",
+            ],
+        ] as [string, Record<string, unknown>, string][]
+    ).map(([title, aks, message]): [string, Record<string, string>, string] => [
+        title,
+        { ...prod, ...configMap({ "plumberhub:aks": { location: "westeurope", ...aks } }) },
+        message,
+    ]),
     [
         "AKS without a gateway host",
         { ...prod, ...configMap({ "plumberhub:gateway": { users: ["alice"] } }) },
@@ -268,6 +351,11 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
         "AKS settings on a swarm",
         { ...dev, ...configMap({ "plumberhub:aks": { namespace: "x" } }) },
         '`plumberhub:aks` is set but `plumberhub:target` is "swarm"; remove it or set the target to "aks"',
+    ],
+    [
+        "protectState that is not true or false",
+        { ...dev, "plumberhub:protectState": "yes" },
+        '`plumberhub:protectState` must be true (keep the registry, its data and the AKS cluster on `pulumi destroy`) or false (a throwaway stack), got "yes"',
     ],
 ];
 

@@ -233,20 +233,24 @@ describe("the files of each stack", () => {
     test("prod (aks): one YAML file per Kubernetes object in apply order, and the notes", () => {
         expect(Object.keys(rendered("prod").files)).toEqual([
             "000-namespace-models.yaml",
-            "001-deployment-hello.yaml",
-            "002-service-model-hello.yaml",
-            "003-poddisruptionbudget-hello.yaml",
-            "004-deployment-bos-rf.yaml",
-            "005-service-model-bos-rf.yaml",
-            "006-horizontalpodautoscaler-bos-rf.yaml",
-            "007-poddisruptionbudget-bos-rf.yaml",
-            "008-configmap-gateway-config.yaml",
-            "009-secret-gateway-tls.yaml",
-            "010-secret-gateway-htpasswd.yaml",
-            "011-networkpolicy-gateway-egress.yaml",
-            "012-deployment-gateway.yaml",
-            "013-service-gateway.yaml",
-            "014-poddisruptionbudget-gateway.yaml",
+            "001-networkpolicy-model-hello.yaml",
+            "002-deployment-hello.yaml",
+            "003-service-model-hello.yaml",
+            "004-poddisruptionbudget-hello.yaml",
+            "005-networkpolicy-model-bos-rf.yaml",
+            "006-deployment-bos-rf.yaml",
+            "007-service-model-bos-rf.yaml",
+            "008-horizontalpodautoscaler-bos-rf.yaml",
+            "009-poddisruptionbudget-bos-rf.yaml",
+            "010-networkpolicy-default-deny.yaml",
+            "011-networkpolicy-gateway-ingress.yaml",
+            "012-networkpolicy-gateway-egress.yaml",
+            "013-configmap-gateway-config.yaml",
+            "014-secret-gateway-tls.yaml",
+            "015-secret-gateway-htpasswd.yaml",
+            "016-deployment-gateway.yaml",
+            "017-service-gateway.yaml",
+            "018-poddisruptionbudget-gateway.yaml",
             "README.txt",
         ]);
     });
@@ -278,19 +282,19 @@ describe("the files of each stack", () => {
             .map((f) => f.contents)
             .join("\n");
         expect(all).not.toContain("KEY-PEM-do-not-show");
-        expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
-        expect(parse(files["010-secret-gateway-htpasswd.yaml"].contents).stringData).toEqual({ htpasswd: REDACTED });
-        expect(files["009-secret-gateway-tls.yaml"].mode).toBe(0o644);
+        expect(parse(files["014-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
+        expect(parse(files["015-secret-gateway-htpasswd.yaml"].contents).stringData).toEqual({ htpasswd: REDACTED });
+        expect(files["014-secret-gateway-tls.yaml"].mode).toBe(0o644);
     });
 
     test("--include-secrets writes them, in files of mode 0600", () => {
         const { files } = rendered("prod", { includeSecrets: true });
-        expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({
+        expect(parse(files["014-secret-gateway-tls.yaml"].contents).stringData).toEqual({
             "tls.crt": SECRETS.tlsCertificate,
             "tls.key": SECRETS.tlsKey,
         });
-        expect(files["009-secret-gateway-tls.yaml"].mode).toBe(0o600);
-        expect(files["008-configmap-gateway-config.yaml"].mode).toBe(0o644);
+        expect(files["014-secret-gateway-tls.yaml"].mode).toBe(0o600);
+        expect(files["013-configmap-gateway-config.yaml"].mode).toBe(0o644);
     });
 
     test("--include-secrets without secrets, and a swarm stack without secrets, fail naming the flags", () => {
@@ -304,7 +308,7 @@ describe("the files of each stack", () => {
 
     test("prod renders without secret files: the Secret objects are there, redacted", () => {
         const { files } = rendered("prod", { secrets: undefined });
-        expect(parse(files["009-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
+        expect(parse(files["014-secret-gateway-tls.yaml"].contents).stringData).toEqual({ "tls.crt": REDACTED, "tls.key": REDACTED });
         expect(files["README.txt"].contents).toContain(
             "No secret files were given, so the gateway Deployment's checksum annotation differs from the deployed one.",
         );
@@ -381,9 +385,9 @@ describe("the whole command", () => {
         const flags = ["--tls-cert", path.join(dir, "tls.crt"), "--tls-key", path.join(dir, "tls.key"), "--htpasswd", path.join(dir, "htpasswd")];
         const { code, stdout, stderr } = runMain(["--stack", "prod", "--out", out, ...flags, "--include-secrets"]);
         expect([code, stderr]).toEqual([0, ""]);
-        expect(stdout.split("\n")[0]).toBe(`wrote 16 files to ${out}:`);
-        expect(parse(fs.readFileSync(path.join(out, "010-secret-gateway-htpasswd.yaml"), "utf8")).stringData).toEqual({ htpasswd: SECRETS.htpasswd });
-        expect(fs.statSync(path.join(out, "009-secret-gateway-tls.yaml")).mode & 0o777).toBe(0o600);
+        expect(stdout.split("\n")[0]).toBe(`wrote 20 files to ${out}:`);
+        expect(parse(fs.readFileSync(path.join(out, "015-secret-gateway-htpasswd.yaml"), "utf8")).stringData).toEqual({ htpasswd: SECRETS.htpasswd });
+        expect(fs.statSync(path.join(out, "014-secret-gateway-tls.yaml")).mode & 0o777).toBe(0o600);
     });
 
     test("a secret file that does not exist is named", () => {

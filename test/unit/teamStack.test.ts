@@ -2,7 +2,8 @@
 // the platform program (index.ts) really exports under the same mocks, for the dev (swarm) and prod (AKS) stacks.
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, isSecretInput, promiseOf, RecordedResource, secretInputOf, settle } from "../helpers/pulumiMocks";
-import { installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
+import { ACR_REFRESH_TOKEN, installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
+import { ACR_TOKEN_USERNAME } from "../../components/aks/acrTokenExchange";
 
 /** What the mocked StackReference answers: the platform's outputs and which of them are secret. */
 let platform: { outputs: Record<string, unknown>; secretOutputNames: string[] } = { outputs: {}, secretOutputNames: [] };
@@ -17,6 +18,8 @@ jest.mock("plumberhub", () => require("../../components"), { virtual: true });
 const teamProgram: () => Promise<Record<string, pulumi.Output<unknown>>> = require("../../examples/team-stack/index");
 
 const PLATFORM_STACK = "organization/plumberhub/dev";
+/** The ACR token an AKS platform exports in `registryLogin`, set apart from the one the team stack mints. */
+const PLATFORM_TOKEN = "platform-acr-token";
 const DIGEST = `sha256:${"d".repeat(64)}`;
 
 /** Runs the platform program with `Pulumi.<stack>.yaml` (once per stack) and keeps its outputs as a StackReference would read them. */
@@ -56,7 +59,14 @@ function inputsOf(type: string, name: string): Record<string, any> {
     return found.inputs;
 }
 
-const resourceList = (resources: RecordedResource[]) => resources.map((r) => `${r.type} ${r.name}`).sort();
+/** The image push: named after the image's content-hash tag. */
+const PUSH_NAME = /^iris-push-[0-9a-f]{16}$/;
+const pushInputs = () =>
+    inputsOf("docker:index/registryImage:RegistryImage", recorded.find((r) => PUSH_NAME.test(r.name))?.name ?? "iris-push-{tag}");
+
+/** Types and names, the push's tag written as `{tag}`. */
+const resourceList = (resources: RecordedResource[]) =>
+    resources.map((r) => `${r.type} ${PUSH_NAME.test(r.name) ? "iris-push-{tag}" : r.name}`).sort();
 
 describe("the team stack joining the dev platform (swarm)", () => {
     let exported: Record<string, any>;
@@ -74,7 +84,7 @@ describe("the team stack joining the dev platform (swarm)", () => {
 
     test("creates only the model's image and service: nothing of the gateway, network or registry", () => {
         expect(resourceList(recorded)).toEqual([
-            "docker:index/registryImage:RegistryImage iris-push",
+            "docker:index/registryImage:RegistryImage iris-push-{tag}",
             "docker:index/remoteImage:RemoteImage iris-image",
             "docker:index/service:Service iris-service",
             "plumberhub:hub:TeamModel iris",
@@ -93,9 +103,10 @@ describe("the team stack joining the dev platform (swarm)", () => {
     });
 
     test("pushes the image to the platform's registry with the platform's login, the password as a secret", () => {
+        expect((platform.outputs.join as Record<string, unknown>).registryAuth).toBe("password");
         const login = platform.outputs.registryLogin as Record<string, string>;
         expect(inputsOf("docker:index/remoteImage:RemoteImage", "iris-image").name).toMatch(/^127\.0\.0\.1:5000\/iris:[0-9a-f]{16}$/);
-        const push = inputsOf("docker:index/registryImage:RegistryImage", "iris-push");
+        const push = pushInputs();
         // The password is secret, so the SDK sends the whole `authConfig` block as a secret.
         expect(isSecretInput(push.authConfig)).toBe(true);
         expect(push.authConfig.value).toEqual({ address: "127.0.0.1:5000", username: login.username, password: login.password });
@@ -115,6 +126,8 @@ describe("the team stack joining the prod platform (AKS)", () => {
     let resources: RecordedResource[];
     beforeAll(async () => {
         await deployPlatform("prod");
+        // What the platform exports is its own identity's ACR token, expired ~3 h after its `up`: the team must not use it.
+        (platform.outputs.registryLogin as Record<string, string>).password = PLATFORM_TOKEN;
         exported = await runTeamStack();
         resources = [...recorded];
     });
@@ -122,10 +135,11 @@ describe("the team stack joining the prod platform (AKS)", () => {
 
     test("creates a Kubernetes provider and the model's objects only: nothing of the gateway, cluster or registry", () => {
         expect(resourceList(recorded)).toEqual([
-            "docker:index/registryImage:RegistryImage iris-push",
+            "docker:index/registryImage:RegistryImage iris-push-{tag}",
             "docker:index/remoteImage:RemoteImage iris-image",
             "kubernetes:apps/v1:Deployment iris-deployment",
             "kubernetes:core/v1:Service iris-service",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy iris-network-policy",
             "plumberhub:aks:KubernetesModel iris",
             "plumberhub:hub:TeamModel iris",
             "plumberhub:image:ModelImage iris",
@@ -149,10 +163,14 @@ describe("the team stack joining the prod platform (AKS)", () => {
         expect(inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").metadata.namespace).toBe("models");
     });
 
-    test("pushes to the platform's ACR with its login and runs the pushed digest", () => {
+    test("pushes to the platform's ACR as the team's own identity, not with the platform's token, and runs the pushed digest", () => {
+        expect((platform.outputs.join as Record<string, unknown>).registryAuth).toBe("entra");
         expect(inputsOf("docker:index/remoteImage:RemoteImage", "iris-image").name).toMatch(/^plumberhubab12cd34\.azurecr\.io\/iris:[0-9a-f]{16}$/);
-        const push = inputsOf("docker:index/registryImage:RegistryImage", "iris-push");
-        expect(push.authConfig).toEqual(secretInputOf({ address: "plumberhubab12cd34.azurecr.io", username: "acr", password: "acr-push-password" }));
+        const push = pushInputs();
+        // ACR_REFRESH_TOKEN is what the (mocked) exchange of this stack's own Entra ID token answers.
+        expect(push.authConfig).toEqual(
+            secretInputOf({ address: "plumberhubab12cd34.azurecr.io", username: ACR_TOKEN_USERNAME, password: ACR_REFRESH_TOKEN }),
+        );
         expect(push.insecureSkipVerify).toBe(false);
         const container = inputsOf("kubernetes:apps/v1:Deployment", "iris-deployment").spec.template.spec.containers[0];
         expect(container.image).toBe(`plumberhubab12cd34.azurecr.io/iris@${DIGEST}`);
@@ -160,6 +178,22 @@ describe("the team stack joining the prod platform (AKS)", () => {
 
     test("exports the model's URL on the platform gateway", async () => {
         expect(await promiseOf(exported.url)).toBe("https://plumberhub-prod.westeurope.cloudapp.azure.com/iris/");
+    });
+});
+
+describe("the team stack joining an AKS platform deployed with an older plumberhub, whose join has no registryAuth", () => {
+    beforeAll(async () => {
+        await deployPlatform("prod");
+        const { registryAuth: _auth, ...older } = platform.outputs.join as Record<string, unknown>;
+        platform.outputs.join = older;
+        (platform.outputs.registryLogin as Record<string, string>).password = PLATFORM_TOKEN;
+        await runTeamStack();
+    });
+
+    test("pushes with the platform's registry login, as before, the password as a secret", () => {
+        const push = pushInputs();
+        expect(isSecretInput(push.authConfig)).toBe(true);
+        expect(push.authConfig.value).toEqual({ address: "plumberhubab12cd34.azurecr.io", username: ACR_TOKEN_USERNAME, password: PLATFORM_TOKEN });
     });
 });
 
@@ -261,6 +295,14 @@ describe("bad inputs stop the team stack with a message", () => {
         expect(() =>
             validateTeamModelArgs({ platform: platformStack, model: { name: "iris", image: "r/iris@sha256:" + "e".repeat(64), port: 8123 } }),
         ).toThrow("`model.port` must be 8000 on a swarm platform (the gateway reaches models that join it on that port), got 8123; leave it out");
+    });
+
+    test("a join output whose registryAuth is unknown", async () => {
+        await deployPlatform("dev");
+        platform.outputs.join = { ...(platform.outputs.join as object), registryAuth: "token" };
+        await expect(runTeamStack()).rejects.toThrow(
+            '`join.registryAuth` of platform stack `organization/plumberhub/dev` must be one of "entra", "password" or absent, got "token"',
+        );
     });
 
     test("a join output whose target is unknown", async () => {

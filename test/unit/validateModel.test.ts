@@ -59,7 +59,7 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         [
             "an unrelated key lists the known keys",
             { colour: "red" },
-            "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling",
+            "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling, egress",
         ],
         [
             "a typo inside cpu is named with its path",
@@ -253,6 +253,19 @@ describe("validateModel rejects a bad field with a message naming it, the value 
             { autoscaling: { maxReplica: 5 } },
             "2 problems in the model spec:\n- `models[0].autoscaling.maxReplica` is not a known key; did you mean `maxReplicas`?\n- `models[0].autoscaling.maxReplicas` is required: an integer from 1 to 100",
         ],
+        // egress
+        [
+            "egress that is not a mode",
+            { egress: "all" },
+            '`models[0].egress` must be "none" (the cluster DNS only, the default) or "internet" (also public addresses; never other pods, ' +
+                'private ranges or the instance metadata), got "all"',
+        ],
+        [
+            "egress as a boolean",
+            { egress: true },
+            '`models[0].egress` must be "none" (the cluster DNS only, the default) or "internet" (also public addresses; never other pods, ' +
+                "private ranges or the instance metadata), got true",
+        ],
     ];
 
     test.each(cases)("%s", (_title, extra, expected) => {
@@ -422,6 +435,12 @@ describe("validateModel fills in defaults", () => {
         expect(check({ cpu: { request: "100m" } }).cpu).toEqual({ request: "100m", limit: "500m" });
     });
 
+    test("egress is kept only when the spec gives it", () => {
+        expect(check({}).egress).toBeUndefined();
+        expect(check({ egress: "none" }).egress).toBe("none");
+        expect(check({ egress: "internet" }).egress).toBe("internet");
+    });
+
     test("a limit alone leaves the request to the target", () => {
         expect(check({ memory: { limit: "4Gi" } }).memory).toEqual({ limit: "4Gi" });
     });
@@ -434,9 +453,10 @@ describe("validateModel fills in defaults", () => {
 });
 
 describe("what a replica requests on each target", () => {
-    test("on AKS, 250m cpu and 512Mi memory when the model names no request", () => {
+    test("on AKS, 250m cpu and all of the memory limit when the model names no request", () => {
         const model = check({});
-        expect([modelRequest(model, "cpu", "aks"), modelRequest(model, "memory", "aks")]).toEqual(["250m", "512Mi"]);
+        expect([modelRequest(model, "cpu", "aks"), modelRequest(model, "memory", "aks")]).toEqual(["250m", "1Gi"]);
+        expect(modelRequest(check({ memory: { limit: "3Gi" } }), "memory", "aks")).toBe("3Gi");
     });
 
     test("on swarm, nothing when the model names no request", () => {
@@ -451,8 +471,8 @@ describe("what a replica requests on each target", () => {
         }
     });
 
-    test("on AKS, the default request capped at a lower limit", () => {
-        expect(modelRequest(check({ memory: { limit: "256Mi" } }), "memory", "aks")).toBe("256Mi");
+    test("on AKS, the default cpu request capped at a lower limit", () => {
+        expect(modelRequest(check({ cpu: { limit: "100m" } }), "cpu", "aks")).toBe("100m");
     });
 });
 
@@ -466,6 +486,23 @@ describe("what a target cannot do", () => {
 
     test("autoscaling on AKS", () => {
         expect(modelTargetProblems(check({ autoscaling: { maxReplicas: 4 } }), "aks", "`model`")).toEqual([]);
+    });
+
+    test("any egress on a swarm, which cannot enforce it", () => {
+        const message =
+            "`model` sets `egress`, which a swarm cannot enforce (Docker Swarm has no network policies): leave `egress` out; " +
+            "it works on AKS (Kubernetes NetworkPolicy)";
+        expect(modelTargetProblems(check({ egress: "none" }), "swarm", "`model`")).toEqual([message]);
+        expect(modelTargetProblems(check({ egress: "internet" }), "swarm", "`model`")).toEqual([message]);
+    });
+
+    test("autoscaling and egress on a swarm are both reported", () => {
+        expect(modelTargetProblems(check({ egress: "internet", autoscaling: { maxReplicas: 4 } }), "swarm", "`model`")).toHaveLength(2);
+    });
+
+    test("egress on AKS, and a swarm model without egress", () => {
+        expect(modelTargetProblems(check({ egress: "internet" }), "aks", "`model`")).toEqual([]);
+        expect(modelTargetProblems(check({}), "swarm", "`model`")).toEqual([]);
     });
 });
 

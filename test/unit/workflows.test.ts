@@ -24,6 +24,7 @@ interface Job {
 }
 interface Workflow {
     on: Record<string, any>;
+    env?: Record<string, string>;
     permissions?: Record<string, string> | string;
     concurrency?: unknown;
     jobs: Record<string, Job>;
@@ -41,12 +42,17 @@ const both = [
     ["up.yml", up],
 ] as const;
 
-const PULUMI_ACTION = /^pulumi\/actions@v\d+$/;
-const AZURE_LOGIN = /^azure\/login@v\d+$/;
+/** Does the step run this action (`owner/repo`, whatever version it is pinned to)? */
+const runs = (action: string) => (step: Step) => step.uses?.split("@")[0] === action;
+const isPulumi = runs("pulumi/actions");
+const isAzureLogin = runs("azure/login");
+const isKubelogin = runs("azure/use-kubelogin");
+/** The token for the AKS server application (Entra ID), fetched while the OIDC login is fresh. */
+const isAksToken = (step: Step) => (step.run ?? "").includes("az account get-access-token --resource 6dae42f8-4368-4678-94ff-3960e28e3630");
 
-const pulumiSteps = (job: Job) => job.steps.filter((s) => PULUMI_ACTION.test(s.uses ?? ""));
+const pulumiSteps = (job: Job) => job.steps.filter(isPulumi);
 const firstIndex = (job: Job, match: (s: Step) => boolean) => job.steps.findIndex(match);
-const logsInToAzure = (job: Job) => job.steps.some((s) => AZURE_LOGIN.test(s.uses ?? ""));
+const logsInToAzure = (job: Job) => job.steps.some(isAzureLogin);
 const jobsOf = (workflow: Workflow) => Object.entries(workflow.jobs);
 
 /** The stack each job runs Pulumi on (one per job). */
@@ -112,11 +118,11 @@ describe("jobs per environment", () => {
     test("dependencies are installed with npm ci on Node 22 before Pulumi runs", () => {
         for (const [, { workflow }] of both) {
             for (const [, job] of jobsOf(workflow)) {
-                const setup = job.steps.find((s) => /^actions\/setup-node@v\d+$/.test(s.uses ?? ""));
+                const setup = job.steps.find(runs("actions/setup-node"));
                 expect(setup?.with?.["node-version"]).toBe(22);
                 const npmCi = firstIndex(job, (s) => s.run === "npm ci");
                 expect(npmCi).toBeGreaterThan(firstIndex(job, (s) => s === setup));
-                expect(npmCi).toBeLessThan(firstIndex(job, (s) => PULUMI_ACTION.test(s.uses ?? "")));
+                expect(npmCi).toBeLessThan(firstIndex(job, isPulumi));
             }
         }
     });
@@ -126,7 +132,7 @@ describe("jobs per environment", () => {
             for (const [, job] of jobsOf(workflow).filter(([, j]) => stackOf(j) === "dev")) {
                 const swarm = firstIndex(job, (s) => (s.run ?? "").includes("docker swarm init --advertise-addr 127.0.0.1"));
                 expect(swarm).toBeGreaterThanOrEqual(0);
-                expect(swarm).toBeLessThan(firstIndex(job, (s) => PULUMI_ACTION.test(s.uses ?? "")));
+                expect(swarm).toBeLessThan(firstIndex(job, isPulumi));
             }
         }
     });
@@ -159,8 +165,8 @@ describe("permissions and credentials", () => {
     test("the OIDC login comes before any Pulumi step and uses repository variables", () => {
         for (const [, { workflow }] of both) {
             for (const [, job] of jobsOf(workflow).filter(([, j]) => logsInToAzure(j))) {
-                const login = firstIndex(job, (s) => AZURE_LOGIN.test(s.uses ?? ""));
-                expect(login).toBeLessThan(firstIndex(job, (s) => PULUMI_ACTION.test(s.uses ?? "")));
+                const login = firstIndex(job, isAzureLogin);
+                expect(login).toBeLessThan(firstIndex(job, isPulumi));
                 expect(job.steps[login].with).toEqual({
                     "client-id": "${{ vars.AZURE_CLIENT_ID }}",
                     "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
@@ -192,13 +198,76 @@ describe("permissions and credentials", () => {
         }
     });
 
-    test("every action is pinned to a major version and checkout keeps no credentials", () => {
+    test("the preview jobs can write nothing but the PR comment (and ask for an OIDC token)", () => {
+        for (const [id, job] of jobsOf(preview.workflow)) {
+            const writes = Object.entries(job.permissions as Record<string, string>).filter(([, level]) => level === "write");
+            expect([id, writes.map(([scope]) => scope).filter((scope) => scope !== "pull-requests" && scope !== "id-token")]).toEqual([id, []]);
+        }
+    });
+
+    test("checkout keeps no credentials", () => {
+        for (const [, { workflow }] of both) {
+            for (const [id, job] of jobsOf(workflow))
+                expect([id, job.steps.find(runs("actions/checkout"))?.with?.["persist-credentials"]]).toEqual([id, false]);
+        }
+    });
+});
+
+describe("pinned actions", () => {
+    test("every action is pinned by a full commit SHA, with the release it is in a comment", () => {
+        for (const [file, { text, workflow }] of both) {
+            const lines = text.split("\n").filter((line) => /^\s*(- )?uses:/.test(line));
+            const steps = jobsOf(workflow).flatMap(([, job]) => job.steps.filter((s) => s.uses));
+            expect([file, lines.length]).toEqual([file, steps.length]);
+            for (const line of lines)
+                expect([file, line.trim()]).toEqual([file, expect.stringMatching(/^(- )?uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/)]);
+        }
+    });
+
+    test("an action is pinned to the same commit everywhere", () => {
+        const commits = new Map<string, Set<string>>();
         for (const [, { workflow }] of both) {
             for (const [, job] of jobsOf(workflow)) {
-                for (const step of job.steps.filter((s) => s.uses)) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+$/);
-                const checkout = job.steps.find((s) => /^actions\/checkout@/.test(s.uses ?? ""));
-                expect(checkout?.with?.["persist-credentials"]).toBe(false);
+                for (const [action, commit] of job.steps.filter((s) => s.uses).map((s) => s.uses!.split("@"))) {
+                    commits.set(action, (commits.get(action) ?? new Set()).add(commit));
+                }
             }
+        }
+        for (const [action, pinned] of commits) expect([action, pinned.size]).toEqual([action, 1]);
+    });
+});
+
+describe("Kubernetes access with Entra ID", () => {
+    const prodJobs = () =>
+        both.flatMap(([file, { workflow }]) =>
+            jobsOf(workflow)
+                .filter(([, job]) => stackOf(job) === "prod")
+                .map(([id, job]) => [`${file} ${id}`, job] as const),
+        );
+
+    test("every prod job installs kubelogin, a pinned release, before Pulumi runs", () => {
+        expect(prodJobs()).toHaveLength(2);
+        for (const [where, job] of prodJobs()) {
+            const kubelogin = firstIndex(job, isKubelogin);
+            expect([where, kubelogin]).toEqual([where, expect.any(Number)]);
+            expect([where, kubelogin >= 0 && kubelogin < firstIndex(job, isPulumi)]).toEqual([where, true]);
+            expect([where, job.steps[kubelogin].with]).toEqual([where, { "kubelogin-version": expect.stringMatching(/^v\d+\.\d+\.\d+$/) }]);
+        }
+    });
+
+    test("every prod job gets the AKS token after the Azure login and before Pulumi runs", () => {
+        for (const [where, job] of prodJobs()) {
+            const token = firstIndex(job, isAksToken);
+            expect([where, firstIndex(job, isAzureLogin) < token && token < firstIndex(job, isPulumi)]).toEqual([where, true]);
+        }
+    });
+
+    test("no workflow sets the Kubernetes provider's PULUMI_K8S_ variables", () => {
+        // They become the provider's inputs: a preview would show the provider changing and diff unlike `up`.
+        for (const [file, { workflow }] of both) {
+            const envs = [workflow.env, ...jobsOf(workflow).flatMap(([, job]) => [job.env, ...job.steps.map((s) => s.env)])];
+            const names = envs.flatMap((env) => Object.keys(env ?? {}));
+            expect([file, names.filter((name) => name.startsWith("PULUMI_K8S_"))]).toEqual([file, []]);
         }
     });
 });

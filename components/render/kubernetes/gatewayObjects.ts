@@ -1,30 +1,47 @@
-/** The gateway on Kubernetes: nginx.conf for kube-dns routing, and its ConfigMap, Secrets, Deployment, PDB and Service. */
+/**
+ * The gateway on Kubernetes: nginx.conf for kube-dns routing, and its ConfigMap, Secrets, Deployment, PDB, Service and
+ * NetworkPolicies, with the namespace's default-deny policy (one gateway per hub namespace).
+ */
 import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
 import { Model } from "../../config/model";
 import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, GatewayLimits, gatewayReadyCommand, renderGatewayFiles } from "../gateway";
 import {
     AZURE_DNS_LABEL_ANNOTATION,
     AZURE_IP_RESOURCE_GROUP_ANNOTATION,
+    AZURE_PROBE_FAILURES_ANNOTATION,
+    AZURE_PROBE_INTERVAL_ANNOTATION,
     AZURE_STATIC_IP_ANNOTATION,
+    clusterDnsEgressRule,
     configChecksum,
     CONFIG_CHECKSUM_ANNOTATION,
     disruptionBudget,
     DROP_ALL,
+    GATEWAY_POD_LABELS,
     KubernetesObject,
+    MODEL_POD_LABELS,
     PART_OF,
+    renderDefaultDenyPolicy,
     SKIP_AWAIT_ANNOTATION,
-    spreadOverNodes,
+    topologySpread,
 } from "./objects";
 import { modelRouting } from "../../config/routing";
-import { MODEL_POD_LABELS } from "./modelObjects";
 
 /** Service network of a cluster `AksCluster` creates: fixed so the gateway's resolver has a known address. */
 export const AKS_SERVICE_CIDR = "10.0.0.0/16";
 /** kube-dns's address in a cluster `AksCluster` creates (inside `AKS_SERVICE_CIDR`): the gateway's default resolver. */
 export const AKS_DNS_SERVICE_IP = "10.0.0.10";
 
-/** Seconds a terminating gateway pod keeps serving before nginx stops taking connections: endpoints and the load balancer drop it meanwhile. */
-export const GATEWAY_DRAIN_SECONDS = 10;
+/**
+ * How the Azure load balancer probes the gateway's nodes (set on the Service, so the drain below can rely on it):
+ * every 5 s, out after 2 failures. With externalTrafficPolicy Local a node fails the probe as soon as its gateway pod
+ * is terminating, and still gets new connections until the probe has failed twice.
+ */
+export const GATEWAY_LB_PROBE = Object.freeze({ intervalSeconds: 5, failures: 2 });
+/**
+ * Seconds a terminating gateway pod keeps serving before nginx stops taking connections: the load balancer's probe
+ * takes the node out (`GATEWAY_LB_PROBE`, 10 s) and the endpoints drop the pod meanwhile, with 5 s to spare.
+ */
+export const GATEWAY_DRAIN_SECONDS = GATEWAY_LB_PROBE.intervalSeconds * GATEWAY_LB_PROBE.failures + 5;
 /** nginx's pid file in the gateway pod (`kubernetesGatewayConfig`). */
 const GATEWAY_PID_FILE = "/tmp/nginx.pid";
 /** The gateway's preStop: keep serving while it leaves the endpoints, then stop gracefully and wait until nginx has. */
@@ -33,6 +50,12 @@ const GATEWAY_DRAIN_COMMAND =
     `while [ -e ${GATEWAY_PID_FILE} ] && kill -0 "$(cat ${GATEWAY_PID_FILE})" 2>/dev/null; do sleep 1; done`;
 /** Room for the drain, then for the longest request (the default read timeout), then a margin. */
 export const GATEWAY_TERMINATION_GRACE_SECONDS = GATEWAY_DRAIN_SECONDS + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 10;
+/**
+ * Seconds a new gateway pod must stay ready before a rollout counts it available and retires an old one: two
+ * readiness periods, so a pod that fails right after its first good probe never replaces a working one, and the
+ * load balancer's health probe (externalTrafficPolicy Local: per node) has seen the new pod's node.
+ */
+export const GATEWAY_MIN_READY_SECONDS = 10;
 
 /** UID of the `nginx` user in the official nginx images. */
 export const GATEWAY_RUN_AS_USER = 101;
@@ -131,11 +154,37 @@ export interface GatewayObjects {
     deployment: KubernetesObject;
     service: KubernetesObject;
     disruptionBudget: KubernetesObject;
-    networkPolicy: KubernetesObject;
+    /** The namespace's `default-deny` NetworkPolicy (`DEFAULT_DENY_POLICY_NAME`). */
+    defaultDeny: KubernetesObject;
+    /** `{name}-ingress`: clients reach the gateway pods on their http/https ports. */
+    ingressPolicy: KubernetesObject;
+    /** `{name}-egress`: the gateway pods reach model pods and the cluster DNS only. */
+    egressPolicy: KubernetesObject;
 }
 
-/** Labels of the cluster DNS pods (kube-dns / CoreDNS in `kube-system`), the gateway's resolver. */
-const CLUSTER_DNS_PODS = Object.freeze({ "k8s-app": "kube-dns" });
+/**
+ * The gateway pods' ingress: from anywhere on the ports nginx listens on, and nothing else. The LoadBalancer keeps
+ * the client's address (externalTrafficPolicy Local), so the peers are every address: no `from` at all.
+ */
+function gatewayIngressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: `${name}-ingress`, namespace, labels },
+        spec: {
+            podSelector: { matchLabels: selector },
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    ports: [
+                        { protocol: "TCP", port: "http" },
+                        { protocol: "TCP", port: "https" },
+                    ],
+                },
+            ],
+        },
+    };
+}
 
 /**
  * The gateway pods' egress: model pods on their `http` port and the cluster DNS, nothing else. Even a Service
@@ -143,7 +192,6 @@ const CLUSTER_DNS_PODS = Object.freeze({ "k8s-app": "kube-dns" });
  * engine; `AksCluster` enables Cilium's).
  */
 function gatewayEgressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
-    const dnsPorts = ["UDP", "TCP"].map((protocol) => ({ protocol, port: 53 }));
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
@@ -153,33 +201,31 @@ function gatewayEgressPolicy(name: string, namespace: string, labels: Record<str
             policyTypes: ["Egress"],
             egress: [
                 { to: [{ podSelector: { matchLabels: { ...MODEL_POD_LABELS } } }], ports: [{ protocol: "TCP", port: "http" }] },
-                {
-                    to: [
-                        {
-                            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                            podSelector: { matchLabels: { ...CLUSTER_DNS_PODS } },
-                        },
-                    ],
-                    ports: dnsPorts,
-                },
+                clusterDnsEgressRule(),
             ],
         },
     };
 }
 
-/** The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB, egress NetworkPolicy. */
+/**
+ * The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB, its ingress and
+ * egress NetworkPolicies, and the namespace's default-deny NetworkPolicy.
+ */
 export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObjects {
     const name = options.name ?? "gateway";
     const { namespace } = options;
     const replicas = options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.aks;
     const selector = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF };
-    const labels = { ...selector, "app.kubernetes.io/component": "gateway", "app.kubernetes.io/managed-by": "plumberhub" };
+    const labels = { ...selector, ...GATEWAY_POD_LABELS, "app.kubernetes.io/managed-by": "plumberhub" };
     const names = { config: `${name}-config`, tls: `${name}-tls`, htpasswd: `${name}-htpasswd` };
     const configData: Record<string, string> = { "nginx.conf": options.nginxConf };
     for (const [file, contents] of Object.entries(options.siteFiles)) configData[`site-${file}`] = contents;
     // Rolls the pods when any file they read changes (ConfigMap and Secret updates do not restart pods).
     const checksum = configChecksum({ config: configData, cert: options.tlsCert, key: options.tlsKey, htpasswd: options.htpasswd });
-    const serviceAnnotations: Record<string, string> = {};
+    const serviceAnnotations: Record<string, string> = {
+        [AZURE_PROBE_INTERVAL_ANNOTATION]: String(GATEWAY_LB_PROBE.intervalSeconds),
+        [AZURE_PROBE_FAILURES_ANNOTATION]: String(GATEWAY_LB_PROBE.failures),
+    };
     if (options.dnsLabel) serviceAnnotations[AZURE_DNS_LABEL_ANNOTATION] = options.dnsLabel;
     if (options.staticIp) serviceAnnotations[AZURE_STATIC_IP_ANNOTATION] = options.staticIp;
     if (options.staticIpResourceGroup) serviceAnnotations[AZURE_IP_RESOURCE_GROUP_ANNOTATION] = options.staticIpResourceGroup;
@@ -209,6 +255,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
             metadata: { name, namespace, labels },
             spec: {
                 replicas,
+                minReadySeconds: GATEWAY_MIN_READY_SECONDS,
                 revisionHistoryLimit: 5,
                 selector: { matchLabels: selector },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
@@ -225,7 +272,8 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                             fsGroup: GATEWAY_RUN_AS_USER, // the Secret files are mode 0440: readable through the group
                             seccompProfile: { type: "RuntimeDefault" },
                         },
-                        topologySpreadConstraints: spreadOverNodes(selector),
+                        // Hard: two small pods, and the gateway is the hub's single way in (`topologySpread`).
+                        topologySpreadConstraints: topologySpread(selector, true),
                         containers: [
                             {
                                 name: "nginx",
@@ -274,7 +322,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
         service: {
             apiVersion: "v1",
             kind: "Service",
-            metadata: { name, namespace, labels, ...(Object.keys(serviceAnnotations).length > 0 ? { annotations: serviceAnnotations } : {}) },
+            metadata: { name, namespace, labels, annotations: serviceAnnotations },
             spec: {
                 type: "LoadBalancer",
                 // Keeps the client's address (access log, rate limits); the LB only sends to nodes with a gateway pod.
@@ -287,17 +335,21 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
             },
         },
         disruptionBudget: disruptionBudget(name, namespace, labels, selector),
-        networkPolicy: gatewayEgressPolicy(name, namespace, labels, selector),
+        defaultDeny: renderDefaultDenyPolicy(namespace),
+        ingressPolicy: gatewayIngressPolicy(name, namespace, labels, selector),
+        egressPolicy: gatewayEgressPolicy(name, namespace, labels, selector),
     };
 }
 
 /** The objects of `renderGatewayObjects` as a list, in apply order. */
 export function gatewayObjectList(objects: GatewayObjects): KubernetesObject[] {
     return [
+        objects.defaultDeny,
+        objects.ingressPolicy,
+        objects.egressPolicy,
         objects.config,
         objects.tlsSecret,
         objects.htpasswdSecret,
-        objects.networkPolicy,
         objects.deployment,
         objects.service,
         objects.disruptionBudget,

@@ -1,8 +1,20 @@
-/** The Kubernetes objects of one model: Deployment, ClusterIP Service, autoscaler and disruption budget. */
-import { Model, modelRequest } from "../../config/model";
+/** The Kubernetes objects of one model: NetworkPolicy, Deployment, ClusterIP Service, autoscaler and disruption budget. */
+import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
+import { Model, modelEgress, modelRequest } from "../../config/model";
 import { kubernetesModelServiceName, MODEL_SERVICE_PORT } from "../../config/routing";
 import { MODEL_HEALTH_PATH, MODEL_UID, modelContainerEnv } from "../modelContainer";
-import { configChecksum, CONFIG_CHECKSUM_ANNOTATION, disruptionBudget, DROP_ALL, KubernetesObject, PART_OF, spreadOverNodes } from "./objects";
+import {
+    clusterDnsEgressRule,
+    configChecksum,
+    CONFIG_CHECKSUM_ANNOTATION,
+    disruptionBudget,
+    DROP_ALL,
+    GATEWAY_POD_LABELS,
+    KubernetesObject,
+    MODEL_POD_LABELS,
+    PART_OF,
+    topologySpread,
+} from "./objects";
 
 /** Probe timing of the model containers. R loads packages and models slowly and serves one request at a time. */
 export const MODEL_PROBES = Object.freeze({
@@ -10,8 +22,51 @@ export const MODEL_PROBES = Object.freeze({
     startup: { periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
     /** A busy (single-threaded) pod leaves the Service after 3 missed checks and returns when it answers again. */
     readiness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-    /** Restart only after 5 × 30 s of silence: one long prediction must not get a healthy pod killed. */
+    /**
+     * On TCP, not HTTP: the kernel accepts connections while single-threaded R is busy with a long prediction, so
+     * only a dead or hung-up listener fails it; and then only after 5 × 30 s.
+     */
     liveness: { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 },
+});
+
+/**
+ * Seconds a terminating model pod keeps serving before R gets SIGTERM (R stops on it: the image's entrypoint passes
+ * it on): every node's Service routing drops the pod's endpoint meanwhile, so no new request reaches a stopping R.
+ */
+export const MODEL_DRAIN_SECONDS = 10;
+/**
+ * Deadline of a terminating model pod (the drain and R's stop together) before the kubelet kills it: the drain, then
+ * the longest request the gateway waits for (its default read timeout), then a margin, so the deadline itself never
+ * cuts off a request the gateway still waits for.
+ */
+export const MODEL_TERMINATION_GRACE_SECONDS = MODEL_DRAIN_SECONDS + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 10;
+
+/**
+ * How the HPA changes a model's replica count. Up fast (Kubernetes' default: at once, doubling or +4 pods per 15 s):
+ * R serves one request at a time, so a busy model needs pods now. Down slowly: only when 5 minutes of
+ * recommendations all agree, one pod per minute, because a new R pod takes minutes to load (startup probe up to 5)
+ * and a brief lull must not give away capacity the next burst needs.
+ */
+export const MODEL_AUTOSCALING_BEHAVIOR = Object.freeze({
+    scaleUp: {
+        stabilizationWindowSeconds: 0,
+        selectPolicy: "Max",
+        policies: [
+            { type: "Percent", value: 100, periodSeconds: 15 },
+            { type: "Pods", value: 4, periodSeconds: 15 },
+        ],
+    },
+    scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
+});
+
+/**
+ * Where a model with `egress: "internet"` may connect to: any public address, never the instance metadata and
+ * link-local range (169.254.0.0/16, 169.254.169.254 included), Azure's wireserver (168.63.129.16) or the private
+ * ranges, so a model reaches neither the node's credentials nor another pod, node or private service.
+ */
+export const MODEL_INTERNET_EGRESS = Object.freeze({
+    cidr: "0.0.0.0/0",
+    except: Object.freeze(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "168.63.129.16/32"]),
 });
 
 /** Size cap of the writable `/tmp` of a model container (R writes its session temp files there). */
@@ -21,9 +76,6 @@ export const MODEL_TMP_SIZE = "1Gi";
 export function modelSelector(modelName: string): Record<string, string> {
     return { "app.kubernetes.io/name": modelName, "app.kubernetes.io/part-of": PART_OF };
 }
-
-/** Labels every model pod carries, whatever its model: what the gateway's NetworkPolicy lets it reach. */
-export const MODEL_POD_LABELS = Object.freeze({ "app.kubernetes.io/component": "model", "app.kubernetes.io/part-of": PART_OF });
 
 function modelLabels(modelName: string): Record<string, string> {
     return { ...modelSelector(modelName), ...MODEL_POD_LABELS, "app.kubernetes.io/managed-by": "plumberhub" };
@@ -38,8 +90,10 @@ export interface ModelObjectsOptions {
     loadBalancer?: boolean;
 }
 
-/** A model's objects: always a Deployment and a ClusterIP Service; an HPA, a PDB and a public Service when asked for. */
+/** A model's objects: always a NetworkPolicy, a Deployment and a ClusterIP Service; an HPA, a PDB and a public Service when asked for. */
 export interface ModelObjects {
+    /** `model-{name}`: who may reach the model's pods and what they may reach. */
+    networkPolicy: KubernetesObject;
     deployment: KubernetesObject;
     service: KubernetesObject;
     autoscaler?: KubernetesObject;
@@ -48,8 +102,36 @@ export interface ModelObjects {
 }
 
 /**
+ * The NetworkPolicy `model-{name}` of a model's pods (it isolates them both ways on its own, so the pods are never
+ * open, whatever else the namespace holds). In: from the gateway's pods (in the namespace) on the `http` port, and
+ * from anywhere on it with a public `loadBalancer` Service. Out: the cluster DNS, and with `egress: "internet"`
+ * `MODEL_INTERNET_EGRESS`.
+ */
+function modelNetworkPolicy(model: Model, namespace: string, labels: Record<string, string>, loadBalancer: boolean): KubernetesObject {
+    const http = [{ protocol: "TCP", port: "http" }];
+    const fromGateway = { from: [{ podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } } }], ports: http };
+    const egress: object[] = [clusterDnsEgressRule()];
+    if (modelEgress(model) === "internet") {
+        egress.push({ to: [{ ipBlock: { cidr: MODEL_INTERNET_EGRESS.cidr, except: [...MODEL_INTERNET_EGRESS.except] } }] });
+    }
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: kubernetesModelServiceName(model.name), namespace, labels },
+        spec: {
+            podSelector: { matchLabels: modelSelector(model.name) },
+            policyTypes: ["Ingress", "Egress"],
+            // The public Service keeps no client address (externalTrafficPolicy Cluster): any source, on `http` only.
+            ingress: loadBalancer ? [fromGateway, { ports: http }] : [fromGateway],
+            egress,
+        },
+    };
+}
+
+/**
  * The Kubernetes objects of one validated model. The ClusterIP Service is `model-{name}` (`config/routing.ts`): the
- * gateway routes `/{model}/…` only to Services so named, and its NetworkPolicy only to pods labelled as models.
+ * gateway routes `/{model}/…` only to Services so named, and its NetworkPolicy only to pods labelled as models. The
+ * NetworkPolicy shares that name.
  */
 export function renderModelObjects(model: Model, options: ModelObjectsOptions): ModelObjects {
     const { namespace } = options;
@@ -58,6 +140,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
     const minReplicas = model.autoscaling ? model.autoscaling.minReplicas : model.replicas;
     const env = Object.entries(modelContainerEnv(model)).map(([name, value]) => ({ name, value }));
     const httpGet = { path: MODEL_HEALTH_PATH, port: "http" };
+    const loadBalancer = options.loadBalancer ?? false;
     const deployment: KubernetesObject = {
         apiVersion: "apps/v1",
         kind: "Deployment",
@@ -79,6 +162,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                 spec: {
                     automountServiceAccountToken: false, // the model never talks to the API server
                     enableServiceLinks: false, // no `{SERVICE}_PORT` variables leaking into the R session
+                    terminationGracePeriodSeconds: MODEL_TERMINATION_GRACE_SECONDS,
                     // Kubernetes can only enforce `runAsNonRoot` on a numeric user: the image's (MODEL_UID).
                     securityContext: {
                         runAsNonRoot: true,
@@ -87,7 +171,8 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                         fsGroup: MODEL_UID,
                         seccompProfile: { type: "RuntimeDefault" },
                     },
-                    topologySpreadConstraints: spreadOverNodes(selector),
+                    // Soft: replicas may be many and large, a Pending pod costs more than an uneven spread (`topologySpread`).
+                    topologySpreadConstraints: topologySpread(selector, false),
                     containers: [
                         {
                             name: "model",
@@ -100,7 +185,9 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                             },
                             startupProbe: { httpGet, ...MODEL_PROBES.startup },
                             readinessProbe: { httpGet, ...MODEL_PROBES.readiness },
-                            livenessProbe: { httpGet, ...MODEL_PROBES.liveness },
+                            livenessProbe: { tcpSocket: { port: "http" }, ...MODEL_PROBES.liveness },
+                            // The kubelet's own sleep: model images need not have a shell or a `sleep` binary.
+                            lifecycle: { preStop: { sleep: { seconds: MODEL_DRAIN_SECONDS } } },
                             securityContext: DROP_ALL,
                             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                         },
@@ -112,6 +199,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
     };
     const servicePorts = [{ name: "http", port: MODEL_SERVICE_PORT, targetPort: "http", protocol: "TCP" }];
     const objects: ModelObjects = {
+        networkPolicy: modelNetworkPolicy(model, namespace, labels, loadBalancer),
         deployment,
         service: {
             apiVersion: "v1",
@@ -129,6 +217,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                 scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: model.name },
                 minReplicas: model.autoscaling.minReplicas,
                 maxReplicas: model.autoscaling.maxReplicas,
+                behavior: MODEL_AUTOSCALING_BEHAVIOR,
                 metrics: [
                     {
                         type: "Resource",
@@ -139,7 +228,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
         };
     }
     if (minReplicas > 1) objects.disruptionBudget = disruptionBudget(model.name, namespace, labels, selector);
-    if (options.loadBalancer) {
+    if (loadBalancer) {
         objects.loadBalancer = {
             apiVersion: "v1",
             kind: "Service",
@@ -152,7 +241,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
 
 /** The objects of `renderModelObjects` as a list, in apply order. */
 export function modelObjectList(objects: ModelObjects): KubernetesObject[] {
-    return [objects.deployment, objects.service, objects.autoscaler, objects.disruptionBudget, objects.loadBalancer].filter(
+    return [objects.networkPolicy, objects.deployment, objects.service, objects.autoscaler, objects.disruptionBudget, objects.loadBalancer].filter(
         (o): o is KubernetesObject => o !== undefined,
     );
 }

@@ -31,6 +31,10 @@ export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
 export const AZURE_DNS_LABEL_ANNOTATION = "service.beta.kubernetes.io/azure-dns-label-name";
 /** Static public IP (replaces the deprecated `spec.loadBalancerIP` on AKS). */
 export const AZURE_STATIC_IP_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-ipv4";
+/** Seconds between the Azure load balancer's health probes of a node (with externalTrafficPolicy Local: kube-proxy's per-service check). */
+export const AZURE_PROBE_INTERVAL_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-health-probe-interval";
+/** Failed probes in a row before the Azure load balancer stops sending new connections to a node. */
+export const AZURE_PROBE_FAILURES_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-health-probe-num-of-probe";
 /** Resource group of a static IP that is not in the cluster's node resource group. */
 export const AZURE_IP_RESOURCE_GROUP_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-resource-group";
 
@@ -53,9 +57,24 @@ function canonicalJson(value: unknown): string {
     return JSON.stringify(value);
 }
 
-/** Spread replicas over nodes where possible (soft, so a one-node cluster still schedules them). */
-export function spreadOverNodes(selector: Record<string, string>) {
-    return [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }];
+/**
+ * Topology spread of a workload's pods over zones and nodes (`topology.kubernetes.io/zone`, `kubernetes.io/hostname`;
+ * at most one pod more in any domain than in the emptiest). `hard` (`DoNotSchedule`) for a few small pods that must
+ * survive a node or zone loss (the gateway); soft (`ScheduleAnyway`, a preference) for the models, whose many large
+ * replicas must never wait Pending for room in the right zone. Hard still schedules on a small cluster: skew counts
+ * only the domains that exist, so one node is one hostname domain, and a cluster without availability zones has one
+ * zone value (or a few fault domains; AKS sets the zone label on every node, and a hard spread skips nodes without
+ * it). `nodeTaintsPolicy: Honor` leaves out nodes the pods cannot run on (the tainted system pool when there is a
+ * user pool): counted as empty domains, they would make a hard spread unsatisfiable.
+ */
+export function topologySpread(selector: Record<string, string>, hard: boolean) {
+    return ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: hard ? "DoNotSchedule" : "ScheduleAnyway",
+        nodeTaintsPolicy: "Honor",
+        labelSelector: { matchLabels: selector },
+    }));
 }
 
 /** A PDB that keeps all but one pod up during node drains. */
@@ -75,6 +94,49 @@ export function disruptionBudget(
 
 /** The container security context of every plumberhub container: no privileges, read-only root. */
 export const DROP_ALL = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+
+/** Labels every gateway pod carries, whatever the gateway's name: what the models' NetworkPolicies let in. */
+export const GATEWAY_POD_LABELS = Object.freeze({ "app.kubernetes.io/component": "gateway", "app.kubernetes.io/part-of": PART_OF });
+
+/** Labels every model pod carries, whatever its model: what the gateway's NetworkPolicy lets it reach. */
+export const MODEL_POD_LABELS = Object.freeze({ "app.kubernetes.io/component": "model", "app.kubernetes.io/part-of": PART_OF });
+
+/** Name of the namespace's default-deny NetworkPolicy (the policy pack looks for it). */
+export const DEFAULT_DENY_POLICY_NAME = "default-deny";
+
+/** Labels of the cluster DNS pods (kube-dns / CoreDNS in `kube-system`). */
+export const CLUSTER_DNS_POD_LABELS = Object.freeze({ "k8s-app": "kube-dns" });
+
+/** A NetworkPolicy egress rule to the cluster DNS pods on port 53, UDP and TCP (name lookups, nothing else). */
+export function clusterDnsEgressRule() {
+    return {
+        to: [
+            {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { ...CLUSTER_DNS_POD_LABELS } },
+            },
+        ],
+        ports: ["UDP", "TCP"].map((protocol) => ({ protocol, port: 53 })),
+    };
+}
+
+/**
+ * The namespace's `default-deny` NetworkPolicy: every pod of it is isolated both ways, so a pod gets only the traffic
+ * another policy allows (the gateway's and each model's). Enforced by the cluster's network policy engine
+ * (`AksCluster` enables Cilium's).
+ */
+export function renderDefaultDenyPolicy(namespace: string): KubernetesObject {
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: {
+            name: DEFAULT_DENY_POLICY_NAME,
+            namespace,
+            labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "plumberhub" },
+        },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    };
+}
 
 /** The environment's namespace; pods in it must meet the `restricted` Pod Security Standard. */
 export function renderNamespace(name: string): KubernetesObject {
