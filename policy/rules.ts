@@ -76,6 +76,7 @@ export const TYPES = {
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     resourceGroup: "azure-native:resources:ResourceGroup",
     managedCluster: "azure-native:containerservice:ManagedCluster",
+    agentPool: "azure-native:containerservice:AgentPool",
     registry: "azure-native:containerregistry:Registry",
 } as const;
 
@@ -337,19 +338,54 @@ export function clusterEntraOnly({ type, name, props }: PolicyResource): string[
     return problems;
 }
 
+/** An AKS node pool as a rule sees it: where it is declared (for messages) and its properties. */
+interface NodePoolOf {
+    where: string;
+    pool: Record<string, any>;
+}
+
+/** The node pools a resource declares: a cluster's `agentPoolProfiles`, or an `AgentPool` resource itself. */
+function nodePools({ type, name, props }: PolicyResource): NodePoolOf[] {
+    if (type === TYPES.managedCluster) {
+        const pools: Record<string, any>[] = props.agentPoolProfiles ?? [];
+        return pools.map((pool) => ({ where: `node pool "${pool.name}" of AKS cluster "${name}"`, pool }));
+    }
+    if (type === TYPES.agentPool) return [{ where: `AKS node pool "${props.agentPoolName ?? name}" (AgentPool "${name}")`, pool: props }];
+    return [];
+}
+
+/** How to lower a rule that a stack cannot meet, in the pack's config. */
+const lowerInPackConfig = (rule: string) =>
+    `lower this policy in the pack's config instead: {"${rule}": "advisory"} (\`pulumi … --policy-pack-config\`, pulumi/actions \`policyPackConfigs\`)`;
+
 /** Name of the zones rule: a region without zones sets its enforcement level in the pack's config. */
 export const ZONES_RULE = "plumberhub-aks-availability-zones";
 
-/** Every node pool of the AKS cluster spreads over availability zones. */
-export function nodePoolsZonal({ type, name, props }: PolicyResource): string[] {
-    if (type !== TYPES.managedCluster) return [];
-    const pools: Record<string, any>[] = props.agentPoolProfiles ?? [];
-    return pools
-        .filter((pool) => !(Array.isArray(pool.availabilityZones) && pool.availabilityZones.length > 0))
+/** Every AKS node pool (in the cluster or an `AgentPool`) spreads over availability zones. */
+export function nodePoolsZonal(resource: PolicyResource): string[] {
+    return nodePools(resource)
+        .filter(({ pool }) => !(Array.isArray(pool.availabilityZones) && pool.availabilityZones.length > 0))
         .map(
-            (pool) =>
-                `node pool "${pool.name}" of AKS cluster "${name}" sets no \`availabilityZones\`: all its nodes can sit in one zone and fail with it; spread it over the region's zones (e.g. ["1", "2", "3"]). In a region without zones, lower this policy in the pack's config instead: {"${ZONES_RULE}": "advisory"} (\`pulumi … --policy-pack-config\`, pulumi/actions \`policyPackConfigs\`)`,
+            ({ where }) =>
+                `${where} sets no \`availabilityZones\`: all its nodes can sit in one zone and fail with it; spread it over the region's zones (e.g. ["1", "2", "3"]). In a region without zones, ${lowerInPackConfig(ZONES_RULE)}`,
         );
+}
+
+/** Name of the pool sizes rule: a test cluster with one-node pools sets its enforcement level in the pack's config. */
+export const POOL_SIZES_RULE = "plumberhub-aks-pool-sizes";
+/** Fewest nodes a pool may keep: one node's loss or upgrade then leaves capacity. */
+export const MIN_POOL_NODES = 2;
+
+/** Every AKS node pool keeps at least `MIN_POOL_NODES` nodes (`minCount` with the autoscaler, else `count`). */
+export function nodePoolsSized(resource: PolicyResource): string[] {
+    return nodePools(resource).flatMap(({ where, pool }) => {
+        const field = pool.enableAutoScaling === true ? "minCount" : "count";
+        const size: unknown = pool[field];
+        if (typeof size === "number" && size >= MIN_POOL_NODES) return [];
+        return [
+            `${where} may shrink to ${JSON.stringify(size ?? null)} node(s) (\`${field}\`): losing or upgrading one node leaves it without capacity; set \`${field}\` to at least ${MIN_POOL_NODES} (plumberhub: \`plumberhub:aks.systemPool\` / \`userPool\` \`minCount\`). For a test cluster, ${lowerInPackConfig(POOL_SIZES_RULE)}`,
+        ];
+    });
 }
 
 /** The stateful Azure resources and what `pulumi destroy` or a replacement would take with them. */
@@ -494,6 +530,11 @@ export const RULES: PolicyRule[] = [
         name: ZONES_RULE,
         description: "Every AKS node pool spreads over availability zones (a region without zones lowers this policy in the pack's config).",
         validate: nodePoolsZonal,
+    },
+    {
+        name: POOL_SIZES_RULE,
+        description: `Every AKS node pool keeps at least ${MIN_POOL_NODES} nodes (minCount), so a node's loss leaves capacity (a test cluster lowers this policy in the pack's config).`,
+        validate: nodePoolsSized,
     },
     {
         name: "plumberhub-state-protected",

@@ -11,6 +11,7 @@ import {
     AksTier,
     DEFAULT_AKS_TIER,
     DEFAULT_AVAILABILITY_ZONES,
+    DEFAULT_DEPLOYER_CLUSTER_ADMIN,
     DEFAULT_KUBELOGIN_MODE,
     DEFAULT_NAMESPACE,
     defaultDnsPrefix,
@@ -30,7 +31,7 @@ import {
     validateMaintenanceWindow,
     validateNamespace,
     validateNodePool,
-    validateObjectId,
+    validateObjectIds,
 } from "../config/aks";
 import { show } from "../config/checks";
 import { DEFAULT_PROTECT_STATE } from "../config/stateProtection";
@@ -74,7 +75,7 @@ export interface AksClusterArgs extends AksClusterSpec {
     dnsPrefix?: string;
     /**
      * Put `protect` on the resource group this component creates and on the cluster, so `pulumi destroy` or a
-     * replacing change stops instead of deleting them. No effect with `existing`. Default true.
+     * replacing change stops instead of deleting them. No effect with `existing`. Default true (`DEFAULT_PROTECT_STATE`).
      */
     protectState?: boolean;
     /** Registry id to grant the kubelet identity AcrPull on (so no pull secret is needed). Default: none. */
@@ -137,7 +138,7 @@ export function validateAksClusterArgs(name: string, args: AksClusterArgs): AksC
     validateAvailabilityZones(availabilityZones, "availabilityZones");
     const tier = args.tier ?? DEFAULT_AKS_TIER;
     validateAksTier(tier);
-    (args.adminGroupObjectIds ?? []).forEach((id, i) => validateObjectId(id, `adminGroupObjectIds[${i}]`));
+    validateObjectIds(args.adminGroupObjectIds ?? [], "adminGroupObjectIds");
     if (args.deployerClusterAdmin !== undefined && typeof args.deployerClusterAdmin !== "boolean") {
         throw new Error(`\`deployerClusterAdmin\` must be true or false, got ${show(args.deployerClusterAdmin)}`);
     }
@@ -149,14 +150,17 @@ export function validateAksClusterArgs(name: string, args: AksClusterArgs): AksC
     return { systemPool, userPool, availabilityZones, tier, kubeloginMode, maintenanceWindow };
 }
 
-function agentPool(pool: NodePool, mode: "System" | "User", zones: string[]): azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs {
+/** What a pool of either kind (the cluster's system pool, an `AgentPool` resource) is made of. */
+type PoolProperties = Omit<azureInputs.containerservice.ManagedClusterAgentPoolProfileArgs, "name">;
+
+function agentPool(pool: NodePool, mode: "System" | "User", zones: string[]): PoolProperties {
     return {
-        name: pool.name,
         mode,
         vmSize: pool.vmSize,
         osType: "Linux",
         type: "VirtualMachineScaleSets",
         enableAutoScaling: true,
+        // AKS requires a count even with the autoscaler (pulumi-azure-native#2943): the first size; later ignored.
         count: Math.max(1, pool.minCount),
         minCount: pool.minCount,
         maxCount: pool.maxCount,
@@ -185,7 +189,8 @@ function decodedKubeconfig(credentials: { kubeconfigs?: { value?: string }[] }, 
 
 /**
  * The Kubernetes side of an AKS environment: a resource group (or an existing one), a `ManagedCluster` with a
- * system-assigned identity, Entra ID sign-in with Azure RBAC (no local accounts), zone-spread autoscaling pools,
+ * system-assigned identity, Entra ID sign-in with Azure RBAC (no local accounts), zone-spread autoscaling pools (the
+ * system pool inside the cluster, the models' pool as its own `AgentPool` so it can change later),
  * patch and node-image auto-upgrades in a weekly maintenance window, an **AcrPull** role assignment on the registry
  * to the cluster's kubelet identity, the user kubeconfig (kubelogin, no secret in it), a Kubernetes provider built
  * from it and the environment's namespace. Or bring your own cluster with `existing`.
@@ -210,7 +215,10 @@ export class AksCluster extends pulumi.ComponentResource {
     public readonly dnsServiceIp: pulumi.Output<string | undefined>;
     /** Kubernetes provider for the cluster: pass it to `KubernetesModel` and `KubernetesGateway`. */
     public readonly provider: k8s.Provider;
-    /** What workloads must wait for: the namespace and the AcrPull role assignment (pods pull images only after it). */
+    /**
+     * What workloads must wait for: the namespace, the models' node pool (pods have no node before it) and the AcrPull
+     * role assignment (pods pull images only after it).
+     */
     public readonly workloadDependencies: pulumi.Resource[];
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -261,10 +269,8 @@ export class AksCluster extends pulumi.ComponentResource {
                           }
                         : {}),
                     autoUpgradeProfile: { ...AUTO_UPGRADE_PROFILE },
-                    agentPoolProfiles: [
-                        agentPool(settings.systemPool, "System", settings.availabilityZones),
-                        agentPool(settings.userPool, "User", settings.availabilityZones),
-                    ],
+                    // AKS needs one pool to create a cluster: the system pool; the models' pool is its own resource below.
+                    agentPoolProfiles: [{ name: settings.systemPool.name, ...agentPool(settings.systemPool, "System", settings.availabilityZones) }],
                     networkProfile: {
                         networkPlugin: "azure",
                         networkPluginMode: "overlay",
@@ -276,9 +282,23 @@ export class AksCluster extends pulumi.ComponentResource {
                     },
                     tags: args.tags,
                 },
-                // The cluster autoscaler owns each pool's node count: without this, every `up` would reset it to `count`.
-                { parent: this, protect, ignoreChanges: ["agentPoolProfiles[*].count"] },
+                // The cluster API cannot change its pools after creation (azure-native's ManagedCluster docs), and the
+                // autoscaler owns the node count: change the system pool with `az aks nodepool update` or a new pool.
+                { parent: this, protect, ignoreChanges: ["agentPoolProfiles"] },
             );
+            const userPool = new containerservice.AgentPool(
+                `${name}-pool-${settings.userPool.name}`,
+                {
+                    resourceGroupName,
+                    resourceName: cluster.name,
+                    agentPoolName: settings.userPool.name,
+                    ...agentPool(settings.userPool, "User", settings.availabilityZones),
+                },
+                // The autoscaler owns the node count: AKS refuses a PUT whose count differs from the autoscaled one
+                // ("Cannot manually scale AgentPool … with cluster autoscaler enabled").
+                { parent: this, ignoreChanges: ["count"] },
+            );
+            this.workloadDependencies.push(userPool);
             for (const [suffix, configName] of Object.entries(MAINTENANCE_CONFIGURATION_NAMES)) {
                 new containerservice.MaintenanceConfiguration(
                     `${name}-maintenance-${suffix}`,
@@ -291,7 +311,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     { parent: this },
                 );
             }
-            if (args.deployerClusterAdmin ?? true) {
+            if (args.deployerClusterAdmin ?? DEFAULT_DEPLOYER_CLUSTER_ADMIN) {
                 const client = clientConfig();
                 namespaceGrants.push(
                     new authorization.RoleAssignment(
@@ -302,7 +322,9 @@ export class AksCluster extends pulumi.ComponentResource {
                             scope: cluster.id,
                             description: `Kubernetes objects of ${name} for the identity that runs Pulumi (plumberhub)`,
                         },
-                        { parent: this },
+                        // The grant stays with the identity of the first `up`: another identity's preview (a PR) would
+                        // show a replacement, and a person's `up` would take the grant from CI.
+                        { parent: this, ignoreChanges: ["principalId"] },
                     ),
                 );
             }

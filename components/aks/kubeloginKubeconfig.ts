@@ -5,8 +5,12 @@
 import { parseDocument } from "yaml";
 import type { KubeloginMode } from "../config/aks";
 
-/** Modes that sign in through AKS's public client app, so they keep its client and tenant ids (kubelogin's rule). */
-const PUBLIC_CLIENT_MODES: readonly KubeloginMode[] = ["devicecode", "interactive", "spn", "ropc"];
+/**
+ * Modes that keep the kubeconfig's `--client-id`, `--tenant-id` and `--environment` (kubelogin's rule): a person's
+ * sign-in through AKS's public client app, and `spn`, which keeps the tenant and cloud but takes its own client id
+ * from `AZURE_CLIENT_ID` / `AAD_SERVICE_PRINCIPAL_CLIENT_ID` at run time.
+ */
+const MODES_KEEPING_CLIENT_ARGS: readonly KubeloginMode[] = ["devicecode", "interactive", "spn", "ropc"];
 
 /** The value after `flag` in an argument list, if any. */
 function argAfter(args: string[], flag: string): string | undefined {
@@ -28,7 +32,7 @@ export function kubeloginArgs(args: string[], mode: KubeloginMode): string[] {
         const value = argAfter(args, flag);
         if (value !== undefined) rebuilt.push(flag, value);
     };
-    if (PUBLIC_CLIENT_MODES.includes(mode)) ["--client-id", "--tenant-id", "--environment"].forEach(keep);
+    if (MODES_KEEPING_CLIENT_ARGS.includes(mode)) ["--client-id", "--tenant-id", "--environment"].forEach(keep);
     // azurepipelines signs in with a service connection of the kubeconfig's tenant.
     if (mode === "azurepipelines") keep("--tenant-id");
     return rebuilt;

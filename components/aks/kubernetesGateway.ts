@@ -38,7 +38,7 @@ export interface KubernetesGatewayArgs {
     staticIpResourceGroup?: string;
     /** Do not wait for the LoadBalancer's address (`pulumi.com/skipAwait`); `url` may then be unknown. Default false. */
     skipLoadBalancerAwait?: boolean;
-    /** Request limits and timeouts. Default: the gateway renderer's. */
+    /** Request limits and timeouts (`readTimeoutSeconds` also sets the pods' termination grace period). Default: the gateway renderer's. */
     limits?: GatewayLimits;
     /** Landing page title. Default `GATEWAY_SETTINGS_DEFAULTS.title`. */
     title?: string;
@@ -94,6 +94,8 @@ export class KubernetesGateway extends pulumi.ComponentResource {
             staticIp: args.staticIp,
             staticIpResourceGroup: args.staticIpResourceGroup,
             skipLoadBalancerAwait: args.skipLoadBalancerAwait,
+            // The grace period covers the longest request nginx waits for.
+            readTimeoutSeconds: args.limits?.readTimeoutSeconds,
         };
         // Objects without secrets are rendered now (known in previews); the Secrets and the Deployment (whose
         // checksum covers the secret files) once the certificate, key and htpasswd are known.

@@ -26,6 +26,11 @@ export interface KubernetesModelArgs {
      * no auth: the walkthrough's direct exposure). Default false.
      */
     loadBalancer?: boolean;
+    /**
+     * The gateway's read timeout, seconds (`KubernetesGatewayArgs.limits.readTimeoutSeconds`): the longest request a
+     * stopping pod finishes before the kubelet kills it. Default `GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds` (120).
+     */
+    gatewayReadTimeoutSeconds?: number;
     /** Resources the pods must wait for, e.g. `AksCluster.workloadDependencies` (AcrPull, namespace). Default none. */
     dependsOn?: pulumi.Resource[];
 }
@@ -64,7 +69,12 @@ export class KubernetesModel extends pulumi.ComponentResource {
             return value;
         });
         // Rendered with a placeholder image, which is then swapped for the digest (known only at deploy time).
-        const objects = renderModelObjects(args.model, { namespace, image: "placeholder", loadBalancer: args.loadBalancer });
+        const objects = renderModelObjects(args.model, {
+            namespace,
+            image: "placeholder",
+            loadBalancer: args.loadBalancer,
+            gatewayReadTimeoutSeconds: args.gatewayReadTimeoutSeconds,
+        });
         const childOpts = { parent: this, provider: args.provider };
         const created = new Map<object, pulumi.CustomResource>();
         for (const object of modelObjectList(objects)) {

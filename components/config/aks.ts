@@ -168,6 +168,14 @@ export function validateObjectId(id: unknown, field: string): void {
     }
 }
 
+/** Throws unless `ids` is a list of Entra ID object ids (GUIDs), naming `field` (and the bad entry's index). */
+export function validateObjectIds(ids: unknown, field: string): void {
+    if (!Array.isArray(ids)) {
+        throw new Error(`\`${field}\` must be a list of Entra ID object ids (GUIDs), got ${show(ids)}`);
+    }
+    ids.forEach((id, i) => validateObjectId(id, `${field}[${i}]`));
+}
+
 /** Whether `value` is an IPv4 range in CIDR notation, `203.0.113.0/24` (a single address: `/32`). */
 export function isIPv4Cidr(value: unknown): value is string {
     if (typeof value !== "string") return false;
@@ -227,9 +235,10 @@ export function validateLocalAccounts(settings: LocalAccountSettings, prefix = "
 
 /**
  * kubelogin's `--login` modes (`kubelogin get-token --login …`): how the user kubeconfig gets an Entra ID token.
- * `azurecli` reuses `az login`; `workloadidentity` a federated token (CI such as GitHub Actions); `spn` a service
- * principal's secret or certificate; `msi` a managed identity; `azd` the Azure Developer CLI; `azurepipelines` an
- * Azure DevOps service connection; `devicecode`, `interactive` and `ropc` a person's sign-in.
+ * `azurecli` reuses `az login` (in CI too, after `azure/login`); `workloadidentity` the federated token of a pod with
+ * workload identity (`AZURE_FEDERATED_TOKEN_FILE`); `spn` a service principal's secret or certificate; `msi` a managed
+ * identity; `azd` the Azure Developer CLI; `azurepipelines` an Azure DevOps service connection; `devicecode`,
+ * `interactive` and `ropc` a person's sign-in.
  */
 export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi", "azd", "azurepipelines", "devicecode", "interactive", "ropc"] as const;
 export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
@@ -353,12 +362,19 @@ export interface AksClusterSpec {
      * Grant the identity running Pulumi (`getClientConfig().objectId`) the built-in **Azure Kubernetes Service RBAC
      * Cluster Admin** role on the cluster, so the Kubernetes provider may create the namespace and the workloads.
      * Azure RBAC can take a few minutes to apply a new grant: a first `up` that fails with `Forbidden` succeeds when
-     * run again. Set false when `adminGroupObjectIds` (applied at creation) already contains that identity. Default true.
+     * run again. The grant stays with the identity of the first `up`: a later `up` or preview by another identity
+     * (a person, a PR's read-only identity) leaves it alone; give people access through `adminGroupObjectIds`. Set
+     * false when `adminGroupObjectIds` (applied at creation) already contains that identity. Default true
+     * (`DEFAULT_DEPLOYER_CLUSTER_ADMIN`).
      */
     deployerClusterAdmin?: boolean;
     /** Public IPv4 CIDR ranges allowed to reach the API server (include where Pulumi runs). Default any address (Entra ID still required). */
     authorizedIpRanges?: string[];
-    /** The API server gets only a private address: Pulumi must run inside the cluster's virtual network. Excludes `authorizedIpRanges`. Default false. */
+    /**
+     * The API server gets only a private address. Pulumi (and CI) must then run where that address resolves and is
+     * reachable, e.g. on a self-hosted runner in a virtual network peered with the cluster's and linked to its private
+     * DNS zone; GitHub's hosted runners cannot reach it. Excludes `authorizedIpRanges`. Default false.
+     */
     privateCluster?: boolean;
     /** Keep AKS's local accounts (a certificate admin kubeconfig that bypasses Entra ID). Default false: `disableLocalAccounts`. */
     localAccounts?: boolean;
@@ -366,13 +382,20 @@ export interface AksClusterSpec {
     exportAdminKubeconfig?: boolean;
     /**
      * kubelogin `--login` mode of the user kubeconfig (the `kubeconfig` output and this component's provider): who
-     * gets the Entra ID token. Default `azurecli` (the identity of `az login`); `workloadidentity` in CI with OIDC
-     * federation, `spn` or `msi` for a service principal or managed identity. `kubelogin` must be on the PATH.
+     * gets the Entra ID token. Default `azurecli`: the identity of `az login`, also in CI after `azure/login` (GitHub
+     * Actions has no federated token file for kubelogin); `workloadidentity` inside a pod with workload identity, `spn`
+     * or `msi` for a service principal or managed identity. `kubelogin` must be on the PATH.
      */
     kubeloginMode?: KubeloginMode;
     /** Weekly window for AKS's patch and node-image upgrades. Default Sunday 02:00 UTC, 4 hours. */
     maintenanceWindow?: MaintenanceWindowSettings;
 }
+
+/**
+ * Grant the identity of the first `up` cluster admin (`deployerClusterAdmin`): without it a new cluster refuses that
+ * identity's namespace and workloads.
+ */
+export const DEFAULT_DEPLOYER_CLUSTER_ADMIN = true;
 
 /** The keys of `AksClusterSpec`: what only a cluster `AksCluster` creates may set. */
 export const AKS_CLUSTER_SPEC_KEYS = [

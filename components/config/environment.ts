@@ -89,7 +89,10 @@ export interface HubAksSpec extends AksClusterSpec {
     location?: string;
     /** Namespace for models and gateway. Default `models`. */
     namespace?: string;
-    /** Use the cluster of the `plumberhub:kubeconfig` secret instead of creating one. Default false. */
+    /**
+     * Use the cluster of the `plumberhub:kubeconfig` secret instead of creating one; the cluster settings of
+     * `AksClusterSpec` are refused with it (they only apply to a cluster plumberhub creates). Default false.
+     */
     existingCluster?: boolean;
     /** With `existingCluster` and an ACR: object id of the cluster's kubelet identity, granted AcrPull. */
     kubeletObjectId?: string;

@@ -81,6 +81,12 @@ export interface ModelSpec {
 /** What a model's pods may connect to (`ModelSpec.egress`). */
 export type ModelEgress = "none" | "internet";
 
+/** What each `ModelEgress` lets a model's pods reach, as messages describe it. */
+export const MODEL_EGRESS_MEANINGS: Readonly<Record<ModelEgress, string>> = Object.freeze({
+    none: "the cluster DNS only, the default",
+    internet: "also public addresses; never other pods, private ranges or the instance metadata",
+});
+
 /** Every `ModelEgress`, in the order messages list them. */
 export const MODEL_EGRESS_MODES: readonly ModelEgress[] = Object.freeze(["none", "internet"]);
 

@@ -10,6 +10,7 @@ import {
     AKS_TIERS,
     DEFAULT_AKS_TIER,
     DEFAULT_AVAILABILITY_ZONES,
+    DEFAULT_DEPLOYER_CLUSTER_ADMIN,
     DEFAULT_KUBELOGIN_MODE,
     DEFAULT_MAINTENANCE_WINDOW,
     DEFAULT_NAMESPACE,
@@ -31,6 +32,7 @@ import {
     validateNamespace,
     validateNodePool,
     validateObjectId,
+    validateObjectIds,
 } from "./aks";
 import {
     checkEnum,
@@ -327,6 +329,12 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
             `\`${at}.existingCluster\` is true but the secret \`${NS}:kubeconfig\` is not set; set it with \`pulumi config set --secret ${NS}:kubeconfig < kubeconfig.yaml\``,
         );
     }
+    const clusterKeys = AKS_CLUSTER_SPEC_KEYS.filter((key) => spec[key] !== undefined);
+    if (existingCluster === true && clusterKeys.length > 0) {
+        problems.push(
+            `${clusterKeys.map((key) => `\`${at}.${key}\``).join(", ")} only apply to a cluster plumberhub creates, but \`${at}.existingCluster\` is true; remove them or \`existingCluster\``,
+        );
+    }
     const pool = (key: "systemPool" | "userPool", defaults: NodePool, system: boolean): NodePool => {
         const settings = spec[key];
         if (settings !== undefined && !isObject(settings)) {
@@ -341,15 +349,9 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
     const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
     const availabilityZones = spec.availabilityZones ?? [...DEFAULT_AVAILABILITY_ZONES];
     collect(problems, () => validateAvailabilityZones(availabilityZones, `${at}.availabilityZones`));
-    const adminGroupObjectIds = checkList(
-        spec.adminGroupObjectIds,
-        `${at}.adminGroupObjectIds`,
-        "Entra ID group object ids (GUIDs)",
-        (id) => isValid(() => validateObjectId(id, "")),
-        [],
-        problems,
-    );
-    const deployerClusterAdmin = spec.deployerClusterAdmin ?? true;
+    const adminGroupObjectIds = spec.adminGroupObjectIds ?? [];
+    collect(problems, () => validateObjectIds(adminGroupObjectIds, `${at}.adminGroupObjectIds`));
+    const deployerClusterAdmin = spec.deployerClusterAdmin ?? DEFAULT_DEPLOYER_CLUSTER_ADMIN;
     if (typeof deployerClusterAdmin !== "boolean")
         problems.push(`\`${at}.deployerClusterAdmin\` must be true or false, got ${show(deployerClusterAdmin)}`);
     const access = {
@@ -378,7 +380,7 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
         ...(gatewayImage ? { gatewayImage } : {}),
         availabilityZones: Array.isArray(availabilityZones) ? (availabilityZones as string[]) : [...DEFAULT_AVAILABILITY_ZONES],
         tier: checkEnum(spec.tier, `${at}.tier`, AKS_TIERS, DEFAULT_AKS_TIER, problems)!,
-        adminGroupObjectIds,
+        adminGroupObjectIds: Array.isArray(adminGroupObjectIds) ? (adminGroupObjectIds as string[]) : [],
         deployerClusterAdmin: deployerClusterAdmin === true,
         ...(Array.isArray(access.authorizedIpRanges) ? { authorizedIpRanges: access.authorizedIpRanges } : {}),
         privateCluster: access.privateCluster === true,

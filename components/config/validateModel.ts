@@ -18,6 +18,7 @@ import {
     MIN_MODEL_PORT,
     Model,
     MODEL_DEFAULTS,
+    MODEL_EGRESS_MEANINGS,
     MODEL_EGRESS_MODES,
     MODEL_NAME,
     ModelEgress,
@@ -386,9 +387,7 @@ function checkAutoscaling(spec: unknown, replicas: number, at: string, problems:
 /** `egress`: one of `MODEL_EGRESS_MODES`; left unset when not given (a swarm target refuses it when set). */
 function checkEgress(egress: unknown, at: string, problems: string[]): ModelEgress | undefined {
     if (egress === undefined || MODEL_EGRESS_MODES.includes(egress as ModelEgress)) return egress as ModelEgress | undefined;
-    problems.push(
-        `\`${at}\` must be "none" (the cluster DNS only, the default) or "internet" (also public addresses; never other pods, ` +
-            `private ranges or the instance metadata), got ${show(egress)}`,
-    );
+    const modes = MODEL_EGRESS_MODES.map((mode) => `"${mode}" (${MODEL_EGRESS_MEANINGS[mode]})`);
+    problems.push(`\`${at}\` must be ${modes.slice(0, -1).join(", ")} or ${modes[modes.length - 1]}, got ${show(egress)}`);
     return undefined;
 }

@@ -75,6 +75,8 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
                 image: parts.imageFor(model, login, []),
                 namespace: aks.namespace,
                 provider: cluster.provider,
+                // As `npm run render` does: a stopping pod finishes the longest request the gateway waits for.
+                gatewayReadTimeoutSeconds: config.gateway.readTimeoutSeconds,
                 // Pods may only start once the kubelet can pull from the registry.
                 dependsOn: cluster.workloadDependencies,
             },

@@ -8,6 +8,7 @@
  * model folder) are rendered into it anyway.
  */
 import { MAX_PORT, validatePort } from "../config/checks";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { validateImageReference } from "../config/image";
 import { Model } from "../config/model";
 import { validateRPackageList, validateRPackageName } from "../config/validateModel";
@@ -90,9 +91,32 @@ export function healthcheckCommand(port: number): string[] {
     return ["bash", "-c", probe];
 }
 
-/** Shell run as PID 1: starts R, forwards TERM/INT to it, exits 0 on a requested stop, else with R's status. */
-const RUN_ENTRYPOINT =
-    `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` + `trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` + `wait $child; exit $?`;
+/**
+ * Longest a stopping model container waits, in seconds, for R to finish the requests it has (the gateway's default
+ * read timeout: the longest request the gateway waits for) before it stops R anyway.
+ */
+export const MODEL_IDLE_WAIT_SECONDS = GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds;
+
+/** `text` as one POSIX shell word (single quotes; each `'` inside spelled `'\''`). */
+function shellWord(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Shell run as PID 1: starts R; on TERM/INT waits until R is idle, then stops it and exits 0; else exits with R's
+ * status. Idle = R answers the health probe: R is single-threaded and answers `GET /healthz` only between requests,
+ * and a stopping container gets no new requests (it has left the Service or DNS), so the answer comes after every
+ * earlier request has. `timeout` (coreutils) bounds the wait by `MODEL_IDLE_WAIT_SECONDS`; the probe is
+ * `healthcheckCommand`, run by bash (it needs /dev/tcp), the rest is POSIX sh.
+ */
+export function runEntrypointScript(port: number): string {
+    const [shell, flag, probe] = healthcheckCommand(port);
+    return (
+        `probe=${shellWord(probe)}; Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` +
+        `trap 'timeout ${MODEL_IDLE_WAIT_SECONDS} ${shell} ${flag} "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
+        `wait $child; exit $?`
+    );
+}
 
 function renderDockerfile(spec: ModelContainerSpec): string {
     const uid = MODEL_UID;
@@ -128,8 +152,9 @@ USER ${uid}:${uid}
 EXPOSE ${spec.port}
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ${JSON.stringify(healthcheckCommand(spec.port))}
 # R installs no SIGTERM handler, so as PID 1 it would ignore the stop signal of docker and Kubernetes
-# and be killed only after the grace period: a tiny shell is PID 1 and passes TERM/INT on to R.
-CMD ${JSON.stringify(["/bin/sh", "-c", RUN_ENTRYPOINT])}
+# and be killed only after the grace period: a tiny shell is PID 1, waits on TERM/INT until R has
+# answered the requests it has (up to ${MODEL_IDLE_WAIT_SECONDS} s), then passes the signal on to R.
+CMD ${JSON.stringify(["/bin/sh", "-c", runEntrypointScript(spec.port)])}
 `;
 }
 

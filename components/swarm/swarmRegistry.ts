@@ -106,8 +106,10 @@ export class SwarmRegistry extends pulumi.ComponentResource {
             }),
         );
         // Without a network of its own choosing the registry joins a private one: engines reach it by the published port.
+        // The Docker provider needs the network's name (it has no auto-naming): the component's, like the volume's.
         const networkId =
-            args.networkId ?? new docker.Network(`${name}-network`, { driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
+            args.networkId ??
+            new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
         const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, networkId, fileIds), { parent: this });
 
         this.server = pulumi.interpolate`${args.host}:${port}`;

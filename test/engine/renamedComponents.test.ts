@@ -9,7 +9,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { changedResources, copyProject, PulumiProject } from "../helpers/engine";
+import { changedResources, copyProject, PulumiProject, writeProgramProject } from "../helpers/engine";
 import { REPO_ROOT } from "../helpers/swarm";
 
 jest.setTimeout(10 * 60_000);
@@ -50,29 +50,8 @@ beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-rename-"));
     const root = copyProject(path.join(work, "project"), { withoutTests: true });
     fs.writeFileSync(path.join(root, FORMER_FILE), formerSource());
-    const dir = path.join(root, "rename-check");
-    fs.mkdirSync(dir);
-    fs.writeFileSync(
-        path.join(dir, "Pulumi.yaml"),
-        "name: rename-check\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n",
-    );
-    fs.writeFileSync(
-        path.join(dir, "tsconfig.json"),
-        JSON.stringify({
-            compilerOptions: {
-                strict: true,
-                target: "es2022",
-                module: "commonjs",
-                moduleResolution: "node",
-                esModuleInterop: true,
-                skipLibCheck: true,
-            },
-            files: ["index.ts"],
-        }),
-    );
-    programFile = path.join(dir, "index.ts");
-    fs.writeFileSync(programFile, program("gatewayTls", "GatewayTls"));
-    project = new PulumiProject(dir, path.join(work, "state"), crypto.randomBytes(24).toString("base64"));
+    programFile = writeProgramProject(root, "rename-check", program("gatewayTls", "GatewayTls"));
+    project = new PulumiProject(path.dirname(programFile), path.join(work, "state"), crypto.randomBytes(24).toString("base64"));
     await project.pulumi(["stack", "init", STACK]);
     await project.pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
 }, 15 * 60_000);

@@ -146,6 +146,33 @@ export class PulumiProject {
     }
 }
 
+/**
+ * A one-file TypeScript Pulumi project `name` in `root/name` (a copy of this repository from `copyProject`, so the
+ * program imports the components as `../components/…`); returns the path of its `index.ts`, holding `program`.
+ */
+export function writeProgramProject(root: string, name: string, program: string): string {
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n`);
+    fs.writeFileSync(
+        path.join(dir, "tsconfig.json"),
+        JSON.stringify({
+            compilerOptions: {
+                strict: true,
+                target: "es2022",
+                module: "commonjs",
+                moduleResolution: "node",
+                esModuleInterop: true,
+                skipLibCheck: true,
+            },
+            files: ["index.ts"],
+        }),
+    );
+    const programFile = path.join(dir, "index.ts");
+    fs.writeFileSync(programFile, program);
+    return programFile;
+}
+
 /** Service names of the dev stack's models and platform, and of the team stack's model. */
 const HUB_SERVICES = ["hello", "bos-rf", "gateway", "registry", "iris"];
 const HUB_NETWORK = "plumberhub-dev";

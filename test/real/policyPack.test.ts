@@ -159,7 +159,7 @@ test("a region without zones lowers the zones policy to advisory through the pac
     const cluster = {
         disableLocalAccounts: true,
         aadProfile: { managed: true, enableAzureRBAC: true },
-        agentPoolProfiles: [{ name: "system", mode: "System" }],
+        agentPoolProfiles: [{ name: "system", mode: "System", enableAutoScaling: true, minCount: 2, maxCount: 3 }],
     };
     const zoneDiagnostics = async () =>
         (await analyze("azure-native:containerservice:ManagedCluster", "hub-cluster", cluster, true)).map((d) => [d.policy, d.level]);
@@ -170,4 +170,10 @@ test("a region without zones lowers the zones policy to advisory through the pac
     } finally {
         await configure({});
     }
+});
+
+test("an AgentPool resource that may shrink to one node gets a mandatory violation from the pool sizes rule", async () => {
+    const pool = { agentPoolName: "models", mode: "User", enableAutoScaling: true, minCount: 1, maxCount: 4, availabilityZones: ["1", "2", "3"] };
+    const diagnostics = await analyze("azure-native:containerservice:AgentPool", "hub-pool-models", pool);
+    expect(diagnostics.map((d) => [d.policy, d.level])).toEqual([["plumberhub-aks-pool-sizes", "MANDATORY"]]);
 });

@@ -149,13 +149,13 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(assignment.scope).toBe(only("azure-native:containerregistry:Registry", "prod-registry").id);
     });
 
-    test("every model and gateway Deployment waits for the AcrPull assignment and the namespace", async () => {
+    test("every model and gateway Deployment waits for the models' node pool, the AcrPull assignment and the namespace", async () => {
         const { cluster, links } = await deployedEnvironment();
-        const [acrPull, namespace] = cluster.workloadDependencies;
-        expect(links.find((l) => l.name === "prod-acrpull")).toBeDefined();
+        const names = await Promise.all(cluster.workloadDependencies.map((r) => promiseOf(r.urn)));
+        expect(names.map((urn) => urn.split("::").pop())).toEqual(["prod-pool-models", "prod-acrpull", "prod-namespace"]);
         const deployments = links.filter((l) => l.type === "kubernetes:apps/v1:Deployment");
         expect(deployments.map((l) => l.name).sort()).toEqual(["bos-rf-deployment", "gateway-deployment", "hello-deployment", "iris-deployment"]);
-        for (const link of deployments) expect(link.opts.dependsOn).toEqual([acrPull, namespace]);
+        for (const link of deployments) expect(link.opts.dependsOn).toEqual(cluster.workloadDependencies);
     });
 
     test("every child hangs under its component, and Kubernetes objects use the cluster's provider", async () => {
@@ -163,7 +163,14 @@ describe("a 3-model AKS environment (mocks)", () => {
         const parentOf = (name: string) => links.find((l) => l.name === name)?.parent;
         expect(parentOf("prod-registry")).toBe(registry);
         expect(parentOf("prod-suffix")).toBe(registry);
-        const clusterChildren = ["prod-rg", "prod-cluster", "prod-maintenance-upgrade", "prod-maintenance-node-os", "prod-deployer-cluster-admin"];
+        const clusterChildren = [
+            "prod-rg",
+            "prod-cluster",
+            "prod-pool-models",
+            "prod-maintenance-upgrade",
+            "prod-maintenance-node-os",
+            "prod-deployer-cluster-admin",
+        ];
         for (const child of [...clusterChildren, "prod-k8s", "prod-acrpull", "prod-namespace"]) expect(parentOf(child)).toBe(cluster);
         for (const [i, m] of models.entries()) {
             expect(parentOf(`${m.name}-deployment`)).toBe(deployed[i]);
@@ -232,7 +239,7 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect([scratch?.protect, scratch?.retainOnDelete]).toEqual([false, false]);
     });
 
-    test("the cluster has a system identity, RBAC, autoscaling pools and the fixed DNS service address", async () => {
+    test("the cluster has a system identity, RBAC, its tainted autoscaling system pool and the fixed DNS service address", async () => {
         await deployedEnvironment();
         const inputs = only("azure-native:containerservice:ManagedCluster", "prod-cluster").inputs;
         expect(inputs.identity).toEqual({ type: "SystemAssigned" });
@@ -242,9 +249,26 @@ describe("a 3-model AKS environment (mocks)", () => {
         expect(inputs.networkProfile).toMatchObject({ serviceCidr: "10.0.0.0/16", dnsServiceIP: "10.0.0.10" });
         expect(inputs.agentPoolProfiles.map((p: Record<string, unknown>) => [p.name, p.mode, p.enableAutoScaling, p.minCount, p.maxCount])).toEqual([
             ["system", "System", true, 2, 3],
-            ["models", "User", true, 1, 4],
         ]);
         expect(inputs.agentPoolProfiles[0].nodeTaints).toEqual(["CriticalAddonsOnly=true:NoSchedule"]);
+    });
+
+    test("the models' pool is an AgentPool of its own on the cluster: an autoscaling, untainted user pool", async () => {
+        await deployedEnvironment();
+        expect(only("azure-native:containerservice:AgentPool", "prod-pool-models").inputs).toEqual({
+            resourceGroupName: "prod-rg-7f3a",
+            resourceName: "prod-cluster-5e1b",
+            agentPoolName: "models",
+            mode: "User",
+            vmSize: "Standard_D4s_v5",
+            osType: "Linux",
+            type: "VirtualMachineScaleSets",
+            enableAutoScaling: true,
+            count: 1,
+            minCount: 1,
+            maxCount: 4,
+            availabilityZones: ["1", "2", "3"],
+        });
     });
 
     test("kubeconfig, registry credentials and gateway secrets are secret, and the kubeconfig is the user one", async () => {
@@ -327,10 +351,8 @@ describe("a production AKS cluster (mocks)", () => {
 
     test("both pools spread over three zones, on the Standard tier", async () => {
         await deployedEnvironment();
-        expect(clusterInputs().agentPoolProfiles.map((p: Record<string, unknown>) => p.availabilityZones)).toEqual([
-            ["1", "2", "3"],
-            ["1", "2", "3"],
-        ]);
+        expect(clusterInputs().agentPoolProfiles.map((p: Record<string, unknown>) => p.availabilityZones)).toEqual([["1", "2", "3"]]);
+        expect(only("azure-native:containerservice:AgentPool", "prod-pool-models").inputs.availabilityZones).toEqual(["1", "2", "3"]);
         expect(clusterInputs().sku).toEqual({ name: "Base", tier: "Standard" });
     });
 
@@ -360,12 +382,21 @@ describe("a production AKS cluster (mocks)", () => {
         });
     });
 
-    test("the resource group and the cluster are protected, and the autoscaler's node counts are left alone", async () => {
+    test("the resource group and the cluster are protected", async () => {
         const { links } = await deployedEnvironment();
         expect(linkOf(links, "prod-rg").opts.protect).toBe(true);
         expect(linkOf(links, "prod-cluster").opts.protect).toBe(true);
-        expect(linkOf(links, "prod-cluster").opts.ignoreChanges).toEqual(["agentPoolProfiles[*].count"]);
         expect(linkOf(links, "prod-maintenance-upgrade").opts.protect).toBeUndefined();
+    });
+
+    test("the cluster's own pool list is left alone after creation (the cluster API cannot change it)", async () => {
+        const { links } = await deployedEnvironment();
+        expect(linkOf(links, "prod-cluster").opts.ignoreChanges).toEqual(["agentPoolProfiles"]);
+    });
+
+    test("the autoscaler's node count of the models' pool is left alone", async () => {
+        const { links } = await deployedEnvironment();
+        expect(linkOf(links, "prod-pool-models").opts.ignoreChanges).toEqual(["count"]);
     });
 
     test("protectState false leaves the resource group and the cluster unprotected", async () => {
@@ -407,6 +438,11 @@ describe("a production AKS cluster (mocks)", () => {
         expect(await promiseOf(dependency.urn)).toContain("prod-deployer-cluster-admin");
     });
 
+    test("the cluster-admin grant stays with the identity of the first up when another identity runs Pulumi", async () => {
+        const { links } = await deployedEnvironment();
+        expect(linkOf(links, "prod-deployer-cluster-admin").opts.ignoreChanges).toEqual(["principalId"]);
+    });
+
     test("with deployerClusterAdmin false, no grant is made", async () => {
         recorded.length = 0;
         const cluster = new AksCluster("grouponly", { deployerClusterAdmin: false, adminGroupObjectIds: ["aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"] });
@@ -444,7 +480,8 @@ describe("a production AKS cluster (mocks)", () => {
         await promiseOf(cluster.namespace);
         await settle();
         const inputs = only("azure-native:containerservice:ManagedCluster", "nozones-cluster").inputs;
-        expect(inputs.agentPoolProfiles.map((p: Record<string, unknown>) => "availabilityZones" in p)).toEqual([false, false]);
+        expect("availabilityZones" in inputs.agentPoolProfiles[0]).toBe(false);
+        expect("availabilityZones" in only("azure-native:containerservice:AgentPool", "nozones-pool-models").inputs).toBe(false);
         expect(inputs.sku).toEqual({ name: "Base", tier: "Free" });
     });
 
@@ -466,7 +503,7 @@ describe("a production AKS cluster (mocks)", () => {
 
     test("the kubelogin mode is the configured one", async () => {
         recorded.length = 0;
-        const cluster = new AksCluster("ci", { kubeloginMode: "workloadidentity" });
+        const cluster = new AksCluster("inpod", { kubeloginMode: "workloadidentity" });
         const exec = parse((await promiseOf(cluster.kubeconfig))!).users[0].user.exec;
         expect(exec.args.slice(0, 3)).toEqual(["get-token", "--login", "workloadidentity"]);
     });

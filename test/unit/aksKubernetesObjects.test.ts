@@ -5,9 +5,7 @@ import {
     AZURE_PROBE_INTERVAL_ANNOTATION,
     GATEWAY_DRAIN_SECONDS,
     CONFIG_CHECKSUM_ANNOTATION,
-    GATEWAY_TERMINATION_GRACE_SECONDS,
     KubernetesObject,
-    MODEL_TERMINATION_GRACE_SECONDS,
     REDACTED,
     renderKubernetesManifests,
     renderModelObjects,
@@ -134,18 +132,38 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(container.livenessProbe).toEqual({ tcpSocket: { port: "http" }, periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 5 });
     });
 
-    test("a stopping model pod sleeps (no shell needed) while it leaves the endpoints, within a grace that covers the longest request", () => {
+    test("a stopping model pod sleeps (no shell needed) while it leaves the endpoints, within a grace that covers the default read timeout", () => {
         const pod = renderModelObjects(models[0], { namespace: "models", image: digest("hello") }).deployment.spec.template.spec;
         expect(pod.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 10 } } });
-        expect(pod.terminationGracePeriodSeconds).toBe(MODEL_TERMINATION_GRACE_SECONDS);
-        expect(MODEL_TERMINATION_GRACE_SECONDS).toBeGreaterThanOrEqual(10 + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds);
+        expect(GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds).toBe(120);
+        expect(pod.terminationGracePeriodSeconds).toBe(140); // 10 s drain + 120 s read timeout + 10 s
     });
 
-    test("model pods prefer spreading over zones and nodes; gateway pods must", () => {
+    test("a model pod's grace covers the gateway's configured read timeout", () => {
+        const options = { namespace: "models", image: digest("hello"), gatewayReadTimeoutSeconds: 600 };
+        expect(renderModelObjects(models[0], options).deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(620);
+    });
+
+    test("the review YAML gives model and gateway pods the grace of the gateway's configured read timeout", () => {
+        const objects = renderKubernetesManifests({
+            namespace: "models",
+            models,
+            images: Object.fromEntries(models.map((m) => [m.name, digest(m.name)])),
+            gateway: { ...gateway, limits: { readTimeoutSeconds: 300 } },
+        });
+        const grace = (name: string) => find(objects, "Deployment", name).spec.template.spec.terminationGracePeriodSeconds;
+        expect(grace("hello")).toBe(320); // 10 s drain + 300 s + 10 s
+        expect(grace("gateway")).toBe(325); // 15 s drain + 300 s + 10 s
+    });
+
+    test("model pods prefer spreading over zones and nodes; gateway pods must spread over nodes and prefer zones", () => {
         const objects = manifests();
         const spread = (name: string) => find(objects, "Deployment", name).spec.template.spec.topologySpreadConstraints;
-        const expected = (selector: object, whenUnsatisfiable: string) =>
-            ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+        const expected = (selector: object, hostname: string) =>
+            [
+                ["topology.kubernetes.io/zone", "ScheduleAnyway"],
+                ["kubernetes.io/hostname", hostname],
+            ].map(([topologyKey, whenUnsatisfiable]) => ({
                 maxSkew: 1,
                 topologyKey,
                 whenUnsatisfiable,
@@ -329,9 +347,9 @@ describe("Kubernetes objects of an AKS environment", () => {
         ]);
         const drain: string = nginx.lifecycle.preStop.exec.command[2];
         expect(drain).toMatch(/^sleep 15; nginx -s quit; while .*kill -0/);
-        expect(pod.terminationGracePeriodSeconds).toBe(GATEWAY_TERMINATION_GRACE_SECONDS);
-        expect(GATEWAY_TERMINATION_GRACE_SECONDS).toBe(145); // 15 s drain + 120 s read timeout + 10 s
-        expect(deployment.spec.minReadySeconds).toBe(10);
+        expect(pod.terminationGracePeriodSeconds).toBe(145); // 15 s drain + 120 s default read timeout + 10 s
+        expect(nginx.readinessProbe.periodSeconds).toBe(5);
+        expect(deployment.spec.minReadySeconds).toBe(10); // two readiness periods
         expect(find(objects, "PodDisruptionBudget", "gateway").spec).toEqual({ maxUnavailable: 1, selector: deployment.spec.selector });
     });
 

@@ -114,6 +114,24 @@ describe("AKS argument checks", () => {
         );
     });
 
+    test("admin groups given as one string instead of a list are refused, naming the field and value", () => {
+        expect(() => validateAksClusterArgs("prod", { adminGroupObjectIds: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" as never })).toThrow(
+            '`adminGroupObjectIds` must be a list of Entra ID object ids (GUIDs), got "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"',
+        );
+    });
+
+    test("authorized ranges given as one string instead of a list are refused, naming the field and value", () => {
+        expect(() => validateAksClusterArgs("prod", { authorizedIpRanges: "203.0.113.0/24" as never })).toThrow(
+            '`authorizedIpRanges` must be a non-empty list of IPv4 CIDR ranges such as `203.0.113.0/24`, got "203.0.113.0/24"',
+        );
+    });
+
+    test("zones given as one string instead of a list are refused, naming the field and value", () => {
+        expect(() => validateAksClusterArgs("prod", { availabilityZones: "1" as never })).toThrow(
+            '`availabilityZones` must be a list of distinct zones "1", "2", "3" (`[]` for a region without zones), got "1"',
+        );
+    });
+
     test("an authorized range that is not an IPv4 CIDR is refused", () => {
         expect(() => validateAksClusterArgs("prod", { authorizedIpRanges: ["203.0.113.0/33"] })).toThrow(
             '`authorizedIpRanges[0]` must be an IPv4 CIDR range such as `203.0.113.0/24`, got "203.0.113.0/33"',

@@ -1,10 +1,20 @@
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { GATEWAY_SETTINGS_DEFAULTS } from "../../components/config/gateway";
 import {
     DEFAULT_BASE_IMAGE,
     ENTRYPOINT_IN_IMAGE,
+    healthcheckCommand,
     MODEL_DIR_IN_IMAGE,
+    MODEL_IDLE_WAIT_SECONDS,
     MODEL_UID,
     modelPackages,
     renderModelContainerFiles,
+    runEntrypointScript,
     validateModelContainerSpec,
 } from "../../components/render/modelContainer";
 
@@ -99,14 +109,69 @@ describe("renderModelContainerFiles", () => {
         expect(other).toContain("/dev/tcp/127.0.0.1/${PORT:-9001}");
     });
 
-    test("starts the entrypoint under a shell that passes the stop signal on to R", () => {
+    test("starts the entrypoint under a shell that waits for R to be idle, then passes the stop signal on to R", () => {
         const cmd = lines[lineOf("CMD ")];
-        expect(JSON.parse(cmd.slice(4))).toEqual([
-            "/bin/sh",
-            "-c",
-            `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; wait $child; exit $?`,
-        ]);
+        expect(JSON.parse(cmd.slice(4))).toEqual(["/bin/sh", "-c", runEntrypointScript(8000)]);
+        expect(runEntrypointScript(8000)).toContain(
+            `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` +
+                `trap 'timeout ${MODEL_IDLE_WAIT_SECONDS} bash -c "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
+                "wait $child; exit $?",
+        );
+        expect(MODEL_IDLE_WAIT_SECONDS).toBe(GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds);
         expect(dockerfile).not.toContain("STOPSIGNAL");
+    });
+});
+
+describe("runEntrypointScript under a POSIX sh", () => {
+    /** Runs `script` under dash with a fake `Rscript` that records its TERM; resolves with the exit code and the time. */
+    async function stopAfter(port: number, signalAfterMs: number): Promise<{ code: number | null; ms: number; termedAtMs: number }> {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "entrypoint-"));
+        const mark = path.join(dir, "termed");
+        fs.writeFileSync(path.join(dir, "Rscript"), `#!/bin/sh\ntrap 'date +%s%3N > ${mark}; exit 0' TERM\nwhile :; do sleep 0.05; done\n`, {
+            mode: 0o755,
+        });
+        const started = Date.now();
+        const shell = spawn("dash", ["-c", runEntrypointScript(port)], {
+            env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, PORT: String(port) },
+        });
+        await new Promise((resolve) => setTimeout(resolve, signalAfterMs));
+        shell.kill("SIGTERM");
+        const code = await new Promise<number | null>((resolve) => shell.on("exit", (c) => resolve(c)));
+        const ms = Date.now() - started;
+        const termedAtMs = Number(fs.readFileSync(mark, "utf8")) - started;
+        fs.rmSync(dir, { recursive: true });
+        return { code, ms, termedAtMs };
+    }
+
+    test("the shell sees the health probe word for word", () => {
+        const [, , probe] = healthcheckCommand(8000);
+        const script = runEntrypointScript(8000);
+        const assignment = script.slice(0, script.indexOf("; Rscript "));
+        expect(execFileSync("dash", ["-c", `${assignment}; printf %s "$probe"`], { encoding: "utf8" })).toBe(probe);
+    });
+
+    test("on TERM it stops R only once R has answered /healthz (after the request R is busy with), and exits 0", async () => {
+        // A stand-in for R: busy for 1.5 s, so /healthz is answered only then.
+        const server = http.createServer((_, res) => setTimeout(() => res.end("ok"), 1500));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const { port } = server.address() as AddressInfo;
+        try {
+            const { code, termedAtMs } = await stopAfter(port, 300);
+            expect(code).toBe(0);
+            expect(termedAtMs).toBeGreaterThanOrEqual(1700);
+        } finally {
+            server.close();
+        }
+    });
+
+    test("on TERM with nothing listening it stops R at once", async () => {
+        const server = http.createServer();
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const { port } = server.address() as AddressInfo;
+        await new Promise((resolve) => server.close(resolve)); // a port nobody listens on
+        const { code, ms } = await stopAfter(port, 300);
+        expect(code).toBe(0);
+        expect(ms).toBeLessThan(1200);
     });
 });
 

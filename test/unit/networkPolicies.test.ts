@@ -3,7 +3,7 @@
  * two models) run through a NetworkPolicy evaluator (test/helpers/networkPolicy.ts), itself tested first on
  * hand-written policies.
  */
-import { DEFAULT_DENY_POLICY_NAME, KubernetesObject, MODEL_INTERNET_EGRESS, renderKubernetesManifests } from "../../components/render/kubernetes";
+import { DEFAULT_DENY_POLICY_NAME, KubernetesObject, renderKubernetesManifests } from "../../components/render/kubernetes";
 import { findObject, kubernetesSchemaErrors } from "../helpers/kubernetesSchema";
 import { testModel } from "../helpers/models";
 import { Connection, Endpoint, isAllowed, NetworkPolicy, PodEndpoint } from "../helpers/networkPolicy";
@@ -106,6 +106,12 @@ describe("what the rendered NetworkPolicies of an AKS environment allow", () => 
                 { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
             ],
         },
+        // Labelled like the gateway, in the hub's namespace: the trust boundary is who may create pods there.
+        sameNamespaceAsGateway: {
+            namespace: "models",
+            labels: findObject(objects, "Deployment", "gateway").spec.template.metadata.labels,
+            ip: "10.244.0.11",
+        },
         // Labelled like the gateway, in another namespace (e.g. a team's): the label alone must not open the models.
         otherNamespace: { namespace: "team-b", labels: findObject(objects, "Deployment", "gateway").spec.template.metadata.labels, ip: "10.244.3.3" },
     };
@@ -138,10 +144,28 @@ describe("what the rendered NetworkPolicies of an AKS environment allow", () => 
         ["model (internet egress) → 1.1.1.1:443", "allowed", { from: pods.fetcher, to: address("1.1.1.1"), port: 443 }],
         ["model (no egress) → 1.1.1.1:443", "denied", { from: pods.hello, to: address("1.1.1.1"), port: 443 }],
         ["another namespace's pod, labelled as the gateway → model", "denied", { from: pods.otherNamespace, to: pods.fetcher, port: 8000 }],
+        [
+            "a hub-namespace pod labelled as the gateway → model (trusted: whoever may create pods in the hub namespace is inside the trust boundary)",
+            "allowed",
+            { from: pods.sameNamespaceAsGateway, to: pods.fetcher, port: 8000 },
+        ],
     ];
 
     test.each(cases)("%s: %s", (_, verdict, connection) => {
         expect(isAllowed(policies, namespaces, connection) ? "allowed" : "denied").toBe(verdict);
+    });
+
+    test("any pod of the namespace that may connect out reaches a model with a public Service on http (public anyway), not a model without one", () => {
+        const debug: PodEndpoint = { namespace: "models", labels: { app: "debug" }, ip: "10.244.0.98" };
+        // A policy a user adds so the pod may connect out at all (default-deny blocks it otherwise).
+        const openEgress: NetworkPolicy = {
+            kind: "NetworkPolicy",
+            metadata: { name: "debug-out", namespace: "models" },
+            spec: { podSelector: { matchLabels: { app: "debug" } }, policyTypes: ["Egress"], egress: [{}] },
+        };
+        const withOpenEgress = [...policies, openEgress];
+        expect(isAllowed(withOpenEgress, namespaces, { from: debug, to: pods.hello, port: 8123 })).toBe(true);
+        expect(isAllowed(withOpenEgress, namespaces, { from: debug, to: pods.fetcher, port: 8000 })).toBe(false);
     });
 
     test("every pod of the namespace is isolated: a pod no other policy selects gets nothing in or out", () => {
@@ -166,15 +190,5 @@ describe("what the rendered NetworkPolicies of an AKS environment allow", () => 
         ]);
         expect(findObject(objects, "NetworkPolicy", DEFAULT_DENY_POLICY_NAME).spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         expect(await kubernetesSchemaErrors(policies)).toEqual([]);
-    });
-
-    test("internet egress leaves out the link-local (metadata) range, Azure's wireserver and every private range", () => {
-        expect([...MODEL_INTERNET_EGRESS.except].sort()).toEqual([
-            "10.0.0.0/8",
-            "168.63.129.16/32",
-            "169.254.0.0/16",
-            "172.16.0.0/12",
-            "192.168.0.0/16",
-        ]);
     });
 });

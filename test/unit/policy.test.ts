@@ -20,6 +20,7 @@ import {
     hubNamespacesDenyByDefault,
     modelsIsolated,
     nginxTlsProblems,
+    nodePoolsSized,
     nodePoolsZonal,
     noUnauthenticatedExposure,
     PolicyResource,
@@ -263,20 +264,35 @@ describe("rule: no model exposed without the gateway's auth", () => {
     });
 });
 
+/** A node pool's properties as AksCluster sends them (the parts the rules read). */
+const nodePool = (mode: string) => ({
+    mode,
+    vmSize: "Standard_D4s_v5",
+    enableAutoScaling: true,
+    count: 2,
+    minCount: 2,
+    maxCount: 5,
+    availabilityZones: ["1", "2", "3"],
+});
+
 /** An AKS cluster's inputs as AksCluster sends them (the parts the rules read), with `overrides` on top. */
 function managedCluster(overrides: Record<string, unknown> = {}, opts = { protect: true }): PolicyResource {
-    const pool = (name: string, mode: string) => ({ name, mode, vmSize: "Standard_D4s_v5", availabilityZones: ["1", "2", "3"] });
     return {
         type: TYPES.managedCluster,
         name: "hub-cluster",
         props: {
             disableLocalAccounts: true,
             aadProfile: { managed: true, enableAzureRBAC: true },
-            agentPoolProfiles: [pool("system", "System"), pool("models", "User")],
+            agentPoolProfiles: [{ name: "system", ...nodePool("System") }],
             ...overrides,
         },
         opts,
     };
+}
+
+/** The models' pool as AksCluster sends it (an `AgentPool` resource), with `overrides` on top. */
+function agentPool(overrides: Record<string, unknown> = {}): PolicyResource {
+    return { type: TYPES.agentPool, name: "hub-pool-models", props: { agentPoolName: "models", ...nodePool("User"), ...overrides } };
 }
 
 function registry(props: Record<string, unknown> = {}, opts = { protect: true }): PolicyResource {
@@ -321,16 +337,49 @@ describe("rule: AKS with Entra ID only", () => {
 });
 
 describe("rule: AKS node pools over availability zones", () => {
-    test("pools spread over zones pass", () => {
+    test("pools spread over zones pass, in the cluster and as AgentPool resources", () => {
         expect(nodePoolsZonal(managedCluster())).toEqual([]);
+        expect(nodePoolsZonal(agentPool())).toEqual([]);
     });
 
-    test("a pool without zones is a violation that says how a region without zones opts out", () => {
+    test("a cluster's pool without zones is a violation that says how a region without zones opts out", () => {
         const resource = managedCluster();
-        resource.props.agentPoolProfiles[1].availabilityZones = [];
+        resource.props.agentPoolProfiles[0].availabilityZones = [];
         expect(nodePoolsZonal(resource)).toEqual([
-            'node pool "models" of AKS cluster "hub-cluster" sets no `availabilityZones`: all its nodes can sit in one zone and fail with it; spread it over the region\'s zones (e.g. ["1", "2", "3"]). In a region without zones, lower this policy in the pack\'s config instead: {"plumberhub-aks-availability-zones": "advisory"} (`pulumi … --policy-pack-config`, pulumi/actions `policyPackConfigs`)',
+            'node pool "system" of AKS cluster "hub-cluster" sets no `availabilityZones`: all its nodes can sit in one zone and fail with it; spread it over the region\'s zones (e.g. ["1", "2", "3"]). In a region without zones, lower this policy in the pack\'s config instead: {"plumberhub-aks-availability-zones": "advisory"} (`pulumi … --policy-pack-config`, pulumi/actions `policyPackConfigs`)',
         ]);
+    });
+
+    test("an AgentPool resource without zones is a violation", () => {
+        expect(nodePoolsZonal(agentPool({ availabilityZones: undefined }))).toEqual([
+            expect.stringMatching(/^AKS node pool "models" \(AgentPool "hub-pool-models"\) sets no `availabilityZones`/),
+        ]);
+    });
+});
+
+describe("rule: AKS node pools keep two nodes", () => {
+    test("pools that keep at least two nodes pass, in the cluster and as AgentPool resources", () => {
+        expect(nodePoolsSized(managedCluster())).toEqual([]);
+        expect(nodePoolsSized(agentPool())).toEqual([]);
+    });
+
+    test("an autoscaled pool that may shrink to one node is a violation that says how a test cluster opts out", () => {
+        expect(nodePoolsSized(agentPool({ minCount: 1 }))).toEqual([
+            'AKS node pool "models" (AgentPool "hub-pool-models") may shrink to 1 node(s) (`minCount`): losing or upgrading one node leaves it without capacity; set `minCount` to at least 2 (plumberhub: `plumberhub:aks.systemPool` / `userPool` `minCount`). For a test cluster, lower this policy in the pack\'s config instead: {"plumberhub-aks-pool-sizes": "advisory"} (`pulumi … --policy-pack-config`, pulumi/actions `policyPackConfigs`)',
+        ]);
+    });
+
+    test("a cluster's system pool with minCount 1 is a violation", () => {
+        const resource = managedCluster();
+        resource.props.agentPoolProfiles[0].minCount = 1;
+        expect(nodePoolsSized(resource)).toEqual([expect.stringMatching(/^node pool "system" of AKS cluster "hub-cluster" may shrink to 1 node/)]);
+    });
+
+    test("a pool without the autoscaler is judged by its fixed count", () => {
+        expect(nodePoolsSized(agentPool({ enableAutoScaling: false, minCount: undefined, count: 1 }))).toEqual([
+            expect.stringContaining("may shrink to 1 node(s) (`count`)"),
+        ]);
+        expect(nodePoolsSized(agentPool({ enableAutoScaling: false, minCount: undefined, count: 3 }))).toEqual([]);
     });
 });
 

@@ -288,7 +288,27 @@ const broken: [string, Record<string, string>, string, string[]?][] = [
             [
                 "an admin group by name",
                 { adminGroupObjectIds: ["aks-admins"] },
-                '`plumberhub:aks.adminGroupObjectIds[0]` must be one of Entra ID group object ids (GUIDs), got "aks-admins"',
+                '`plumberhub:aks.adminGroupObjectIds[0]` must be a GUID such as `00000000-0000-0000-0000-000000000000`, got "aks-admins"',
+            ],
+            [
+                "admin groups as one string instead of a list",
+                { adminGroupObjectIds: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" },
+                '`plumberhub:aks.adminGroupObjectIds` must be a list of Entra ID object ids (GUIDs), got "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"',
+            ],
+            [
+                "authorized ranges as one string instead of a list",
+                { authorizedIpRanges: "203.0.113.0/24" },
+                '`plumberhub:aks.authorizedIpRanges` must be a non-empty list of IPv4 CIDR ranges such as `203.0.113.0/24`, got "203.0.113.0/24"',
+            ],
+            [
+                "zones as one string instead of a list",
+                { availabilityZones: "1" },
+                '`plumberhub:aks.availabilityZones` must be a list of distinct zones "1", "2", "3" (`[]` for a region without zones), got "1"',
+            ],
+            [
+                "cluster settings next to an existing cluster",
+                { existingCluster: true, systemPool: { minCount: 3 }, tier: "Free" },
+                "`plumberhub:aks.systemPool`, `plumberhub:aks.tier` only apply to a cluster plumberhub creates, but `plumberhub:aks.existingCluster` is true; remove them or `existingCluster`",
             ],
             [
                 "deployerClusterAdmin that is not true or false",

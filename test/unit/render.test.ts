@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse, parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { REDACTED } from "../../components/render/kubernetes";
 import { STACK_FILE_NAME } from "../../components/render/swarm";
 import {
@@ -373,6 +373,28 @@ describe("the same plan as the Pulumi resources (the stack program under mocks)"
             const service = inputsOf(program, "kubernetes:core/v1:Service", (r) => r.inputs.metadata?.name === `model-${model}`);
             expect(byKind("Service", `model-${model}`).spec).toEqual(service.spec);
         }
+    });
+
+    test("prod with a longer read timeout: the YAML and the program give the pods the same, longer grace periods", async () => {
+        const file = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, any> };
+        file.config["plumberhub:gateway"] = { ...file.config["plumberhub:gateway"], readTimeoutSeconds: 300 };
+        await runStackProgram(configMap(file.config));
+        const program = [...recorded];
+        const dir = tempProject({ prod: stringify(file) });
+        const { config } = loadStackConfig(dir, "prod");
+        const { images } = planImages(config, {}, contentHashTag(config), { projectDir: dir });
+        const files = renderStackFiles(config, "prod", images, SECRETS, { includeSecrets: false, imageNotes: [] });
+        const deployments = Object.entries(files)
+            .filter(([name]) => name.endsWith(".yaml"))
+            .map(([, f]) => parse(f.contents))
+            .filter((o) => o.kind === "Deployment");
+        const yamlGrace = Object.fromEntries(deployments.map((d) => [d.metadata.name, d.spec.template.spec.terminationGracePeriodSeconds]));
+        expect(yamlGrace).toEqual({ hello: 320, "bos-rf": 320, gateway: 325 }); // drain + 300 s + 10 s
+        for (const name of Object.keys(yamlGrace)) {
+            const deployment = inputsOf(program, "kubernetes:apps/v1:Deployment", (r) => r.inputs.metadata?.name === name);
+            expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(yamlGrace[name]);
+        }
+        fs.rmSync(dir, { recursive: true });
     });
 });
 

@@ -280,6 +280,15 @@ describe("SwarmRegistry", () => {
         expect(service.endpointSpec.ports).toEqual([{ targetPort: 5000, publishedPort: 5443, publishMode: "ingress", protocol: "tcp" }]);
         expect(recorded.find((r) => r.type === "docker:index/volume:Volume")!.inputs.name).toBe("registry-data");
     });
+
+    test("without a network given, joins an overlay network of its own that has a name (the provider needs one)", async () => {
+        await deployRegistry();
+        const network = recorded.find((r) => r.type === "docker:index/network:Network")!;
+        expect(network.inputs).toMatchObject({ name: "registry-network", driver: "overlay" });
+        expect(recorded.find((r) => r.type === SERVICE)!.inputs.taskSpec.networksAdvanceds).toEqual([
+            expect.objectContaining({ id: "registry-network-id" }),
+        ]);
+    });
 });
 
 describe("children", () => {

@@ -1,6 +1,6 @@
 import * as path from "path";
 import { parse } from "yaml";
-import { renderModelContainerFiles } from "../../components/render/modelContainer";
+import { MODEL_IDLE_WAIT_SECONDS, renderModelContainerFiles } from "../../components/render/modelContainer";
 import {
     contentName,
     dockerDuration,
@@ -93,8 +93,9 @@ describe("planModelService", () => {
         expect(service.update).toMatchObject({ order: "start-first", failureAction: "rollback", parallelism: 1 });
     });
 
-    test("stops tasks with SIGTERM and a 10 s grace period", () => {
-        expect(service).toMatchObject({ stopSignal: "SIGTERM", stopGracePeriod: "10s" });
+    test("stops tasks with SIGTERM and a grace period that covers the entrypoint's wait for R to be idle", () => {
+        expect(MODEL_IDLE_WAIT_SECONDS).toBe(120);
+        expect(service).toMatchObject({ stopSignal: "SIGTERM", stopGracePeriod: "2m5s" }); // 120 s wait + 5 s for R's exit
     });
 
     test("uses the model's replicas and vip unless told otherwise", () => {
@@ -330,7 +331,7 @@ describe("compose export", () => {
             rollback_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "pause", monitor: "30s" },
         });
         expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf.models.plumberhub.internal"] } });
-        expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "10s" });
+        expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "2m5s" });
         expect(compose.services["bos-rf"].healthcheck).toBeUndefined();
     });
 

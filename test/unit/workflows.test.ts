@@ -96,6 +96,10 @@ describe("jobs per environment", () => {
         expect(groups.map((g) => g?.group)).toEqual(["pulumi-up-dev", "pulumi-up-prod"]);
     });
 
+    test("every up refreshes the stack before diffing (the autoscaler and AKS's upgrades change prod outside Pulumi)", () => {
+        for (const [, job] of jobsOf(up.workflow)) expect(pulumiSteps(job)[0].with?.refresh).toBe(true);
+    });
+
     test("the preview diff is posted as a PR comment with the GitHub token", () => {
         for (const [, job] of jobsOf(preview.workflow)) {
             const step = pulumiSteps(job)[0];

@@ -22,6 +22,7 @@ import {
     PART_OF,
     renderDefaultDenyPolicy,
     SKIP_AWAIT_ANNOTATION,
+    TERMINATION_MARGIN_SECONDS,
     topologySpread,
 } from "./objects";
 import { modelRouting } from "../../config/routing";
@@ -37,25 +38,35 @@ export const AKS_DNS_SERVICE_IP = "10.0.0.10";
  * is terminating, and still gets new connections until the probe has failed twice.
  */
 export const GATEWAY_LB_PROBE = Object.freeze({ intervalSeconds: 5, failures: 2 });
+/** Seconds the gateway's drain waits beyond the load balancer's probe taking the node out (`GATEWAY_DRAIN_SECONDS`). */
+export const GATEWAY_DRAIN_SPARE_SECONDS = 5;
 /**
  * Seconds a terminating gateway pod keeps serving before nginx stops taking connections: the load balancer's probe
- * takes the node out (`GATEWAY_LB_PROBE`, 10 s) and the endpoints drop the pod meanwhile, with 5 s to spare.
+ * takes the node out (`GATEWAY_LB_PROBE`, 10 s) and the endpoints drop the pod meanwhile, with
+ * `GATEWAY_DRAIN_SPARE_SECONDS` to spare.
  */
-export const GATEWAY_DRAIN_SECONDS = GATEWAY_LB_PROBE.intervalSeconds * GATEWAY_LB_PROBE.failures + 5;
+export const GATEWAY_DRAIN_SECONDS = GATEWAY_LB_PROBE.intervalSeconds * GATEWAY_LB_PROBE.failures + GATEWAY_DRAIN_SPARE_SECONDS;
 /** nginx's pid file in the gateway pod (`kubernetesGatewayConfig`). */
 const GATEWAY_PID_FILE = "/tmp/nginx.pid";
 /** The gateway's preStop: keep serving while it leaves the endpoints, then stop gracefully and wait until nginx has. */
 const GATEWAY_DRAIN_COMMAND =
     `sleep ${GATEWAY_DRAIN_SECONDS}; nginx -s quit; ` +
     `while [ -e ${GATEWAY_PID_FILE} ] && kill -0 "$(cat ${GATEWAY_PID_FILE})" 2>/dev/null; do sleep 1; done`;
-/** Room for the drain, then for the longest request (the default read timeout), then a margin. */
-export const GATEWAY_TERMINATION_GRACE_SECONDS = GATEWAY_DRAIN_SECONDS + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 10;
+/**
+ * Deadline of a terminating gateway pod before the kubelet kills it: the drain, then the longest request (the read
+ * timeout, seconds), then `TERMINATION_MARGIN_SECONDS`.
+ */
+export function gatewayTerminationGraceSeconds(readTimeoutSeconds: number): number {
+    return GATEWAY_DRAIN_SECONDS + readTimeoutSeconds + TERMINATION_MARGIN_SECONDS;
+}
+/** How the kubelet checks that a gateway pod is ready (TLS served, auth on): every 5 s, not ready after 2 misses. */
+export const GATEWAY_READINESS_PROBE = Object.freeze({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 });
 /**
  * Seconds a new gateway pod must stay ready before a rollout counts it available and retires an old one: two
  * readiness periods, so a pod that fails right after its first good probe never replaces a working one, and the
  * load balancer's health probe (externalTrafficPolicy Local: per node) has seen the new pod's node.
  */
-export const GATEWAY_MIN_READY_SECONDS = 10;
+export const GATEWAY_MIN_READY_SECONDS = 2 * GATEWAY_READINESS_PROBE.periodSeconds;
 
 /** UID of the `nginx` user in the official nginx images. */
 export const GATEWAY_RUN_AS_USER = 101;
@@ -145,6 +156,11 @@ export interface GatewayObjectsOptions {
     staticIpResourceGroup?: string;
     /** Tell Pulumi not to wait for the LoadBalancer's address. Default false. */
     skipLoadBalancerAwait?: boolean;
+    /**
+     * nginx's read timeout, seconds (the rendered nginx.conf's `proxy_read_timeout`): the longest request a stopping
+     * pod must finish. Default `GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds` (120).
+     */
+    readTimeoutSeconds?: number;
 }
 
 export interface GatewayObjects {
@@ -264,7 +280,9 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                     spec: {
                         automountServiceAccountToken: false,
                         enableServiceLinks: false,
-                        terminationGracePeriodSeconds: GATEWAY_TERMINATION_GRACE_SECONDS,
+                        terminationGracePeriodSeconds: gatewayTerminationGraceSeconds(
+                            options.readTimeoutSeconds ?? GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds,
+                        ),
                         securityContext: {
                             runAsNonRoot: true,
                             runAsUser: GATEWAY_RUN_AS_USER,
@@ -272,7 +290,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                             fsGroup: GATEWAY_RUN_AS_USER, // the Secret files are mode 0440: readable through the group
                             seccompProfile: { type: "RuntimeDefault" },
                         },
-                        // Hard: two small pods, and the gateway is the hub's single way in (`topologySpread`).
+                        // Hard over nodes: two small pods, and the gateway is the hub's single way in (`topologySpread`).
                         topologySpreadConstraints: topologySpread(selector, true),
                         containers: [
                             {
@@ -285,7 +303,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                                     { name: "https", containerPort: GATEWAY_CONTAINER_PORTS.https, protocol: "TCP" },
                                 ],
                                 resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-                                readinessProbe: { ...ready, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+                                readinessProbe: { ...ready, ...GATEWAY_READINESS_PROBE },
                                 // Endpoints drop a terminating pod while it still serves; then nginx's graceful stop
                                 // (quit) lets requests in progress finish before the kubelet's SIGTERM (a fast stop).
                                 lifecycle: { preStop: { exec: { command: ["sh", "-c", GATEWAY_DRAIN_COMMAND] } } },

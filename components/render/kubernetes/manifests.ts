@@ -27,24 +27,30 @@ export interface KubernetesManifestsInput {
     gateway?: KubernetesGatewayManifestInput;
 }
 
-/** The gateway's part of `renderKubernetesManifests`: its objects' options and what it serves. */
-export type KubernetesGatewayManifestInput = Omit<GatewayObjectsOptions, "namespace" | "nginxConf" | "siteFiles"> &
+/**
+ * The gateway's part of `renderKubernetesManifests`: its objects' options and what it serves. Its read timeout is
+ * `limits.readTimeoutSeconds`, which also sets the grace periods of the gateway's and the models' pods.
+ */
+export type KubernetesGatewayManifestInput = Omit<GatewayObjectsOptions, "namespace" | "nginxConf" | "siteFiles" | "readTimeoutSeconds"> &
     Omit<KubernetesGatewaySettings, "namespace" | "models">;
 
 /** Every Kubernetes object of an environment: namespace, then each model's objects, then the gateway's. */
 export function renderKubernetesManifests(input: KubernetesManifestsInput): KubernetesObject[] {
     const namespace = input.namespace ?? DEFAULT_NAMESPACE;
     const objects: KubernetesObject[] = input.createNamespace === false ? [] : [renderNamespace(namespace)];
+    const readTimeoutSeconds = input.gateway?.limits?.readTimeoutSeconds;
     for (const model of input.models) {
         const image = input.images[model.name];
         if (!image) throw new Error(`\`images\` has no image for model \`${model.name}\`; give one per model (by digest)`);
         const loadBalancer = input.loadBalancedModels?.includes(model.name) ?? false;
-        objects.push(...modelObjectList(renderModelObjects(model, { namespace, image, loadBalancer })));
+        objects.push(
+            ...modelObjectList(renderModelObjects(model, { namespace, image, loadBalancer, gatewayReadTimeoutSeconds: readTimeoutSeconds })),
+        );
     }
     if (input.gateway) {
         const { resolver, limits, title, ...gateway } = input.gateway;
         const files = renderKubernetesGatewayFiles({ namespace, models: input.models, resolver, limits, title });
-        objects.push(...gatewayObjectList(renderGatewayObjects({ ...gateway, ...files, namespace })));
+        objects.push(...gatewayObjectList(renderGatewayObjects({ ...gateway, ...files, namespace, readTimeoutSeconds })));
     }
     return objects;
 }

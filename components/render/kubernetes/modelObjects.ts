@@ -13,6 +13,7 @@ import {
     KubernetesObject,
     MODEL_POD_LABELS,
     PART_OF,
+    TERMINATION_MARGIN_SECONDS,
     topologySpread,
 } from "./objects";
 
@@ -30,16 +31,19 @@ export const MODEL_PROBES = Object.freeze({
 });
 
 /**
- * Seconds a terminating model pod keeps serving before R gets SIGTERM (R stops on it: the image's entrypoint passes
- * it on): every node's Service routing drops the pod's endpoint meanwhile, so no new request reaches a stopping R.
+ * Seconds a terminating model pod keeps serving before its container gets SIGTERM (the image's entrypoint then waits
+ * for R to answer the requests it has and stops R): every node's Service routing drops the pod's endpoint meanwhile,
+ * so no new request reaches a stopping R.
  */
 export const MODEL_DRAIN_SECONDS = 10;
 /**
  * Deadline of a terminating model pod (the drain and R's stop together) before the kubelet kills it: the drain, then
- * the longest request the gateway waits for (its default read timeout), then a margin, so the deadline itself never
- * cuts off a request the gateway still waits for.
+ * the longest request the gateway waits for (its read timeout, seconds), then `TERMINATION_MARGIN_SECONDS`. The image's
+ * entrypoint stops R once it has answered its requests (`runEntrypointScript`), so an idle pod stops after the drain.
  */
-export const MODEL_TERMINATION_GRACE_SECONDS = MODEL_DRAIN_SECONDS + GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 10;
+export function modelTerminationGraceSeconds(gatewayReadTimeoutSeconds: number): number {
+    return MODEL_DRAIN_SECONDS + gatewayReadTimeoutSeconds + TERMINATION_MARGIN_SECONDS;
+}
 
 /**
  * How the HPA changes a model's replica count. Up fast (Kubernetes' default: at once, doubling or +4 pods per 15 s):
@@ -88,6 +92,11 @@ export interface ModelObjectsOptions {
     image: string;
     /** Also expose the model directly (no gateway, no auth) on its own LoadBalancer on port 8000. Default false. */
     loadBalancer?: boolean;
+    /**
+     * The gateway's read timeout, seconds (`plumberhub:gateway.readTimeoutSeconds`): the longest request a stopping
+     * pod must finish. Default `GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds` (120).
+     */
+    gatewayReadTimeoutSeconds?: number;
 }
 
 /** A model's objects: always a NetworkPolicy, a Deployment and a ClusterIP Service; an HPA, a PDB and a public Service when asked for. */
@@ -162,7 +171,9 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                 spec: {
                     automountServiceAccountToken: false, // the model never talks to the API server
                     enableServiceLinks: false, // no `{SERVICE}_PORT` variables leaking into the R session
-                    terminationGracePeriodSeconds: MODEL_TERMINATION_GRACE_SECONDS,
+                    terminationGracePeriodSeconds: modelTerminationGraceSeconds(
+                        options.gatewayReadTimeoutSeconds ?? GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds,
+                    ),
                     // Kubernetes can only enforce `runAsNonRoot` on a numeric user: the image's (MODEL_UID).
                     securityContext: {
                         runAsNonRoot: true,

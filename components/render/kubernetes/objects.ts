@@ -58,17 +58,27 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
+ * Seconds a termination grace period leaves beyond a pod's drain and the longest request it may still be serving:
+ * for the process's own stop after that request, so the deadline never cuts off a request the gateway still waits for.
+ */
+export const TERMINATION_MARGIN_SECONDS = 10;
+
+/**
  * Topology spread of a workload's pods over zones and nodes (`topology.kubernetes.io/zone`, `kubernetes.io/hostname`;
- * at most one pod more in any domain than in the emptiest). `hard` (`DoNotSchedule`) for a few small pods that must
- * survive a node or zone loss (the gateway); soft (`ScheduleAnyway`, a preference) for the models, whose many large
- * replicas must never wait Pending for room in the right zone. Hard still schedules on a small cluster: skew counts
- * only the domains that exist, so one node is one hostname domain, and a cluster without availability zones has one
- * zone value (or a few fault domains; AKS sets the zone label on every node, and a hard spread skips nodes without
- * it). `nodeTaintsPolicy: Honor` leaves out nodes the pods cannot run on (the tainted system pool when there is a
+ * at most one pod more in any domain than in the emptiest). Zones are always soft (`ScheduleAnyway`, a preference): a
+ * hard zone spread leaves a pod Pending when the emptiest zone's nodes are full, and the cluster autoscaler of a
+ * multi-zone node pool cannot add a node in a chosen zone (so a rollout's surge pod could wait for ever). Hostnames are
+ * `hardHostname` (`DoNotSchedule`) for a few small pods that must survive a node loss (the gateway: the autoscaler adds
+ * a node for a pod that fits none), soft for the models, whose many large replicas must never wait Pending for room.
+ * Hard still schedules on a small cluster: skew counts only the domains that exist, so one node is one hostname
+ * domain. `nodeTaintsPolicy: Honor` leaves out nodes the pods cannot run on (the tainted system pool when there is a
  * user pool): counted as empty domains, they would make a hard spread unsatisfiable.
  */
-export function topologySpread(selector: Record<string, string>, hard: boolean) {
-    return ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+export function topologySpread(selector: Record<string, string>, hardHostname: boolean) {
+    return [
+        { topologyKey: "topology.kubernetes.io/zone", hard: false },
+        { topologyKey: "kubernetes.io/hostname", hard: hardHostname },
+    ].map(({ topologyKey, hard }) => ({
         maxSkew: 1,
         topologyKey,
         whenUnsatisfiable: hard ? "DoNotSchedule" : "ScheduleAnyway",

@@ -4,9 +4,15 @@ import { validateInteger } from "../../config/checks";
 import { MAX_REPLICAS, Model, modelRequest } from "../../config/model";
 import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS } from "../../config/swarm";
-import { healthcheckCommand, modelContainerEnv } from "../modelContainer";
-import { MODEL_LABEL, ROLE_LABEL, SwarmServicePlan, SwarmUpdatePlan } from "./plan";
+import { healthcheckCommand, MODEL_IDLE_WAIT_SECONDS, modelContainerEnv } from "../modelContainer";
+import { dockerDuration, MODEL_LABEL, ROLE_LABEL, SwarmServicePlan, SwarmUpdatePlan } from "./plan";
 import { RESTART, SwarmServiceOptions, validateSwarmServiceOptions } from "./serviceOptions";
+
+/**
+ * Seconds swarm lets a model task stop before it kills it: the image's entrypoint first waits for R to answer the
+ * requests it has (up to `MODEL_IDLE_WAIT_SECONDS`), then R needs a moment to exit.
+ */
+export const MODEL_STOP_GRACE_SECONDS = MODEL_IDLE_WAIT_SECONDS + 5;
 
 /** Swarm rolls a model one task at a time, new task first; a task that fails its healthcheck within `monitor` rolls the service back. */
 const MODEL_UPDATE: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "rollback", monitor: "30s" };
@@ -78,6 +84,6 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         // so by the signal the task gets no new requests. SIGTERM, not SIGINT: R's interrupt aborts a request
         // in progress with httpuv's 500 "An exception occurred." (the gateway does not retry a 500).
         stopSignal: "SIGTERM",
-        stopGracePeriod: "10s",
+        stopGracePeriod: dockerDuration(MODEL_STOP_GRACE_SECONDS),
     };
 }
