@@ -28,6 +28,12 @@ export function httpsPortSuffix(port: number): string {
     return port === 443 ? "" : `:${port}`;
 }
 
+/**
+ * Longest read timeout, seconds: an hour. Also how long a stopping model waits for its requests and how long pods
+ * may take to stop, so it bounds a roll too.
+ */
+export const MAX_READ_TIMEOUT_SECONDS = 3600;
+
 /** Most gateway replicas. */
 export const MAX_GATEWAY_REPLICAS = 20;
 /** Longest landing page title, characters. */

@@ -162,8 +162,14 @@ export const RESERVED_MODEL_NAMES: readonly string[] = Object.freeze([
 /** Most replicas (and autoscaling `maxReplicas`) a model may ask for. */
 export const MAX_REPLICAS = 100;
 
+/**
+ * Environment variable with the seconds a stopping model container waits for R to answer the requests it has: the
+ * platform sets it to its gateway's read timeout, so one image serves hubs with any timeout (`runEntrypointScript`).
+ */
+export const MODEL_IDLE_WAIT_ENV = "PLUMBERHUB_IDLE_WAIT_SECONDS";
+
 /** Environment variables the platform sets in every model container; users may not set them. */
-export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR"]);
+export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze(["PORT", "PUBLIC_PATH_PREFIX", "MODEL_DIR", MODEL_IDLE_WAIT_ENV]);
 
 /** Lowest port a model may listen on: it runs as non-root, below 1024 needs privileges. */
 export const MIN_MODEL_PORT = 1024;

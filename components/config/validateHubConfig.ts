@@ -64,7 +64,7 @@ import {
 } from "./environment";
 import { DEFAULT_PROTECT_STATE } from "./stateProtection";
 import { HUB_TARGETS, HubTarget } from "./target";
-import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, validateGatewayTitle } from "./gateway";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, MAX_READ_TIMEOUT_SECONDS, validateGatewayTitle } from "./gateway";
 import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
 import { Model } from "./model";
 import {
@@ -228,7 +228,14 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
         httpPort,
         ...(typeof dnsLabel === "string" ? { dnsLabel } : {}),
         maxBodyMiB: checkInteger(spec.maxBodyMiB, `${at}.maxBodyMiB`, 1, 1024, defaults.maxBodyMiB, problems),
-        readTimeoutSeconds: checkInteger(spec.readTimeoutSeconds, `${at}.readTimeoutSeconds`, 1, 3600, defaults.readTimeoutSeconds, problems),
+        readTimeoutSeconds: checkInteger(
+            spec.readTimeoutSeconds,
+            `${at}.readTimeoutSeconds`,
+            1,
+            MAX_READ_TIMEOUT_SECONDS,
+            defaults.readTimeoutSeconds,
+            problems,
+        ),
         title,
     };
 }

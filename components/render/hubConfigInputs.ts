@@ -7,7 +7,7 @@ import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
 import { MIB } from "../config/gateway";
 import { GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
-import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmServiceOptions, SwarmStackInput } from "./swarm";
+import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmModelOptions, SwarmStackInput } from "./swarm";
 
 /** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
 export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
@@ -38,8 +38,12 @@ export function swarmGatewayOptions(config: HubConfig): GatewayServiceOptions {
 }
 
 /** Options of every model service on the swarm. */
-export function swarmModelOptions(config: HubConfig): SwarmServiceOptions {
-    return { endpointMode: config.swarm.endpointMode, constraints: config.swarm.constraints };
+export function swarmModelOptions(config: HubConfig): SwarmModelOptions {
+    return {
+        endpointMode: config.swarm.endpointMode,
+        constraints: config.swarm.constraints,
+        gatewayReadTimeoutSeconds: config.gateway.readTimeoutSeconds,
+    };
 }
 
 /** Prefix of the gateway's swarm config and secret names: `SwarmGateway`'s component name, `{hub}-gateway`. */

@@ -10,7 +10,7 @@
 import { MAX_PORT, validatePort } from "../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { validateImageReference } from "../config/image";
-import { Model } from "../config/model";
+import { Model, MODEL_IDLE_WAIT_ENV } from "../config/model";
 import { validateRPackageList, validateRPackageName } from "../config/validateModel";
 
 /** Pinned public base image used when the spec names none (R 4.4.2 on Ubuntu, PPM binary packages). */
@@ -51,12 +51,21 @@ export function modelPackages(packages: string[]): string[] {
 export const MODEL_HEALTH_PATH = "/healthz";
 
 /**
- * The environment the platform sets in a model's container on every target: the port plumber listens on and the
- * public prefix the gateway serves the model under (for the OpenAPI `servers`), beside the model's own `env`.
+ * The environment the platform sets in a model's container on every target: the port plumber listens on, the
+ * public prefix the gateway serves the model under (for the OpenAPI `servers`) and how long a stopping container
+ * waits for R's requests (`idleWaitSeconds`, the gateway's read timeout), beside the model's own `env`.
  * Sorted by name, so the rendered objects do not change with the spec's order.
  */
-export function modelContainerEnv(model: Pick<Model, "name" | "port" | "env">): Record<string, string> {
-    const env: Record<string, string> = { ...model.env, PORT: String(model.port), PUBLIC_PATH_PREFIX: `/${model.name}` };
+export function modelContainerEnv(
+    model: Pick<Model, "name" | "port" | "env">,
+    idleWaitSeconds: number = MODEL_IDLE_WAIT_SECONDS,
+): Record<string, string> {
+    const env: Record<string, string> = {
+        ...model.env,
+        PORT: String(model.port),
+        PUBLIC_PATH_PREFIX: `/${model.name}`,
+        [MODEL_IDLE_WAIT_ENV]: String(idleWaitSeconds),
+    };
     return Object.fromEntries(
         Object.keys(env)
             .sort()
@@ -106,14 +115,14 @@ function shellWord(text: string): string {
  * Shell run as PID 1: starts R; on TERM/INT waits until R is idle, then stops it and exits 0; else exits with R's
  * status. Idle = R answers the health probe: R is single-threaded and answers `GET /healthz` only between requests,
  * and a stopping container gets no new requests (it has left the Service or DNS), so the answer comes after every
- * earlier request has. `timeout` (coreutils) bounds the wait by `MODEL_IDLE_WAIT_SECONDS`; the probe is
+ * earlier request has. `timeout` (coreutils) bounds the wait by `MODEL_IDLE_WAIT_ENV` (else `MODEL_IDLE_WAIT_SECONDS`); the probe is
  * `healthcheckCommand`, run by bash (it needs /dev/tcp), the rest is POSIX sh.
  */
 export function runEntrypointScript(port: number): string {
     const [shell, flag, probe] = healthcheckCommand(port);
     return (
         `probe=${shellWord(probe)}; Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` +
-        `trap 'timeout ${MODEL_IDLE_WAIT_SECONDS} ${shell} ${flag} "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
+        `trap 'timeout "\${${MODEL_IDLE_WAIT_ENV}:-${MODEL_IDLE_WAIT_SECONDS}}" ${shell} ${flag} "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
         `wait $child; exit $?`
     );
 }
@@ -153,7 +162,7 @@ EXPOSE ${spec.port}
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ${JSON.stringify(healthcheckCommand(spec.port))}
 # R installs no SIGTERM handler, so as PID 1 it would ignore the stop signal of docker and Kubernetes
 # and be killed only after the grace period: a tiny shell is PID 1, waits on TERM/INT until R has
-# answered the requests it has (up to ${MODEL_IDLE_WAIT_SECONDS} s), then passes the signal on to R.
+# answered the requests it has (up to $${MODEL_IDLE_WAIT_ENV} s, the platform's read timeout), then passes the signal on to R.
 CMD ${JSON.stringify(["/bin/sh", "-c", runEntrypointScript(spec.port)])}
 `;
 }

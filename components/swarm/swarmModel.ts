@@ -22,6 +22,11 @@ export interface SwarmModelArgs {
     /** Extra service labels. Default none. */
     labels?: Record<string, string>;
     /**
+     * The gateway's read timeout, in seconds: how long a stopping task waits for R to answer the requests it has.
+     * Default the gateway's default (120).
+     */
+    gatewayReadTimeoutSeconds?: number;
+    /**
      * Docker endpoint `pulumi up` asks while it waits for the replicas: the same engine as the Docker provider's
      * (`ssh://`, `tcp://`, `unix://`). Default `DOCKER_HOST`, else the local socket — as the provider's default.
      */
@@ -62,11 +67,15 @@ export class SwarmModel extends pulumi.ComponentResource {
         super("plumberhub:swarm:SwarmModel", name, {}, opts);
         asResourceError(this, () => validateSwarmModelArgs(args));
         const { model } = args;
-        const plan = pulumi
-            .output(args.image)
-            .apply((image) =>
-                planModelService(model, { image, endpointMode: args.endpointMode, constraints: args.constraints, labels: args.labels }),
-            );
+        const plan = pulumi.output(args.image).apply((image) =>
+            planModelService(model, {
+                image,
+                endpointMode: args.endpointMode,
+                constraints: args.constraints,
+                labels: args.labels,
+                gatewayReadTimeoutSeconds: args.gatewayReadTimeoutSeconds,
+            }),
+        );
         // This component waits for the replicas itself (below), so a failure names the model and the scheduler's reason.
         const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId, {}, { providerWaits: false }), {
             parent: this,

@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { LOCAL_IMAGES } from "../../components/config/stackConfig";
 import { stageBuildContext } from "../../components/image/buildContext";
+import { MODEL_IDLE_WAIT_ENV } from "../../components/config/model";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
 import { run, waitUntil } from "../helpers/processes";
 import { docker } from "../helpers/swarm";
@@ -33,9 +34,9 @@ async function dockerOut(...args: string[]): Promise<string> {
 }
 
 /** Runs the image and waits for /healthz; returns the container's name and its base URL. */
-async function startContainer(name: string): Promise<{ container: string; base: string }> {
+async function startContainer(name: string, env: string[] = []): Promise<{ container: string; base: string }> {
     const container = `${PREFIX}-${name}`;
-    await dockerOut("run", "-d", "--name", container, "-p", "127.0.0.1::8000", IMAGE);
+    await dockerOut("run", "-d", "--name", container, "-p", "127.0.0.1::8000", ...env.flatMap((e) => ["-e", e]), IMAGE);
     const base = `http://${(await dockerOut("port", container, "8000/tcp")).split("\n")[0]}`;
     await waitUntil(
         `${container} /healthz`,
@@ -103,6 +104,21 @@ test("a request in progress when the container is stopped gets its answer, and t
     expect(stoppedMs).toBeGreaterThanOrEqual(answer.answeredMs); // not before the answer
     expect(stopMs).toBeLessThan(20_000); // well before docker's 30 s kill
     expect(await exitCode(container)).toBe(0);
+});
+
+test("the platform's wait bounds it: with 2 s a longer request is cut when they are up", async () => {
+    const { container, base } = await startContainer("bounded", [`${MODEL_IDLE_WAIT_ENV}=2`]);
+    containers.push(container);
+    const request = fetch(`${base}/slow`, { signal: AbortSignal.timeout(60_000) }).then(
+        (response) => response.status,
+        () => "cut",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const stopMs = await stop(container);
+    console.log(`bounded wait of 2 s: docker stop took ${stopMs} ms`);
+    expect(await request).toBe("cut");
+    expect(stopMs).toBeGreaterThanOrEqual(1800);
+    expect(stopMs).toBeLessThan(SLOW_SECONDS * 1000 - 1000);
 });
 
 test("an idle container stops within a couple of seconds, with exit code 0", async () => {

@@ -6,6 +6,7 @@ import {
     GATEWAY_DRAIN_SECONDS,
     CONFIG_CHECKSUM_ANNOTATION,
     KubernetesObject,
+    MODEL_DRAIN_SECONDS,
     REDACTED,
     renderKubernetesManifests,
     renderModelObjects,
@@ -252,13 +253,21 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(checksum(models[1])).not.toBe(checksum(model("bos-rf", { replicas: 3, env: { MODEL_SEED: "43" } })));
     });
 
-    test("the model container gets its port and public prefix like on swarm", () => {
+    test("the model container gets its port, public prefix and stop wait like on swarm", () => {
         const container = renderModelObjects(models[1], { namespace: "models", image: digest("bos-rf") }).deployment.spec.template.spec.containers[0];
         expect(container.env).toEqual([
             { name: "MODEL_SEED", value: "42" },
+            { name: "PLUMBERHUB_IDLE_WAIT_SECONDS", value: "120" },
             { name: "PORT", value: "8000" },
             { name: "PUBLIC_PATH_PREFIX", value: "/bos-rf" },
         ]);
+    });
+
+    test("a stopping model waits for R as long as the gateway's read timeout, within the pod's grace", () => {
+        const pod = renderModelObjects(models[1], { namespace: "models", image: digest("bos-rf"), gatewayReadTimeoutSeconds: 600 }).deployment.spec
+            .template.spec;
+        expect(pod.containers[0].env).toContainEqual({ name: "PLUMBERHUB_IDLE_WAIT_SECONDS", value: "600" });
+        expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(600 + MODEL_DRAIN_SECONDS);
     });
 
     test("the gateway routes by DNS to the namespace's model- Services through kube-dns, never to a bare Service name", () => {

@@ -173,7 +173,7 @@ describe("validateGatewayConfig", () => {
         [
             "a zero timeout",
             staticConfig({ limits: { readTimeoutSeconds: 0 } }),
-            "`limits.readTimeoutSeconds` must be an integer from 1 to 86400, got 0",
+            "`limits.readTimeoutSeconds` must be an integer from 1 to 3600, got 0",
         ],
         [
             "a negative keep-alive pool",

@@ -114,7 +114,7 @@ describe("renderModelContainerFiles", () => {
         expect(JSON.parse(cmd.slice(4))).toEqual(["/bin/sh", "-c", runEntrypointScript(8000)]);
         expect(runEntrypointScript(8000)).toContain(
             `Rscript ${ENTRYPOINT_IN_IMAGE} & child=$!; ` +
-                `trap 'timeout ${MODEL_IDLE_WAIT_SECONDS} bash -c "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
+                `trap 'timeout "\${PLUMBERHUB_IDLE_WAIT_SECONDS:-${MODEL_IDLE_WAIT_SECONDS}}" bash -c "$probe"; kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT; ` +
                 "wait $child; exit $?",
         );
         expect(MODEL_IDLE_WAIT_SECONDS).toBe(GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds);

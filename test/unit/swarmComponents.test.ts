@@ -135,7 +135,7 @@ describe("swarm hub graph for 3 models", () => {
         const spec = find(base, SERVICE, "hello-service").inputs.taskSpec;
         expect(spec.containerSpec.image).toBe(digestOf(find(base, IMAGE, "hello-image").inputs.name));
         expect(spec.networksAdvanceds).toEqual([{ id: "hub-network-id", aliases: ["hello.models.plumberhub.internal"] }]);
-        expect(spec.containerSpec.env).toEqual({ PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
+        expect(spec.containerSpec.env).toEqual({ PLUMBERHUB_IDLE_WAIT_SECONDS: "120", PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
     });
 
     test("gives each model its replicas, limits without a reservation, healthcheck and start-first updates", () => {

@@ -61,8 +61,25 @@ describe("planModelService", () => {
         expect(service.aliases).toEqual(["bos-rf.models.plumberhub.internal"]);
     });
 
-    test("sets PUBLIC_PATH_PREFIX and PORT beside the model's own env", () => {
-        expect(planModelService(hello, { image: "x" }).env).toEqual({ GREETING: "hi", PORT: "8000", PUBLIC_PATH_PREFIX: "/hello" });
+    test("sets PUBLIC_PATH_PREFIX, PORT and the stop wait beside the model's own env", () => {
+        expect(planModelService(hello, { image: "x" }).env).toEqual({
+            GREETING: "hi",
+            PLUMBERHUB_IDLE_WAIT_SECONDS: "120",
+            PORT: "8000",
+            PUBLIC_PATH_PREFIX: "/hello",
+        });
+    });
+
+    test("a stopping task waits for R as long as the gateway's read timeout, and swarm's grace covers the wait", () => {
+        const plan = planModelService(hello, { image: "x", gatewayReadTimeoutSeconds: 600 });
+        expect(plan.env.PLUMBERHUB_IDLE_WAIT_SECONDS).toBe("600");
+        expect(plan.stopGracePeriod).toBe("10m5s");
+    });
+
+    test("refuses a read timeout beyond an hour", () => {
+        expect(() => planModelService(hello, { image: "x", gatewayReadTimeoutSeconds: 3601 })).toThrow(
+            "`gatewayReadTimeoutSeconds` must be an integer from 1 to 3600, got 3601",
+        );
     });
 
     test("turns cpu and memory quantities into nano-cpus and bytes", () => {

@@ -199,12 +199,12 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         [
             "env PORT is set by the platform",
             { env: { PORT: "9000" } },
-            "`models[0].env.PORT` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)",
+            "`models[0].env.PORT` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR, PLUMBERHUB_IDLE_WAIT_SECONDS)",
         ],
         [
             "env PUBLIC_PATH_PREFIX is set by the platform",
             { env: { PUBLIC_PATH_PREFIX: "/x" } },
-            "`models[0].env.PUBLIC_PATH_PREFIX` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR)",
+            "`models[0].env.PUBLIC_PATH_PREFIX` is set by the platform and cannot be overridden (reserved: PORT, PUBLIC_PATH_PREFIX, MODEL_DIR, PLUMBERHUB_IDLE_WAIT_SECONDS)",
         ],
         // users
         ["users as a string", { users: "alice" }, '`models[0].users` must be a list of user names, got "alice"'],

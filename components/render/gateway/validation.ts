@@ -1,5 +1,6 @@
 /** The gateway config's check: everything that ends up in nginx.conf is checked, so no value can inject directives. */
 import { MAX_PORT, show, validateInteger } from "../../config/checks";
+import { MAX_READ_TIMEOUT_SECONDS } from "../../config/gateway";
 import { validateUserName } from "../../config/credentials";
 import { MODEL_PLACEHOLDER, modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { hasModelNameShape, MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
@@ -128,7 +129,7 @@ export function validateGatewayConfig(config: GatewayConfig): void {
     const limits = config.limits ?? {};
     checkOptionalInteger("limits.maxBodyBytes", limits.maxBodyBytes, 0, 2 ** 40);
     checkOptionalInteger("limits.connectTimeoutSeconds", limits.connectTimeoutSeconds, 1, 75); // nginx caps connect at 75 s
-    checkOptionalInteger("limits.readTimeoutSeconds", limits.readTimeoutSeconds, 1, 86400);
+    checkOptionalInteger("limits.readTimeoutSeconds", limits.readTimeoutSeconds, 1, MAX_READ_TIMEOUT_SECONDS);
     checkOptionalInteger("limits.sendTimeoutSeconds", limits.sendTimeoutSeconds, 1, 86400);
     checkOptionalInteger("limits.upstreamKeepalive", limits.upstreamKeepalive, 0, 10000);
     checkOptionalInteger("httpsPort", config.httpsPort, 1, MAX_PORT);

@@ -147,7 +147,9 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
     const selector = modelSelector(model.name);
     const labels = modelLabels(model.name);
     const minReplicas = model.autoscaling ? model.autoscaling.minReplicas : model.replicas;
-    const env = Object.entries(modelContainerEnv(model)).map(([name, value]) => ({ name, value }));
+    const readTimeoutSeconds = options.gatewayReadTimeoutSeconds ?? GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds;
+    // The container waits that long for R's requests when it stops; the grace below covers the wait.
+    const env = Object.entries(modelContainerEnv(model, readTimeoutSeconds)).map(([name, value]) => ({ name, value }));
     const httpGet = { path: MODEL_HEALTH_PATH, port: "http" };
     const loadBalancer = options.loadBalancer ?? false;
     const deployment: KubernetesObject = {
@@ -171,9 +173,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                 spec: {
                     automountServiceAccountToken: false, // the model never talks to the API server
                     enableServiceLinks: false, // no `{SERVICE}_PORT` variables leaking into the R session
-                    terminationGracePeriodSeconds: modelTerminationGraceSeconds(
-                        options.gatewayReadTimeoutSeconds ?? GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds,
-                    ),
+                    terminationGracePeriodSeconds: modelTerminationGraceSeconds(readTimeoutSeconds),
                     // Kubernetes can only enforce `runAsNonRoot` on a numeric user: the image's (MODEL_UID).
                     securityContext: {
                         runAsNonRoot: true,

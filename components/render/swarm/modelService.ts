@@ -4,15 +4,21 @@ import { validateInteger } from "../../config/checks";
 import { MAX_REPLICAS, Model, modelRequest } from "../../config/model";
 import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS } from "../../config/swarm";
-import { healthcheckCommand, MODEL_IDLE_WAIT_SECONDS, modelContainerEnv } from "../modelContainer";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_READ_TIMEOUT_SECONDS } from "../../config/gateway";
+import { healthcheckCommand, modelContainerEnv } from "../modelContainer";
 import { dockerDuration, MODEL_LABEL, ROLE_LABEL, SwarmServicePlan, SwarmUpdatePlan } from "./plan";
 import { RESTART, SwarmServiceOptions, validateSwarmServiceOptions } from "./serviceOptions";
 
+/** Seconds R needs to exit once it is idle and stopped. */
+const MODEL_EXIT_SECONDS = 5;
+
 /**
  * Seconds swarm lets a model task stop before it kills it: the image's entrypoint first waits for R to answer the
- * requests it has (up to `MODEL_IDLE_WAIT_SECONDS`), then R needs a moment to exit.
+ * requests it has (up to the gateway's read timeout, which the task's environment passes on), then R exits.
  */
-export const MODEL_STOP_GRACE_SECONDS = MODEL_IDLE_WAIT_SECONDS + 5;
+export function modelStopGraceSeconds(gatewayReadTimeoutSeconds: number): number {
+    return gatewayReadTimeoutSeconds + MODEL_EXIT_SECONDS;
+}
 
 /** Swarm rolls a model one task at a time, new task first; a task that fails its healthcheck within `monitor` rolls the service back. */
 const MODEL_UPDATE: SwarmUpdatePlan = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "rollback", monitor: "30s" };
@@ -45,7 +51,13 @@ function modelResources(model: Model): NonNullable<SwarmServicePlan["resources"]
     };
 }
 
-export interface ModelServiceOptions extends SwarmServiceOptions {
+/** Options every model service of a hub shares. */
+export interface SwarmModelOptions extends SwarmServiceOptions {
+    /** The gateway's read timeout, in seconds: how long a stopping task waits for R's requests. Default the gateway's default (120). */
+    gatewayReadTimeoutSeconds?: number;
+}
+
+export interface ModelServiceOptions extends SwarmModelOptions {
     /** Image to run, ideally `registry/repo@sha256:…` (the `repoDigest` of `ModelImage`). */
     image: string;
     /** Replicas; default the model's `replicas`. */
@@ -61,11 +73,13 @@ export interface ModelServiceOptions extends SwarmServiceOptions {
 export function planModelService(model: Model, options: ModelServiceOptions): SwarmServicePlan {
     validateSwarmServiceOptions(options, `models.${model.name}`);
     if (options.replicas !== undefined) validateInteger(options.replicas, `models.${model.name}.replicas`, 1, MAX_REPLICAS);
+    const readTimeoutSeconds = options.gatewayReadTimeoutSeconds ?? GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds;
+    validateInteger(readTimeoutSeconds, "gatewayReadTimeoutSeconds", 1, MAX_READ_TIMEOUT_SECONDS);
     return {
         name: model.name,
         image: options.image,
         replicas: options.replicas ?? model.replicas,
-        env: modelContainerEnv(model),
+        env: modelContainerEnv(model, readTimeoutSeconds),
         labels: { ...options.labels, [ROLE_LABEL]: "model", [MODEL_LABEL]: model.name },
         // Images plumberhub builds have the /healthz probe; a prebuilt `image` keeps its own healthcheck, if any.
         healthcheck: model.path !== undefined ? modelImageHealthcheck(model.port) : undefined,
@@ -84,6 +98,6 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         // so by the signal the task gets no new requests. SIGTERM, not SIGINT: R's interrupt aborts a request
         // in progress with httpuv's 500 "An exception occurred." (the gateway does not retry a 500).
         stopSignal: "SIGTERM",
-        stopGracePeriod: dockerDuration(MODEL_STOP_GRACE_SECONDS),
+        stopGracePeriod: dockerDuration(modelStopGraceSeconds(readTimeoutSeconds)),
     };
 }

@@ -10,9 +10,9 @@ import {
     renderSwarmGatewayConfigs,
     SwarmGatewaySettings,
 } from "./gatewayService";
-import { planModelService } from "./modelService";
+
 import { SwarmStackPlan } from "./plan";
-import { SwarmServiceOptions } from "./serviceOptions";
+import { planModelService, SwarmModelOptions } from "./modelService";
 import { planRegistryFiles, planRegistryService, RegistryFileContents, RegistryServiceOptions } from "./registryService";
 
 export interface SwarmStackInput {
@@ -25,7 +25,7 @@ export interface SwarmStackInput {
     /** Models (validated) with the image each runs. */
     models: { model: Model; image: string; replicas?: number }[];
     /** Options for every model service. */
-    modelOptions?: SwarmServiceOptions;
+    modelOptions?: SwarmModelOptions;
     /** The gateway; omit for a stack of models that joins another stack's network. */
     gateway?: { settings: SwarmGatewaySettings; secrets: GatewaySecretContents; options?: GatewayServiceOptions };
     /**
