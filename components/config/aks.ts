@@ -3,7 +3,7 @@
  * the components in `components/aks/` call these before declaring anything, and rethrow as `ResourceError`.
  * Every message names the field in backticks, the bad value and what is valid.
  */
-import { isIPv4, show, validateInteger } from "./checks";
+import { isIPv4, show, validateInteger, validateOneOf } from "./checks";
 import { MAX_GATEWAY_REPLICAS } from "./gateway";
 import { validateImageReference } from "./image";
 
@@ -244,13 +244,6 @@ export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi", "a
 export type KubeloginMode = (typeof KUBELOGIN_MODES)[number];
 /** `azurecli`: the identity of `az login`, which is also what azure-native uses by default. */
 export const DEFAULT_KUBELOGIN_MODE: KubeloginMode = "azurecli";
-
-/** Throws unless `value` is one of `allowed`, naming `field` (the config's `checkEnum` wording). */
-function validateOneOf(value: unknown, allowed: readonly string[], field: string): void {
-    if (!(allowed as readonly unknown[]).includes(value)) {
-        throw new Error(`\`${field}\` must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`);
-    }
-}
 
 /** Throws unless `mode` is one of kubelogin's login modes, naming `field`. */
 export function validateKubeloginMode(mode: unknown, field = "kubeloginMode"): void {

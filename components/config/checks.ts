@@ -116,6 +116,18 @@ export function objectOrEmpty(value: unknown, at: string, shape: string, keys: s
     return value;
 }
 
+/** `allowed` as messages list it: `"a", "b"`. */
+function listOfAllowed(allowed: readonly string[]): string {
+    return allowed.map((a) => `"${a}"`).join(", ");
+}
+
+/** Throws unless `value` is one of `allowed`, naming `field` (the throwing twin of `checkEnum`). */
+export function validateOneOf(value: unknown, allowed: readonly string[], field: string): void {
+    if (!(allowed as readonly unknown[]).includes(value)) {
+        throw new Error(`\`${field}\` must be one of ${listOfAllowed(allowed)}, got ${show(value)}`);
+    }
+}
+
 /** One of `allowed`, else `fallback` and a problem (`required`: absent is a problem too). */
 export function checkEnum<T extends string>(
     value: unknown,
@@ -128,7 +140,7 @@ export function checkEnum<T extends string>(
     if (value === undefined && !required) return fallback;
     if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
     problems.push(
-        `\`${at}\` ${value === undefined ? "is required" : `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${show(value)}`}${value === undefined ? `: one of ${allowed.map((a) => `"${a}"`).join(", ")}` : ""}`,
+        `\`${at}\` ${value === undefined ? "is required" : `must be one of ${listOfAllowed(allowed)}, got ${show(value)}`}${value === undefined ? `: one of ${listOfAllowed(allowed)}` : ""}`,
     );
     return fallback;
 }

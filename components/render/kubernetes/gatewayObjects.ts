@@ -19,6 +19,7 @@ import {
     GATEWAY_POD_LABELS,
     KubernetesObject,
     MODEL_POD_LABELS,
+    networkPolicy,
     PART_OF,
     renderDefaultDenyPolicy,
     SKIP_AWAIT_ANNOTATION,
@@ -183,23 +184,8 @@ export interface GatewayObjects {
  * the client's address (externalTrafficPolicy Local), so the peers are every address: no `from` at all.
  */
 function gatewayIngressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { name: `${name}-ingress`, namespace, labels },
-        spec: {
-            podSelector: { matchLabels: selector },
-            policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    ports: [
-                        { protocol: "TCP", port: "http" },
-                        { protocol: "TCP", port: "https" },
-                    ],
-                },
-            ],
-        },
-    };
+    const ports = ["http", "https"].map((port) => ({ protocol: "TCP", port }));
+    return networkPolicy({ name: `${name}-ingress`, namespace, labels }, { matchLabels: selector }, { ingress: [{ ports }] });
 }
 
 /**
@@ -208,19 +194,8 @@ function gatewayIngressPolicy(name: string, namespace: string, labels: Record<st
  * engine; `AksCluster` enables Cilium's).
  */
 function gatewayEgressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { name: `${name}-egress`, namespace, labels },
-        spec: {
-            podSelector: { matchLabels: selector },
-            policyTypes: ["Egress"],
-            egress: [
-                { to: [{ podSelector: { matchLabels: { ...MODEL_POD_LABELS } } }], ports: [{ protocol: "TCP", port: "http" }] },
-                clusterDnsEgressRule(),
-            ],
-        },
-    };
+    const toModels = { to: [{ podSelector: { matchLabels: { ...MODEL_POD_LABELS } } }], ports: [{ protocol: "TCP", port: "http" }] };
+    return networkPolicy({ name: `${name}-egress`, namespace, labels }, { matchLabels: selector }, { egress: [toModels, clusterDnsEgressRule()] });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
     GATEWAY_POD_LABELS,
     KubernetesObject,
     MODEL_POD_LABELS,
+    networkPolicy,
     PART_OF,
     TERMINATION_MARGIN_SECONDS,
     topologySpread,
@@ -123,18 +124,15 @@ function modelNetworkPolicy(model: Model, namespace: string, labels: Record<stri
     if (modelEgress(model) === "internet") {
         egress.push({ to: [{ ipBlock: { cidr: MODEL_INTERNET_EGRESS.cidr, except: [...MODEL_INTERNET_EGRESS.except] } }] });
     }
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { name: kubernetesModelServiceName(model.name), namespace, labels },
-        spec: {
-            podSelector: { matchLabels: modelSelector(model.name) },
-            policyTypes: ["Ingress", "Egress"],
+    return networkPolicy(
+        { name: kubernetesModelServiceName(model.name), namespace, labels },
+        { matchLabels: modelSelector(model.name) },
+        {
             // The public Service keeps no client address (externalTrafficPolicy Cluster): any source, on `http` only.
             ingress: loadBalancer ? [fromGateway, { ports: http }] : [fromGateway],
             egress,
         },
-    };
+    );
 }
 
 /**

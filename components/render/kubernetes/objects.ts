@@ -131,21 +131,34 @@ export function clusterDnsEgressRule() {
 }
 
 /**
+ * A NetworkPolicy for the pods `podSelector` selects, isolating them for each direction `rules` names (`ingress`,
+ * `egress`): only what its rules allow gets through; an empty list allows nothing.
+ */
+export function networkPolicy(
+    metadata: KubernetesObject["metadata"],
+    podSelector: { matchLabels?: Record<string, string> },
+    rules: { ingress?: object[]; egress?: object[] },
+): KubernetesObject {
+    const spec: Record<string, unknown> = { podSelector, policyTypes: [] as string[] };
+    for (const [type, list] of [
+        ["Ingress", rules.ingress],
+        ["Egress", rules.egress],
+    ] as const) {
+        if (list === undefined) continue;
+        (spec.policyTypes as string[]).push(type);
+        if (list.length > 0) spec[type.toLowerCase()] = list;
+    }
+    return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata, spec };
+}
+
+/**
  * The namespace's `default-deny` NetworkPolicy: every pod of it is isolated both ways, so a pod gets only the traffic
  * another policy allows (the gateway's and each model's). Enforced by the cluster's network policy engine
  * (`AksCluster` enables Cilium's).
  */
 export function renderDefaultDenyPolicy(namespace: string): KubernetesObject {
-    return {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: {
-            name: DEFAULT_DENY_POLICY_NAME,
-            namespace,
-            labels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "plumberhub" },
-        },
-        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-    };
+    const labels = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": "plumberhub" };
+    return networkPolicy({ name: DEFAULT_DENY_POLICY_NAME, namespace, labels }, {}, { ingress: [], egress: [] });
 }
 
 /** The environment's namespace; pods in it must meet the `restricted` Pod Security Standard. */
