@@ -10,6 +10,8 @@ export = {
     url: hub.url,
     models: hub.models,
     caCertPem: hub.caCertPem,
+    // The expiry as of this `up`; a gateway that renews its own certificate (ACME over HTTP-01) tells it at /healthz/certificate.
+    ...(config.gateway.acme?.challenge === "http" ? {} : { certificateNotAfter: hub.certificateNotAfter }),
     join: hub.join,
     passwords: hub.passwords, // secret
     registryLogin: hub.registryLogin, // secret

@@ -4,6 +4,7 @@
 # uses, then `docker import`ed:
 #   local/r-plumber:bookworm  R + plumber (+ swagger for /__docs__/) + randomForest + MASS
 #   local/nginx:bookworm      nginx-light + the stream module (the edge) + curl (the gateway healthcheck)
+#                             + lego, openssl, ca-certificates (ACME certificates renewed beside nginx)
 #   local/registry:bookworm   Debian's docker-registry (distribution 2.8), for the swarm registry
 #
 # Idempotent: an image whose `org.plumberhub.recipe` label equals the current recipe key is kept.
@@ -22,7 +23,7 @@ log() { echo "build-local-images: $*" >&2; }
 # image name -> debootstrap --include list (comma-separated, sorted: it is part of the cache key)
 declare -A PACKAGES=(
     [local/r-plumber:bookworm]="fonts-dejavu-core,r-base-core,r-cran-mass,r-cran-plumber,r-cran-randomforest,r-cran-swagger"
-    [local/nginx:bookworm]="curl,libnginx-mod-stream,nginx-light"
+    [local/nginx:bookworm]="ca-certificates,curl,lego,libnginx-mod-stream,nginx-light,openssl"
     [local/registry:bookworm]="docker-registry"
 )
 # image name -> `docker import --change` instructions, one per line

@@ -13,7 +13,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { stageModelImageContext } from "../components/image/buildContext";
 import { DEFAULT_HUB_NAME } from "../components/config/environment";
-import { kubernetesManifestsInput, swarmStackInput } from "../components/render/hubConfigInputs";
+import { gatewayAcme, kubernetesManifestsInput, swarmStackInput } from "../components/render/hubConfigInputs";
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml } from "../components/render/kubernetes";
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarm";
@@ -24,7 +24,7 @@ import { checkStackConfig, localImagesRequested } from "../components/config/sta
 
 export const USAGE =
     "usage: npm run render -- --stack <dev|prod> --out DIR [--image MODEL=REF]... [--registry SERVER]\n" +
-    "       [--tls-cert FILE --tls-key FILE --htpasswd FILE | --generate-secrets] [--include-secrets]";
+    "       [[--tls-cert FILE --tls-key FILE] --htpasswd FILE | --generate-secrets] [--include-secrets]";
 
 /** What the command line asks for. */
 export interface RenderOptions {
@@ -36,8 +36,8 @@ export interface RenderOptions {
     images: Record<string, string>;
     /** `--registry SERVER`: registry host of the default image names (e.g. the real ACR login server). */
     registry?: string;
-    /** `--tls-cert`, `--tls-key`, `--htpasswd`: the gateway's secret files. */
-    secretFiles?: { tlsCert: string; tlsKey: string; htpasswd: string };
+    /** `--tls-cert`, `--tls-key` (not with `tls: acme` over HTTP-01, where the gateway gets its own), `--htpasswd`: the gateway's secret files. */
+    secretFiles?: { tlsCert?: string; tlsKey?: string; htpasswd: string };
     /** `--generate-secrets`: a throwaway self-signed certificate and random passwords (local use only). */
     generateSecrets: boolean;
     /** `--include-secrets`: write Kubernetes Secret values instead of `REDACTED` (aks). */
@@ -98,10 +98,11 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
     if (given.length > 0 && switches.has("--generate-secrets")) {
         throw new RenderUsageError(`\`--generate-secrets\` and \`${given[0]}\` exclude each other: give the secret files or generate them, not both`);
     }
-    if (given.length > 0 && given.length < SECRET_FLAGS.length) {
+    const certificateFlags = given.filter((flag) => flag !== "--htpasswd");
+    if (given.length > 0 && given.length < SECRET_FLAGS.length && !(given.length === 1 && given[0] === "--htpasswd")) {
         const missing = SECRET_FLAGS.filter((flag) => values[flag] === undefined);
         throw new RenderUsageError(
-            `\`--tls-cert\`, \`--tls-key\` and \`--htpasswd\` go together; missing ${missing.map((f) => `\`${f}\``).join(" and ")}`,
+            `\`--tls-cert\`, \`--tls-key\` and \`--htpasswd\` go together (\`--htpasswd\` alone with \`tls: acme\`); missing ${missing.map((f) => `\`${f}\``).join(" and ")}`,
         );
     }
     return {
@@ -109,7 +110,14 @@ export function parseRenderArgs(argv: string[]): RenderOptions {
         out: values["--out"],
         images,
         ...(values["--registry"] ? { registry: values["--registry"] } : {}),
-        ...(given.length > 0 ? { secretFiles: { tlsCert: values["--tls-cert"], tlsKey: values["--tls-key"], htpasswd: values["--htpasswd"] } } : {}),
+        ...(given.length > 0
+            ? {
+                  secretFiles: {
+                      htpasswd: values["--htpasswd"],
+                      ...(certificateFlags.length > 0 ? { tlsCert: values["--tls-cert"], tlsKey: values["--tls-key"] } : {}),
+                  },
+              }
+            : {}),
         generateSecrets: switches.has("--generate-secrets"),
         includeSecrets: switches.has("--include-secrets"),
     };
@@ -249,15 +257,30 @@ export function contentHashTag(config: HubConfig): (model: HubConfig["models"][n
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
-/** The gateway's secret files: given with `--tls-cert/--tls-key/--htpasswd`. */
-export function readSecretFiles(files: NonNullable<RenderOptions["secretFiles"]>): GatewaySecretContents {
+/**
+ * The gateway's secret files: given with `--tls-cert/--tls-key/--htpasswd`; certificate and key are required unless
+ * the gateway gets its certificate from ACME itself (HTTP-01), and refused then.
+ */
+export function readSecretFiles(files: NonNullable<RenderOptions["secretFiles"]>, config: HubConfig): GatewaySecretContents {
     const read = (file: string, flag: string) => {
         if (!fs.existsSync(file)) throw new RenderUsageError(`\`${flag}\` ${file}: no such file`);
         return fs.readFileSync(file, "utf8");
     };
+    const acme = gatewayAcme(config.gateway) !== undefined;
+    if (acme && files.tlsCert !== undefined) {
+        throw new RenderUsageError(
+            "`--tls-cert` and `--tls-key` are not used with `tls: acme` (the gateway gets its certificate itself); give `--htpasswd` alone",
+        );
+    }
+    if (!acme && (files.tlsCert === undefined || files.tlsKey === undefined)) {
+        throw new RenderUsageError(
+            `\`--tls-cert\` and \`--tls-key\` are required with \`tls: ${config.gateway.tls}\` (\`--htpasswd\` alone is for \`tls: acme\`)`,
+        );
+    }
     return {
-        tlsCertificate: read(files.tlsCert, "--tls-cert"),
-        tlsKey: read(files.tlsKey, "--tls-key"),
+        ...(files.tlsCert !== undefined && files.tlsKey !== undefined
+            ? { tlsCertificate: read(files.tlsCert, "--tls-cert"), tlsKey: read(files.tlsKey, "--tls-key") }
+            : {}),
         htpasswd: read(files.htpasswd, "--htpasswd"),
     };
 }
@@ -284,7 +307,11 @@ export function generateSecrets(config: HubConfig): { secrets: GatewaySecretCont
             gateway.users.map((user) => ({ user, password: passwords[user], scheme: "ssha" as const })),
             crypto.randomBytes(32).toString("base64url"),
         );
-        return { secrets: { tlsCertificate: fs.readFileSync(certFile, "utf8"), tlsKey: fs.readFileSync(keyFile, "utf8"), htpasswd }, passwords };
+        // With ACME over HTTP-01 the gateway makes its own (a temporary one until the first issuance).
+        const certificate = gatewayAcme(gateway)
+            ? {}
+            : { tlsCertificate: fs.readFileSync(certFile, "utf8"), tlsKey: fs.readFileSync(keyFile, "utf8") };
+        return { secrets: { ...certificate, htpasswd }, passwords };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -325,7 +352,11 @@ export function renderStackFiles(
             throw new RenderUsageError(
                 "`--include-secrets` needs the secrets: give `--tls-cert`, `--tls-key` and `--htpasswd`, or `--generate-secrets`",
             );
-        const { tlsCertificate: tlsCert, tlsKey, htpasswd } = secrets ?? { tlsCertificate: "", tlsKey: "", htpasswd: "" };
+        const {
+            tlsCertificate: tlsCert,
+            tlsKey,
+            htpasswd,
+        } = secrets ?? { htpasswd: "", ...(gatewayAcme(config.gateway) ? {} : { tlsCertificate: "", tlsKey: "" }) };
         const objects = renderKubernetesManifests(kubernetesManifestsInput(config, images, { tlsCert, tlsKey, htpasswd }));
         objects.forEach((object, i) => {
             const secret = object.kind === "Secret" && options.includeSecrets;
@@ -400,7 +431,7 @@ export function main(
         const { config } = loadStackConfig(projectDir, options.stack);
         const { images, notes } = planImages(config, options.images, contentHashTag(config), { registry: options.registry, projectDir });
         let secrets: GatewaySecretContents | undefined;
-        if (options.secretFiles) secrets = readSecretFiles(options.secretFiles);
+        if (options.secretFiles) secrets = readSecretFiles(options.secretFiles, config);
         if (options.generateSecrets) {
             const generated = generateSecrets(config);
             secrets = generated.secrets;

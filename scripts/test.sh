@@ -17,6 +17,7 @@ APT_PACKAGES=(
   wrk hyperfine                    # benchmarks
   chromium                         # landing page and Swagger UI in a real browser
   docker-registry                  # a real registry with TLS + htpasswd on loopback
+  pebble                           # Let's Encrypt's test ACME server (and its DNS server) for the gateway's renewal
 )
 
 echo "==> Debian packages and the Docker engine"

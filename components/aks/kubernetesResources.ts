@@ -21,6 +21,7 @@ interface DeploymentSpec {
 const CLASSES: Record<string, Constructor> = {
     "v1/Namespace": k8s.core.v1.Namespace,
     "v1/ConfigMap": k8s.core.v1.ConfigMap,
+    "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim,
     "v1/Secret": k8s.core.v1.Secret,
     "v1/Service": k8s.core.v1.Service,
     "apps/v1/Deployment": k8s.apps.v1.Deployment,

@@ -6,7 +6,7 @@ import type { AcrSku, AksClusterSpec, MaintenanceWindow, NodePool } from "./aks"
 import type { Model } from "./model";
 import type { EndpointMode, PublishMode } from "./swarm";
 import type { HubTarget } from "./target";
-import { TLS_MODES, TlsMode } from "./tls";
+import { AcmeChallenge, TLS_MODES, TlsMode } from "./tls";
 /** The gateway's certificate sources (the TLS layer's modes). */
 export type HubTlsMode = TlsMode;
 export const HUB_TLS_MODES = TLS_MODES;
@@ -19,6 +19,31 @@ export const HUB_CONFIG_KEYS = ["target", "models", "gateway", "registry", "swar
 export const HUB_SECRET_KEYS = ["userPasswords", "registryPassword", "tlsCertificate", "tlsKey", "kubeconfig"] as const;
 export type HubSecretKey = (typeof HUB_SECRET_KEYS)[number];
 
+/** `plumberhub:gateway.acme` — certificates from an ACME server (Let's Encrypt by default). */
+export interface HubAcmeSpec {
+    /** Account contact e-mail; the ACME server sends expiry notices to it. Required. */
+    email: string;
+    /**
+     * `http` (default): the HTTP-01 challenge through the gateway's port 80, issued and renewed inside the running
+     * gateway (at two-thirds of the lifetime, no deploy needed); the host must be reachable from the internet on port
+     * 80. `azureDns`: the DNS-01 challenge in an Azure DNS zone, issued during `pulumi up` (private clusters; renews
+     * only on `up`).
+     */
+    challenge?: AcmeChallenge;
+    /** ACME directory URL (https). Default Let's Encrypt production. */
+    directoryUrl?: string;
+    /** Let's Encrypt's staging directory instead (untrusted certificates, generous rate limits). Default false. */
+    staging?: boolean;
+    /** `http`: PEM CA certificates the renewal trusts for a private ACME server's directory. Default the system roots. */
+    caBundle?: string;
+    /** `azureDns`: the Azure DNS zone holding the gateway's host, e.g. `example.com`. Required there. */
+    zoneName?: string;
+    /** `azureDns`: subscription of the zone. Required there. */
+    subscriptionId?: string;
+    /** `azureDns`: resource group of the zone. Required there. */
+    resourceGroup?: string;
+}
+
 /** `plumberhub:gateway` — the one HTTPS entry point in front of every model. */
 export interface HubGatewaySpec {
     /** Host name clients use: in the certificate and in every URL. Default `localhost`. */
@@ -29,8 +54,8 @@ export interface HubGatewaySpec {
     users?: string[];
     /** Certificate source: `selfSigned` (default), `provided` (secrets `plumberhub:tlsCertificate` / `tlsKey`) or `acme`. */
     tls?: HubTlsMode;
-    /** Let's Encrypt with an Azure DNS challenge; required when `tls` is `acme`. */
-    acme?: { email: string; zoneName: string; subscriptionId: string; resourceGroup: string; staging?: boolean };
+    /** Where `tls: acme` gets its certificate; required when `tls` is `acme`. */
+    acme?: HubAcmeSpec;
     /** nginx replicas. Default 1 on swarm, 2 on AKS. */
     replicas?: number;
     /** Published HTTPS port (swarm). Default 443. */

@@ -112,6 +112,11 @@ export function planSelfSignedTls(input: SelfSignedTlsInput): SelfSignedTlsPlan 
     };
 }
 
+/** A time as RFC 3339 in UTC to the second (`2027-02-28T10:00:00Z`), as certificates and the tls provider give it. */
+export function rfc3339(time: Date): string {
+    return time.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
 /** The PEMs of `provided` mode. */
 export interface ProvidedPems {
     /** Server certificate first, then any intermediates. */
@@ -237,6 +242,66 @@ export function checkProvidedCertificate(pems: ProvidedPems, hosts: TlsHosts, no
 export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
 export const LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
+/** The ACME directory of a config: the given URL, else Let's Encrypt's staging or production directory. */
+export function acmeDirectoryUrl(acme: { directoryUrl?: string; staging?: boolean }): string {
+    return acme.directoryUrl ?? (acme.staging ? LETS_ENCRYPT_STAGING : LETS_ENCRYPT_PRODUCTION);
+}
+
+/** How `tls: acme` proves the names: `http` (HTTP-01 through the gateway, renewed in it) or `azureDns` (DNS-01 at deploy). */
+export type AcmeChallenge = "http" | "azureDns";
+export const ACME_CHALLENGES: readonly AcmeChallenge[] = ["http", "azureDns"];
+
+/** An e-mail address as ACME servers take it; no quote or space, so it can be written into a script. */
+const ACME_EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+/** An https URL without characters a shell or lego would read differently. */
+const ACME_DIRECTORY_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%/+-]*)?$/;
+
+/** Checks an ACME account's contact e-mail; throws naming `field`. */
+export function checkAcmeEmail(email: unknown, field: string): asserts email is string {
+    if (typeof email !== "string" || !ACME_EMAIL.test(email)) {
+        throw new Error(
+            `\`${field}\` must be an e-mail address such as ops@example.com (the ACME server sends expiry notices to it), got ${JSON.stringify(email)}`,
+        );
+    }
+}
+
+/** Checks an ACME directory URL; throws naming `field`. */
+export function checkAcmeDirectoryUrl(url: unknown, field: string): asserts url is string {
+    if (typeof url !== "string" || !ACME_DIRECTORY_URL.test(url)) {
+        throw new Error(`\`${field}\` must be an https:// ACME directory URL such as ${LETS_ENCRYPT_PRODUCTION}, got ${JSON.stringify(url)}`);
+    }
+}
+
+/**
+ * Checks that an ACME directory is on https's own port: where the gateway may reach it only on TCP 443 (its egress
+ * NetworkPolicy on Kubernetes). Throws naming `field`.
+ */
+export function checkAcmeDirectoryOnHttpsPort(url: string, field: string): void {
+    // `URL` leaves out https's default port.
+    if (new URL(url).port !== "") {
+        throw new Error(
+            `\`${field}\` must be on port 443 on Kubernetes (the gateway's egress NetworkPolicy lets the renewal reach TCP 443 only), got ${JSON.stringify(url)}`,
+        );
+    }
+}
+
+/** Checks a PEM bundle of CA certificates (at least one, each parseable); throws naming `field`. */
+export function checkCaBundle(pem: unknown, field: string): asserts pem is string {
+    const blocks = typeof pem === "string" ? splitPemCertificates(pem) : [];
+    if (blocks.length === 0) {
+        throw new Error(`\`${field}\` must hold PEM certificates (-----BEGIN CERTIFICATE-----), found none`);
+    }
+    blocks.forEach((block, i) => {
+        try {
+            new X509Certificate(block);
+        } catch (error) {
+            throw new Error(`\`${field}\` certificate ${i + 1} of ${blocks.length} could not be parsed: ${(error as Error).message}`, {
+                cause: error,
+            });
+        }
+    });
+}
+
 /** The plain (non-secret) part of `acme` mode, as validation sees it. */
 export interface AcmeShape {
     email: string;
@@ -257,13 +322,9 @@ export function validateAcme(acme: AcmeShape | undefined, dnsNames: string[] = [
     if (ipAddresses.length > 0) {
         throw new Error(`\`ipAddresses\` must be empty in acme mode (a DNS-01 challenge proves DNS names only), got ${JSON.stringify(ipAddresses)}`);
     }
-    if (typeof acme.email !== "string" || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(acme.email)) {
-        throw new Error(`\`acme.email\` must be an e-mail address (Let's Encrypt sends expiry notices to it), got ${JSON.stringify(acme.email)}`);
-    }
+    checkAcmeEmail(acme.email, "acme.email");
     const serverUrl = acme.serverUrl ?? LETS_ENCRYPT_PRODUCTION;
-    if (!/^https:\/\/\S+$/.test(serverUrl)) {
-        throw new Error(`\`acme.serverUrl\` must be an https:// ACME directory URL, got ${JSON.stringify(serverUrl)}`);
-    }
+    checkAcmeDirectoryUrl(serverUrl, "acme.serverUrl");
     const zone = (acme.zoneName ?? "").toLowerCase();
     if (!isDnsName(zone)) {
         throw new Error(`\`acme.zoneName\` must be the Azure DNS zone name, e.g. "example.com", got ${JSON.stringify(acme.zoneName)}`);

@@ -60,8 +60,10 @@ import {
     HUB_TLS_MODES,
     HubConfig,
     HubConfigError,
+    HubAcmeSpec,
     HubGatewaySpec,
 } from "./environment";
+import { ACME_CHALLENGES, checkAcmeDirectoryOnHttpsPort, checkAcmeDirectoryUrl, checkAcmeEmail, checkCaBundle } from "./tls";
 import { DEFAULT_PROTECT_STATE } from "./stateProtection";
 import { HUB_TARGETS, HubTarget } from "./target";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, MAX_READ_TIMEOUT_SECONDS, validateGatewayTitle } from "./gateway";
@@ -93,7 +95,8 @@ const GATEWAY_KEYS = [
     "readTimeoutSeconds",
     "title",
 ];
-const ACME_KEYS = ["email", "zoneName", "subscriptionId", "resourceGroup", "staging"];
+const ACME_KEYS = ["email", "challenge", "directoryUrl", "staging", "caBundle", "zoneName", "subscriptionId", "resourceGroup"];
+const ACME_AZURE_DNS_KEYS = ["zoneName", "subscriptionId", "resourceGroup"] as const;
 const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];
 const SWARM_KEYS = ["host", "network", "endpointMode", "publishMode", "constraints", "gatewayImage", "registryImage"];
 const AKS_KEYS = ["resourceGroupName", "location", "namespace", "existingCluster", "kubeletObjectId", "gatewayImage", ...AKS_CLUSTER_SPEC_KEYS];
@@ -168,6 +171,16 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
                 `\`${NS}:gateway.host\` is required on AKS: the gateway's DNS name (or set \`${NS}:gateway.dnsLabel\` and \`${NS}:aks.location\` for \`{label}.{location}.cloudapp.azure.com\`)`,
             );
     }
+    if (gateway.acme && gateway.host === "localhost" && !(target === "aks" && !hostGiven))
+        problems.push(`\`${NS}:gateway.host\` must be the public DNS name the certificate is for with \`tls: acme\`, got "localhost"`);
+    const acmeDirectory = gateway.acme?.challenge === "http" ? gateway.acme.directoryUrl : undefined;
+    // A malformed URL is already reported by its own check.
+    if (acmeDirectory !== undefined && target === "aks" && isValid(() => checkAcmeDirectoryUrl(acmeDirectory, "")))
+        collect(problems, () => checkAcmeDirectoryOnHttpsPort(acmeDirectory, `${NS}:gateway.acme.directoryUrl`));
+    if (gateway.acme?.challenge === "http" && target === "aks" && !aks.gatewayImage)
+        problems.push(
+            `\`${NS}:aks.gatewayImage\` is required with \`${NS}:gateway.acme.challenge\` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile), pinned by digest`,
+        );
     if (target === "swarm" && registry.kind === "acr")
         problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
     if (target === "aks" && registry.kind === "swarm")
@@ -175,6 +188,32 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
 
     if (problems.length > 0) throw new HubConfigError(problems);
     return { target: target!, models, gateway, registry, swarm, aks, ...(baseImage ? { baseImage } : {}), protectState: protectState === true };
+}
+
+/** `gateway.acme`: the e-mail, the challenge and what each challenge needs (the other's keys are refused). */
+function checkAcme(value: unknown, at: string, problems: string[]): HubAcmeSpec {
+    const spec = objectOrEmpty(value, at, "{ email, challenge?, directoryUrl?, staging?, caBundle?, zoneName?, … }", ACME_KEYS, problems);
+    collect(problems, () => checkAcmeEmail(spec.email, `${at}.email`));
+    const challenge = checkEnum(spec.challenge, `${at}.challenge`, ACME_CHALLENGES, "http", problems)!;
+    if (spec.directoryUrl !== undefined) collect(problems, () => checkAcmeDirectoryUrl(spec.directoryUrl, `${at}.directoryUrl`));
+    if (spec.staging !== undefined && typeof spec.staging !== "boolean")
+        problems.push(`\`${at}.staging\` must be true (Let's Encrypt's staging directory) or false, got ${show(spec.staging)}`);
+    if (spec.staging === true && spec.directoryUrl !== undefined)
+        problems.push(`\`${at}.staging\` and \`${at}.directoryUrl\` are both set; staging picks Let's Encrypt's staging directory, so give one`);
+    if (challenge === "azureDns") {
+        for (const key of ACME_AZURE_DNS_KEYS) {
+            if (typeof spec[key] !== "string" || spec[key] === "")
+                problems.push(`\`${at}.${key}\` is required with \`${at}.challenge\` "azureDns", got ${show(spec[key])}`);
+        }
+        if (spec.caBundle !== undefined) problems.push(`\`${at}.caBundle\` is used with the "http" challenge only; remove it`);
+    } else {
+        for (const key of ACME_AZURE_DNS_KEYS) {
+            if (spec[key] !== undefined)
+                problems.push(`\`${at}.${key}\` is used with \`${at}.challenge\` "azureDns" only; remove it or set the challenge`);
+        }
+        if (spec.caBundle !== undefined) collect(problems, () => checkCaBundle(spec.caBundle, `${at}.caBundle`));
+    }
+    return { ...(spec as unknown as HubAcmeSpec), challenge };
 }
 
 function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["gateway"] {
@@ -198,14 +237,7 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
     }
     let acme: HubGatewaySpec["acme"];
     if (tls === "acme") {
-        const acmeSpec = objectOrEmpty(spec.acme, `${at}.acme`, "{ email, zoneName, subscriptionId, resourceGroup, staging? }", ACME_KEYS, problems);
-        for (const key of ["email", "zoneName", "subscriptionId", "resourceGroup"]) {
-            if (typeof acmeSpec[key] !== "string" || acmeSpec[key] === "")
-                problems.push(`\`${at}.acme.${key}\` is required when \`${at}.tls\` is "acme", got ${show(acmeSpec[key])}`);
-        }
-        if (host === "localhost")
-            problems.push(`\`${at}.host\` must be a public DNS name in \`${at}.acme.zoneName\` for "acme" certificates, got "localhost"`);
-        acme = acmeSpec as HubGatewaySpec["acme"];
+        acme = checkAcme(spec.acme, `${at}.acme`, problems);
     } else if (spec.acme !== undefined) {
         problems.push(`\`${at}.acme\` is set but \`${at}.tls\` is ${show(tls)}; set \`tls: acme\` or remove it`);
     }

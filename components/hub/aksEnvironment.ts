@@ -7,7 +7,7 @@ import { KubernetesModel } from "../aks/kubernetesModel";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../config/gateway";
 import { RegistryLogin } from "../image/modelImage";
 import { kubernetesGatewaySettings } from "../render/hubConfigInputs";
-import { externalRegistryLogin, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayCertificateArgs, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
 
 /**
  * The AKS side of a ModelHub: a resource group (or the configured one), ACR (or an external registry), the cluster
@@ -90,8 +90,8 @@ export function deployOnAks(parts: HubParts): TargetDeployment {
             models: config.models,
             namespace: aks.namespace,
             provider: cluster.provider,
-            tlsCertificate: parts.tls.certChainPem,
-            tlsKey: parts.tls.privateKeyPem,
+            ...gatewayCertificateArgs(parts),
+            retainAcmeData: config.protectState,
             htpasswd: parts.users.htpasswd,
             // The same settings `npm run render` writes into the review YAML.
             ...kubernetesGatewaySettings(config),

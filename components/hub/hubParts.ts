@@ -5,6 +5,8 @@ import { HubConfig, HubRegistryKind } from "../config/environment";
 import { httpsPortSuffix } from "../config/gateway";
 import { Model } from "../config/model";
 import { modelRouting } from "../config/routing";
+import { GatewayAcme } from "../render/gateway";
+import { gatewayAcme } from "../render/hubConfigInputs";
 import { ServerCertificate } from "../tls/serverCertificate";
 import { HubSecrets } from "./readHubConfig";
 
@@ -69,9 +71,23 @@ export interface HubParts {
     config: HubConfig;
     secrets: HubSecrets;
     users: Credentials;
-    tls: ServerCertificate;
+    /** The gateway's certificate made during `pulumi up`; undefined when the gateway gets it from ACME itself (HTTP-01). */
+    tls: ServerCertificate | undefined;
     /** Image to run for each model: the pushed digest of a built model, or the model's own `image`. */
     imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]) => pulumi.Output<string>;
+}
+
+/**
+ * Where the gateway's certificate comes from, as both gateway components take it: the renewal inside the gateway
+ * (`tls: acme` with the HTTP-01 challenge) or the certificate and key made during `pulumi up`.
+ */
+export function gatewayCertificateArgs(
+    parts: Pick<HubParts, "config" | "tls">,
+): { acme: GatewayAcme } | { tlsCertificate: pulumi.Output<string>; tlsKey: pulumi.Output<string> } {
+    const acme = gatewayAcme(parts.config.gateway);
+    if (acme) return { acme };
+    if (!parts.tls) throw new Error("the gateway has neither an ACME renewal nor a certificate made during `pulumi up`");
+    return { tlsCertificate: parts.tls.certChainPem, tlsKey: parts.tls.privateKeyPem };
 }
 
 /**

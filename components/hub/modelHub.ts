@@ -5,8 +5,9 @@ import { HubJoinInfo, HubParts, ModelEndpoint, registryAuthOf } from "./hubParts
 import type { PlatformRegistryLogin } from "./platformStack";
 import { HubConfig } from "../config/environment";
 import { Model } from "../config/model";
-import { LETS_ENCRYPT_STAGING } from "../config/tls";
+import { acmeDirectoryUrl } from "../config/tls";
 import { ServerCertificate } from "../tls/serverCertificate";
+import { gatewayAcme } from "../render/hubConfigInputs";
 import { HubSecrets } from "./readHubConfig";
 import { deployOnSwarm } from "./swarmEnvironment";
 import { loadAksWiring } from "../util/aksTarget";
@@ -32,8 +33,13 @@ export class ModelHub extends pulumi.ComponentResource {
     public readonly models: pulumi.Output<Record<string, ModelEndpoint>>;
     /** Gateway passwords by user (secret). */
     public readonly passwords: pulumi.Output<Record<string, string>>;
-    /** CA certificate of the gateway's TLS (public): `curl --cacert`. */
+    /** CA certificate of the gateway's TLS (public): `curl --cacert`. Empty with `tls: acme` over HTTP-01 (a public CA). */
     public readonly caCertPem: pulumi.Output<string>;
+    /**
+     * Expiry of the gateway's certificate as of this `up` (ISO 8601). Undefined with `tls: acme` over HTTP-01: that one
+     * renews itself, and `https://{host}/healthz/certificate` gives its current `notAfter` and `daysLeft`.
+     */
+    public readonly certificateNotAfter: pulumi.Output<string | undefined>;
     /** Kubeconfig on AKS (secret): the Entra ID user kubeconfig of a new cluster (runs kubelogin); undefined on swarm. */
     public readonly kubeconfig: pulumi.Output<string | undefined>;
     /** Admin kubeconfig on AKS with `aks.exportAdminKubeconfig` (secret, a client certificate); else undefined. */
@@ -59,7 +65,8 @@ export class ModelHub extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const tls = new ServerCertificate(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
+        // With HTTP-01 the gateway gets its certificate itself, after the deploy.
+        const tls = gatewayAcme(gateway) ? undefined : new ServerCertificate(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
 
         const images = new Map<string, ModelImage>();
         const imageFor = (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]): pulumi.Output<string> => {
@@ -87,7 +94,8 @@ export class ModelHub extends pulumi.ComponentResource {
             ),
         );
         this.passwords = pulumi.secret(users.passwords);
-        this.caCertPem = tls.caCertPem;
+        this.caCertPem = tls ? tls.caCertPem : pulumi.output("");
+        this.certificateNotAfter = tls ? tls.notAfter : pulumi.output(undefined);
         this.kubeconfig = deployment.kubeconfig ? pulumi.secret(deployment.kubeconfig) : pulumi.output(undefined);
         this.adminKubeconfig = deployment.adminKubeconfig ? pulumi.secret(deployment.adminKubeconfig) : pulumi.output(undefined);
         this.registryLogin = pulumi.secret(pulumi.output(deployment.registryLogin));
@@ -105,6 +113,7 @@ export class ModelHub extends pulumi.ComponentResource {
             models: this.models,
             passwords: this.passwords,
             caCertPem: this.caCertPem,
+            certificateNotAfter: this.certificateNotAfter,
             kubeconfig: this.kubeconfig,
             adminKubeconfig: this.adminKubeconfig,
             registryLogin: this.registryLogin,
@@ -126,9 +135,9 @@ function gatewayTlsArgs(config: HubConfig, secrets: HubSecrets): ConstructorPara
                 dnsNames: [gateway.host],
                 acme: {
                     email: acme.email,
-                    zoneName: acme.zoneName,
-                    ...(acme.staging ? { serverUrl: LETS_ENCRYPT_STAGING } : {}),
-                    azureDns: { subscriptionId: acme.subscriptionId, resourceGroup: acme.resourceGroup, authMethod: "oidc" },
+                    zoneName: acme.zoneName!,
+                    serverUrl: acmeDirectoryUrl(acme),
+                    azureDns: { subscriptionId: acme.subscriptionId!, resourceGroup: acme.resourceGroup!, authMethod: "oidc" },
                 },
             };
         }

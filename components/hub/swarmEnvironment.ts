@@ -8,7 +8,7 @@ import { SwarmNetwork } from "../swarm/swarmNetwork";
 import { swarmProvider } from "../swarm/swarmProvider";
 import { SwarmRegistry } from "../swarm/swarmRegistry";
 import { ServerCertificate } from "../tls/serverCertificate";
-import { externalRegistryLogin, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
+import { externalRegistryLogin, gatewayCertificateArgs, gatewayUrl, HubParts, joinRouting, TargetDeployment } from "./hubParts";
 
 /** The user the hub's own swarm registry lets push. */
 export const SWARM_REGISTRY_USER = "plumberhub";
@@ -83,10 +83,10 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
             networkId: network.networkId,
             // The same settings and options `npm run render` writes into the stack file.
             settings: swarmGatewaySettings(config),
-            ...swarmGatewayOptions(config),
+            ...swarmGatewayOptions(config, name),
             filePrefix: swarmGatewayFilePrefix(name),
-            tlsCertificate: parts.tls.certChainPem,
-            tlsKey: parts.tls.privateKeyPem,
+            ...gatewayCertificateArgs(parts),
+            retainAcmeData: config.protectState,
             htpasswd: parts.users.htpasswd,
         },
         // After every model's replicas run: no 404s on the first requests, and when a model cannot start, `pulumi up`

@@ -5,13 +5,34 @@
  */
 import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
 import { MIB } from "../config/gateway";
-import { GatewayLimits } from "./gateway";
+import { acmeDirectoryUrl } from "../config/tls";
+import { GatewayAcme, GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
-import { GatewaySecretContents, GatewayServiceOptions, SwarmGatewaySettings, SwarmModelOptions, SwarmStackInput } from "./swarm";
+import {
+    GatewaySecretContents,
+    GatewayServiceOptions,
+    swarmGatewayAcmeVolume,
+    SwarmGatewaySettings,
+    SwarmModelOptions,
+    SwarmStackInput,
+} from "./swarm";
 
 /** The gateway's request limits from `plumberhub:gateway` (MiB → bytes). */
 export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
     return { maxBodyBytes: gateway.maxBodyMiB * MIB, readTimeoutSeconds: gateway.readTimeoutSeconds };
+}
+
+/**
+ * The gateway's ACME renewal (HTTP-01 challenge, renewed in the running gateway) from `plumberhub:gateway`; undefined
+ * unless `tls: acme` with the `http` challenge (the `azureDns` challenge issues during `pulumi up` instead).
+ */
+export function gatewayAcme(gateway: HubConfig["gateway"]): GatewayAcme | undefined {
+    const acme = gateway.acme;
+    if (gateway.tls !== "acme" || !acme || acme.challenge !== "http") return undefined;
+    return {
+        renewal: { dnsNames: [gateway.host], email: acme.email, directoryUrl: acmeDirectoryUrl(acme) },
+        ...(acme.caBundle !== undefined ? { caBundlePem: acme.caBundle } : {}),
+    };
 }
 
 /** What the swarm gateway serves: the models (with their ports and user lists), limits and title. */
@@ -23,10 +44,11 @@ export function swarmGatewaySettings(config: HubConfig): SwarmGatewaySettings {
     };
 }
 
-/** The swarm gateway service's options: image, replicas, published ports and swarm placement. */
-export function swarmGatewayOptions(config: HubConfig): GatewayServiceOptions {
+/** The swarm gateway service's options: image, replicas, published ports, swarm placement and the ACME volume. */
+export function swarmGatewayOptions(config: HubConfig, hubName: string = DEFAULT_HUB_NAME): GatewayServiceOptions {
     const { swarm, gateway } = config;
     return {
+        ...(gatewayAcme(gateway) ? { acmeVolume: swarmGatewayAcmeVolume(swarmGatewayFilePrefix(hubName)) } : {}),
         ...(swarm.gatewayImage ? { image: swarm.gatewayImage } : {}),
         replicas: gateway.replicas,
         httpsPort: gateway.httpsPort,
@@ -66,7 +88,12 @@ export function swarmStackInput(
         networkName: config.swarm.network,
         models: config.models.map((model) => ({ model, image: imageOf(images, model.name) })),
         modelOptions: swarmModelOptions(config),
-        gateway: { settings: swarmGatewaySettings(config), secrets, options: swarmGatewayOptions(config) },
+        gateway: {
+            settings: swarmGatewaySettings(config),
+            secrets,
+            options: swarmGatewayOptions(config, hubName),
+            ...(gatewayAcme(config.gateway) ? { acme: gatewayAcme(config.gateway) } : {}),
+        },
     };
 }
 
@@ -88,14 +115,15 @@ export function kubernetesGatewaySettings(
 export function kubernetesManifestsInput(
     config: HubConfig,
     images: Record<string, string>,
-    secrets: { tlsCert: string; tlsKey: string; htpasswd: string },
+    secrets: { tlsCert?: string; tlsKey?: string; htpasswd: string },
 ): KubernetesManifestsInput {
     for (const model of config.models) imageOf(images, model.name);
+    const acme = gatewayAcme(config.gateway);
     return {
         namespace: config.aks.namespace,
         models: config.models,
         images,
-        gateway: { ...kubernetesGatewaySettings(config), ...secrets },
+        gateway: { ...kubernetesGatewaySettings(config), ...secrets, ...(acme ? { acme } : {}) },
     };
 }
 

@@ -37,6 +37,7 @@ export function serviceArgsFromPlan(
         const spec: docker.types.input.ServiceTaskSpec = {
             containerSpec: {
                 image: p.image,
+                ...(p.command ? { args: p.command } : {}),
                 env: p.env,
                 labels: toLabels(p.labels),
                 healthcheck: p.healthcheck && {

@@ -10,11 +10,14 @@ import {
     renderSwarmGatewayConfigs,
     ROLE_LABEL,
     staticFileKey,
+    swarmGatewayAcmeVolume,
     SwarmGatewaySettings,
     validateGatewayServiceOptions,
 } from "../render/swarm";
+import { ACME_FILE_NAMES, GatewayAcme, validateGatewayCertificateSource } from "../render/gateway";
+import { DEFAULT_PROTECT_STATE } from "../config/stateProtection";
 import { asResourceError } from "../util/errors";
-import { createSwarmFiles, fileRefs, serviceArgsFromPlan } from "./serviceArgs";
+import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 
 export interface SwarmGatewayArgs {
     /** Id of the hub's overlay network (`SwarmNetwork.networkId`). */
@@ -25,10 +28,19 @@ export interface SwarmGatewayArgs {
      * swarm target sets).
      */
     settings: SwarmGatewaySettings;
-    /** PEM certificate chain (`ServerCertificate`). */
-    tlsCertificate: pulumi.Input<string>;
-    /** PEM private key (`ServerCertificate`); stored as a swarm secret. */
-    tlsKey: pulumi.Input<string>;
+    /** PEM certificate chain (`ServerCertificate`). Required unless `acme` is given. */
+    tlsCertificate?: pulumi.Input<string>;
+    /** PEM private key (`ServerCertificate`); stored as a swarm secret. Required unless `acme` is given. */
+    tlsKey?: pulumi.Input<string>;
+    /**
+     * The certificate from an ACME server instead (HTTP-01 through `httpPort`, which must be port 80 as the ACME
+     * server sees it), issued and renewed inside the running gateway; its state lives on the volume
+     * `swarmGatewayAcmeVolume(filePrefix)`.
+     * Default none.
+     */
+    acme?: GatewayAcme;
+    /** Keep the ACME volume (account and certificates) when Pulumi deletes it (`retainOnDelete`). Default `DEFAULT_PROTECT_STATE` (true). */
+    retainAcmeData?: boolean;
     /** htpasswd lines of the gateway users (`Credentials`); stored as a swarm secret. */
     htpasswd: pulumi.Input<string>;
     /** nginx image. Default `DEFAULT_GATEWAY_IMAGE` (a pinned public nginx tag). */
@@ -55,6 +67,10 @@ export interface SwarmGatewayArgs {
 export function validateSwarmGatewayArgs(name: string, args: SwarmGatewayArgs): void {
     validateGatewayServiceOptions({ ...args, image: undefined }, "args");
     validateSwarmName(args.filePrefix ?? name, "filePrefix");
+    validateGatewayCertificateSource(
+        { certificate: args.tlsCertificate !== undefined, key: args.tlsKey !== undefined, acme: args.acme !== undefined },
+        { certificate: "args.tlsCertificate", key: "args.tlsKey", acme: "args.acme" },
+    );
 }
 
 /**
@@ -82,20 +98,29 @@ export class SwarmGateway extends pulumi.ComponentResource {
         // Rendered now, from plain values, so the renderer's validation errors surface at construction.
         const rendered = asResourceError(this, () => {
             validateSwarmGatewayArgs(name, args);
-            return renderSwarmGatewayConfigs(args.settings, args.httpsPort);
+            return renderSwarmGatewayConfigs(args.settings, args.httpsPort, args.acme);
         });
         const configs = pulumi.output(asResourceError(this, () => planGatewayConfigs(prefix, rendered)));
         const secrets = pulumi
             .all([args.tlsCertificate, args.tlsKey, args.htpasswd])
             .apply(([tlsCertificate, tlsKey, htpasswd]) => planGatewaySecrets(prefix, { tlsCertificate, tlsKey, htpasswd }));
         const labels = { [ROLE_LABEL]: "gateway" };
-        const configKeys = ["nginx.conf", "edge.conf", ...Object.keys(rendered.staticFiles).map(staticFileKey)];
+        const acmeKeys = [ACME_FILE_NAMES.script, ...(args.acme?.caBundlePem !== undefined ? [ACME_FILE_NAMES.caBundle] : [])];
+        const configKeys = ["nginx.conf", "edge.conf", ...(args.acme ? acmeKeys : []), ...Object.keys(rendered.staticFiles).map(staticFileKey)];
+        const secretKeys = [...(args.acme ? [] : ["tls.crt", "tls.key"]), "htpasswd"];
         const fileIds = {
             ...createSwarmFiles(name, "config", configs, configKeys, labels, this),
-            ...createSwarmFiles(name, "secret", secrets, ["tls.crt", "tls.key", "htpasswd"], labels, this),
+            ...createSwarmFiles(name, "secret", secrets, secretKeys, labels, this),
         };
+        const acmeVolume = args.acme
+            ? new docker.Volume(
+                  `${name}-acme`,
+                  { name: swarmGatewayAcmeVolume(prefix), labels: toLabels(labels) },
+                  { parent: this, retainOnDelete: args.retainAcmeData ?? DEFAULT_PROTECT_STATE },
+              )
+            : undefined;
         const planWith = (planService: typeof planGatewayService) =>
-            pulumi.all([configs, fileRefs(secrets), args.image]).apply(([configList, secretList, image]) =>
+            pulumi.all([configs, fileRefs(secrets), args.image, acmeVolume?.name]).apply(([configList, secretList, image, acmeVolumeName]) =>
                 planService(
                     { configs: configList, secrets: secretList },
                     {
@@ -107,6 +132,7 @@ export class SwarmGateway extends pulumi.ComponentResource {
                         endpointMode: args.endpointMode,
                         constraints: args.constraints,
                         labels: args.labels,
+                        ...(acmeVolumeName ? { acmeVolume: acmeVolumeName } : {}),
                     },
                 ),
             );

@@ -2,7 +2,16 @@ import * as acme from "@pulumiverse/acme";
 import * as time from "@pulumiverse/time";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { checkProvidedCertificate, planSelfSignedTls, SelfSignedTlsInput, TLS_MODES, TlsMode, validateAcme, validateHosts } from "../config/tls";
+import {
+    checkProvidedCertificate,
+    planSelfSignedTls,
+    rfc3339,
+    SelfSignedTlsInput,
+    TLS_MODES,
+    TlsMode,
+    validateAcme,
+    validateHosts,
+} from "../config/tls";
 import { asResourceError } from "../util/errors";
 
 /** Azure DNS credentials for the ACME DNS-01 challenge (lego's `azuredns` provider). */
@@ -54,6 +63,8 @@ interface TlsMaterial {
     certChainPem: pulumi.Output<string>;
     caCertPem: pulumi.Output<string>;
     privateKeyPem: pulumi.Output<string>;
+    /** The server certificate's expiry, RFC 3339 in UTC to the second, as each source reports it. */
+    notAfter: pulumi.Output<string>;
 }
 
 /** PEM blocks joined one per line-terminated block (providers differ on trailing newlines). */
@@ -83,6 +94,8 @@ export class ServerCertificate extends pulumi.ComponentResource {
     public readonly caCertPem: pulumi.Output<string>;
     /** Secret: the server private key (PEM): nginx `ssl_certificate_key`. */
     public readonly privateKeyPem: pulumi.Output<string>;
+    /** When the server certificate expires: RFC 3339 in UTC to the second, e.g. `2027-02-28T10:00:00Z`. */
+    public readonly notAfter: pulumi.Output<string>;
 
     constructor(name: string, args: ServerCertificateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("plumberhub:tls:ServerCertificate", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: FORMER_TYPE }] });
@@ -96,11 +109,13 @@ export class ServerCertificate extends pulumi.ComponentResource {
         this.certChainPem = material.certChainPem;
         this.caCertPem = material.caCertPem;
         this.privateKeyPem = pulumi.secret(material.privateKeyPem);
+        this.notAfter = material.notAfter;
         this.registerOutputs({
             certificatePem: this.certificatePem,
             certChainPem: this.certChainPem,
             caCertPem: this.caCertPem,
             privateKeyPem: this.privateKeyPem,
+            notAfter: this.notAfter,
         });
     }
 
@@ -161,6 +176,7 @@ export class ServerCertificate extends pulumi.ComponentResource {
             certChainPem: serverCert.certPem.apply((pem) => joinPem(pem)),
             caCertPem: caCert.certPem,
             privateKeyPem: serverKey.privateKeyPem,
+            notAfter: serverCert.validityEndTime,
         };
     }
 
@@ -181,6 +197,7 @@ export class ServerCertificate extends pulumi.ComponentResource {
             certChainPem: checked.apply((info) => joinPem(...info.chain)),
             caCertPem,
             privateKeyPem: pulumi.all([checked, args.privateKeyPem]).apply(([, key]) => key),
+            notAfter: pulumi.unsecret(checked.apply((info) => rfc3339(info.notAfter))),
         };
     }
 
@@ -228,6 +245,7 @@ export class ServerCertificate extends pulumi.ComponentResource {
             certChainPem: pulumi.all([certificate.certificatePem, certificate.issuerPem]).apply(([leaf, issuer]) => joinPem(leaf, issuer)),
             caCertPem: certificate.issuerPem,
             privateKeyPem: certificate.privateKeyPem,
+            notAfter: certificate.certificateNotAfter,
         };
     }
 }

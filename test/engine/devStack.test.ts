@@ -10,8 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LOCAL_IMAGES, LOCAL_IMAGES_ENV } from "../../components/config/stackConfig";
+import { rfc3339 } from "../../components/config/tls";
 import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, readResources, urnName } from "../helpers/engine";
-import { request, servedCertificate } from "../helpers/gateway";
+import { request, servedCertificate, servedX509 } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
 import { run, waitUntil } from "../helpers/processes";
 import { docker, ensureLocalImages, ensureSwarm, taskAddresses, waitForService } from "../helpers/swarm";
@@ -343,6 +344,8 @@ describe("certificate rotation", () => {
         await waitUntil("the gateway to serve the new certificate", async () => (await servedCertificate(8443, ca)) !== before, 120_000, 1000);
         expect((await get(`${GATEWAY}/hello/echo?msg=hi`)).status).toBe(200); // still trusted through the same CA
         expect(await platform.output(STACK, "caCertPem")).toBe(ca);
+        const served = await servedX509(8443, "localhost", ca);
+        expect(await platform.output(STACK, "certificateNotAfter")).toBe(rfc3339(new Date(served.validTo)));
     });
 });
 

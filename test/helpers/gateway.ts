@@ -337,7 +337,16 @@ export interface Reply {
 /** One HTTP(S) request (https trusts only `ca`); Basic credentials from `user`/`password`. */
 export function request(
     url: string,
-    options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; ca?: string; user?: string; password?: string } = {},
+    options: {
+        method?: string;
+        headers?: Record<string, string>;
+        body?: string | Buffer;
+        ca?: string;
+        user?: string;
+        password?: string;
+        /** TLS server name (SNI) checked against the certificate. Default `localhost`. */
+        servername?: string;
+    } = {},
 ): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.user !== undefined) headers.authorization = basicAuth(options.user, options.password ?? "");
@@ -345,7 +354,14 @@ export function request(
     return new Promise((resolve, reject) => {
         const req = client.request(
             url,
-            { method: options.method ?? "GET", headers, ca: options.ca, servername: "localhost", agent: false, timeout: 30_000 },
+            {
+                method: options.method ?? "GET",
+                headers,
+                ca: options.ca,
+                servername: options.servername ?? "localhost",
+                agent: false,
+                timeout: 30_000,
+            },
             (res) => {
                 let body = "";
                 res.setEncoding("utf8");
@@ -389,13 +405,26 @@ export const HOSTILE: [string, number][] = [
 /** What would show in an upstream's request log if any hostile path had got through. */
 export const HOSTILE_TRACES = /evil|passwd|secret|Injected|\.\.|%2e|%2f|%5c|%00|\/\/|_plumberhub|kubernetes|aaaa/i;
 
-/** The certificate a TLS server on 127.0.0.1:`port` serves for `localhost` (sha256 of its DER), verified against `ca`. */
-export function servedCertificate(port: number, ca: string): Promise<string> {
+/** The certificate a TLS server on 127.0.0.1:`port` serves for `servername` (sha256 of its DER), verified against `ca`. */
+export function servedCertificate(port: number, ca: string, servername = "localhost"): Promise<string> {
     return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ca }, () => {
+        const socket = tls.connect({ host: "127.0.0.1", port, servername, ca }, () => {
             const der = socket.getPeerCertificate().raw;
             socket.end();
             resolve(crypto.createHash("sha256").update(der).digest("hex"));
+        });
+        socket.once("error", reject);
+    });
+}
+
+/** The certificate a TLS server on 127.0.0.1:`port` serves for `servername`: verified against `ca`, or unverified without one. */
+export function servedX509(port: number, servername: string, ca?: string): Promise<crypto.X509Certificate> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port, servername, ...(ca ? { ca } : { rejectUnauthorized: false }) }, () => {
+            const certificate = socket.getPeerX509Certificate();
+            socket.end();
+            if (certificate) resolve(certificate);
+            else reject(new Error(`no certificate served on 127.0.0.1:${port}`));
         });
         socket.once("error", reject);
     });

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { KUBERNETES_GATEWAY_PATHS, renderKubernetesManifests } from "../../components/render/kubernetes";
+import { GATEWAY_DEFAULTS } from "../../components/render/gateway";
 import { Model } from "../../components/config/model";
 import { makeTls, nginxTest, tempDir, writeHtpasswd } from "../helpers/gateway";
 import { findObject } from "../helpers/kubernetesSchema";
@@ -47,7 +48,7 @@ async function mountGateway(dir: string, edit: (conf: string) => string = (c) =>
     const conf = edit(config["nginx.conf"])
         .split(MOUNT_ROOT)
         .join(mount)
-        .replace("pid /tmp/nginx.pid;", `pid ${dir}/nginx.pid;`)
+        .replace(`pid ${GATEWAY_DEFAULTS.pidFile};`, `pid ${dir}/nginx.pid;`)
         .replace(/_temp_path \/tmp\//g, `_temp_path ${dir}/tmp/`)
         // A pod's /dev/stdout is the container log; a test process's may be a socket nginx cannot open.
         .replace(/access_log \/dev\/stdout/g, `access_log ${dir}/access.log`);

@@ -8,6 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
+import { LETS_ENCRYPT_STAGING } from "../../components/config/tls";
+import { renderGatewayObjects, renderKubernetesGatewayFiles } from "../../components/render/kubernetes";
+import { testModel } from "../helpers/models";
 import { podSecurityVerdicts } from "../helpers/podSecurity";
 import { run } from "../helpers/processes";
 
@@ -40,6 +43,18 @@ test("every pod of the prod stack meets the restricted Pod Security Standard", a
     );
     expect(pods.length).toBeGreaterThanOrEqual(3); // two models and the gateway
     expect(pods.filter((v) => !v.allowed)).toEqual([]);
+});
+
+test("the gateway with ACME (the renewal script as its command, a shared state volume) meets the restricted standard too", async () => {
+    const { deployment } = renderGatewayObjects({
+        namespace: "models",
+        ...renderKubernetesGatewayFiles({ namespace: "models", models: [testModel("hello")] }, { acme: true }),
+        htpasswd: "alice:{SSHA}aGFzaA==\n",
+        acme: { renewal: { dnsNames: ["models.example.com"], email: "ops@example.com", directoryUrl: LETS_ENCRYPT_STAGING } },
+    });
+    expect(deployment.spec.template.spec.volumes.map((v: any) => Object.keys(v).find((k) => k !== "name"))).toContain("persistentVolumeClaim");
+    const [verdict] = await podSecurityVerdicts([deployment]);
+    expect(verdict).toMatchObject({ kind: "Deployment", name: "gateway", hasPod: true, allowed: true, forbidden: [] });
 });
 
 test("the checker refuses a copy of the gateway that may escalate privileges and run as root", async () => {

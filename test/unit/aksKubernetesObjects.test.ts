@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import {
     AZURE_DNS_LABEL_ANNOTATION,
@@ -5,18 +8,29 @@ import {
     AZURE_PROBE_INTERVAL_ANNOTATION,
     GATEWAY_DRAIN_SECONDS,
     CONFIG_CHECKSUM_ANNOTATION,
+    DEFAULT_DENY_POLICY_NAME,
+    gatewayObjectList,
+    KubernetesGatewayAcme,
+    KUBERNETES_GATEWAY_PATHS,
     KubernetesObject,
     MODEL_DRAIN_SECONDS,
     REDACTED,
+    renderGatewayObjects,
+    renderKubernetesGatewayFiles,
     renderKubernetesManifests,
     renderModelObjects,
     SKIP_AWAIT_ANNOTATION,
     toKubernetesYaml,
 } from "../../components/render/kubernetes";
+import { ACME_PATHS, GATEWAY_DEFAULTS, renderGatewayAcmeScript } from "../../components/render/gateway";
+import { validateKubernetesGatewayArgs } from "../../components/aks/kubernetesGateway";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../../components/config/gateway";
 import { Model } from "../../components/config/model";
+import { LETS_ENCRYPT_STAGING } from "../../components/config/tls";
 import { testModel } from "../helpers/models";
 import { findObject, kubernetesSchemaErrors, validateKubernetesObjects } from "../helpers/kubernetesSchema";
+import { isAllowed, NetworkPolicy, PodEndpoint } from "../helpers/networkPolicy";
+import { makeCertificate, makeEcKey } from "../helpers/pki";
 
 const digest = (name: string) => `plumberhubab12cd34.azurecr.io/${name}@sha256:${"b".repeat(64)}`;
 
@@ -396,5 +410,210 @@ describe("Kubernetes objects of an AKS environment", () => {
         expect(() => renderKubernetesManifests({ models, images: {} })).toThrow(
             "`images` has no image for model `hello`; give one per model (by digest)",
         );
+    });
+});
+
+describe("the AKS gateway with ACME (HTTP-01), renewed in its pods", () => {
+    const acme: KubernetesGatewayAcme = {
+        renewal: { dnsNames: ["models.example.com"], email: "ops@example.com", directoryUrl: LETS_ENCRYPT_STAGING },
+    };
+    const settings = { namespace: "models", models };
+    const { htpasswd } = gateway;
+
+    /** The gateway's objects with ACME, nginx.conf rendered for it. */
+    function acmeGateway(options: KubernetesGatewayAcme = acme) {
+        return renderGatewayObjects({ namespace: "models", ...renderKubernetesGatewayFiles(settings, { acme: true }), htpasswd, acme: options });
+    }
+    const podOf = (objects = acmeGateway()) => objects.deployment.spec.template.spec;
+
+    let caBundlePem: string;
+    beforeAll(async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-acme-ca-"));
+        try {
+            const keyPath = await makeEcKey(dir, "ca");
+            const now = Date.now();
+            const certificate = await makeCertificate(dir, {
+                name: "ca",
+                keyPath,
+                commonName: "private ACME server CA",
+                isCa: true,
+                allowedUses: ["cert_signing"],
+                notBefore: new Date(now - 60_000),
+                notAfter: new Date(now + 86_400_000),
+            });
+            caBundlePem = fs.readFileSync(certificate, "utf8");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("its objects, with a CA bundle, validate against the Kubernetes OpenAPI schema: a PVC and no TLS Secret", async () => {
+        const objects = gatewayObjectList(acmeGateway({ ...acme, caBundlePem }));
+        expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+            "NetworkPolicy/default-deny",
+            "NetworkPolicy/gateway-ingress",
+            "NetworkPolicy/gateway-egress",
+            "ConfigMap/gateway-config",
+            "PersistentVolumeClaim/gateway-acme",
+            "Secret/gateway-htpasswd",
+            "Deployment/gateway",
+            "Service/gateway",
+            "PodDisruptionBudget/gateway",
+        ]);
+        expect(acmeGateway().tlsSecret).toBeUndefined();
+        expect(await kubernetesSchemaErrors(objects)).toEqual([]);
+    });
+
+    test("the container runs the renewal script, mounted executable from the ConfigMap that holds it", () => {
+        const objects = acmeGateway();
+        const pod = podOf(objects);
+        const [container] = pod.containers;
+        expect(container.command).toEqual([ACME_PATHS.script, "serve"]);
+        expect(objects.config.data["plumberhub-acme"]).toBe(renderGatewayAcmeScript(acme));
+        expect(container.volumeMounts).toContainEqual({ name: "config", mountPath: ACME_PATHS.script, subPath: "plumberhub-acme", readOnly: true });
+        const config = pod.volumes.find((v: { name: string }) => v.name === "config");
+        expect(config.configMap.items).toContainEqual({ key: "plumberhub-acme", path: "plumberhub-acme", mode: 0o555 });
+        expect(container.volumeMounts.map((m: { name: string }) => m.name)).not.toContain("tls");
+        expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain("tls");
+    });
+
+    test("nginx serves the certificate from the renewal's volume and the challenge from its webroot, not from a Secret", () => {
+        const conf: string = acmeGateway().config.data["nginx.conf"];
+        expect(conf).toContain(`ssl_certificate ${ACME_PATHS.certificate};`);
+        expect(conf).toContain(`ssl_certificate_key ${ACME_PATHS.key};`);
+        expect(conf).toContain("/.well-known/acme-challenge/");
+        expect(conf).toContain(ACME_PATHS.webroot);
+        expect(conf).not.toContain(KUBERNETES_GATEWAY_PATHS.tls);
+    });
+
+    test("the renewal's state is a ReadWriteMany claim, azurefile-csi and 1Gi by default, mounted at the state folder", () => {
+        const objects = acmeGateway();
+        expect(objects.acmeVolumeClaim?.spec).toEqual({
+            accessModes: ["ReadWriteMany"],
+            storageClassName: "azurefile-csi",
+            resources: { requests: { storage: "1Gi" } },
+        });
+        const pod = podOf(objects);
+        expect(pod.containers[0].volumeMounts).toContainEqual({ name: "acme", mountPath: ACME_PATHS.stateDir });
+        expect(pod.volumes).toContainEqual({ name: "acme", persistentVolumeClaim: { claimName: "gateway-acme" } });
+    });
+
+    test("a storage class and size of one's own go on the claim", () => {
+        const claim = acmeGateway({ ...acme, storageClassName: "azurefile-csi-premium", storageSize: "100Gi" }).acmeVolumeClaim;
+        expect(claim?.spec).toMatchObject({ storageClassName: "azurefile-csi-premium", resources: { requests: { storage: "100Gi" } } });
+    });
+
+    test("a CA bundle goes into the ConfigMap and is mounted where the script tells lego to trust it", () => {
+        const objects = acmeGateway({ ...acme, caBundlePem });
+        expect(objects.config.data["acme-ca.pem"]).toBe(caBundlePem);
+        expect(objects.config.data["plumberhub-acme"]).toContain(`export LEGO_CA_CERTIFICATES='${ACME_PATHS.caBundle}'`);
+        expect(podOf(objects).containers[0].volumeMounts).toContainEqual({
+            name: "config",
+            mountPath: ACME_PATHS.caBundle,
+            subPath: "acme-ca.pem",
+            readOnly: true,
+        });
+        expect(acmeGateway().config.data["acme-ca.pem"]).toBeUndefined();
+    });
+
+    test("the pod stays non-root with a read-only root: the state volume and /tmp are its only writable mounts", () => {
+        const pod = podOf();
+        const [container] = pod.containers;
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 101, fsGroup: 101 });
+        expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        const writable = container.volumeMounts.filter((m: { readOnly?: boolean }) => !m.readOnly).map((m: { mountPath: string }) => m.mountPath);
+        expect(writable).toEqual([ACME_PATHS.stateDir, "/tmp"]);
+        // The script's per-container files are on /tmp.
+        expect(ACME_PATHS.runDir.startsWith("/tmp/")).toBe(true);
+    });
+
+    test("the egress policy lets the gateway reach public addresses on 443 only: never private, link-local or Azure's wireserver", () => {
+        const objects = acmeGateway();
+        const policies = [objects.defaultDeny, objects.egressPolicy] as unknown as NetworkPolicy[];
+        const { metadata, spec } = objects.deployment.spec.template;
+        const pod: PodEndpoint = { namespace: "models", labels: metadata.labels, ip: "10.244.0.10", ports: spec.containers[0].ports };
+        const verdict = (ip: string, port: number) => (isAllowed(policies, {}, { from: pod, to: { ip }, port }) ? "allowed" : "denied");
+        expect(verdict("172.65.32.248", 443)).toBe("allowed"); // an ACME server
+        expect(verdict("172.65.32.248", 80)).toBe("denied");
+        for (const ip of ["10.0.0.1", "10.244.1.5", "172.16.0.1", "192.168.1.1", "169.254.169.254", "168.63.129.16"]) {
+            expect([ip, verdict(ip, 443)]).toEqual([ip, "denied"]);
+        }
+        expect(objects.defaultDeny.metadata.name).toBe(DEFAULT_DENY_POLICY_NAME);
+    });
+
+    test("a stopping gateway still drains: the preStop's nginx -s quit finds the pid file the renewal script waits for", () => {
+        const objects = acmeGateway();
+        const drain: string = podOf(objects).containers[0].lifecycle.preStop.exec.command[2];
+        expect(drain).toMatch(/^sleep 15; nginx -s quit; while .*kill -0/);
+        expect(drain).toContain(GATEWAY_DEFAULTS.pidFile);
+        expect(objects.config.data["nginx.conf"]).toContain(`pid ${GATEWAY_DEFAULTS.pidFile};`);
+        expect(objects.config.data["plumberhub-acme"]).toContain(`until [ -s '${GATEWAY_DEFAULTS.pidFile}' ]`);
+    });
+
+    test("a changed renewal config changes the pod template's checksum", () => {
+        const checksum = (options: KubernetesGatewayAcme) =>
+            acmeGateway(options).deployment.spec.template.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+        expect(checksum(acme)).toBe(checksum({ ...acme }));
+        expect(checksum(acme)).not.toBe(checksum({ ...acme, renewal: { ...acme.renewal, checkSeconds: 300 } }));
+    });
+
+    test("a certificate and ACME together, or neither, or half a certificate, are refused naming the fields", () => {
+        const files = renderKubernetesGatewayFiles(settings, { acme: true });
+        const render = (extra: object) => () => renderGatewayObjects({ namespace: "models", ...files, htpasswd, ...extra });
+        expect(render({ acme, tlsCert: "c", tlsKey: "k" })).toThrow(
+            "`tlsCert` and `tlsKey` are not used with `acme` (the gateway gets its certificate from the ACME server): give one or the other",
+        );
+        expect(render({ tlsCert: "c" })).toThrow(
+            "`tlsCert` and `tlsKey` go together: give both (a certificate of your own) or neither (with `acme`)",
+        );
+        expect(render({})).toThrow(
+            "the gateway needs a certificate: give `tlsCert` and `tlsKey` (a certificate of your own) or `acme` (one from an ACME server)",
+        );
+    });
+
+    test("an nginx.conf rendered without ACME is refused with ACME, so the pod never looks for a certificate it lacks", () => {
+        expect(() => renderGatewayObjects({ namespace: "models", ...renderKubernetesGatewayFiles(settings), htpasswd, acme })).toThrow(
+            "`nginxConf` does not serve the ACME renewal's certificate but `acme` is set: render it with `renderKubernetesGatewayFiles(settings, { acme: true })`",
+        );
+    });
+
+    test("bad ACME settings are refused naming the field", () => {
+        const refused = (options: KubernetesGatewayAcme) => () => acmeGateway(options);
+        expect(refused({ ...acme, renewal: { ...acme.renewal, dnsNames: ["*.example.com"] } })).toThrow("`acme.renewal.dnsNames[0]` must be");
+        expect(refused({ ...acme, renewal: { ...acme.renewal, directoryUrl: "https://acme.internal:14000/dir" } })).toThrow(
+            '`acme.renewal.directoryUrl` must be on port 443 on Kubernetes (the gateway\'s egress NetworkPolicy lets the renewal reach TCP 443 only), got "https://acme.internal:14000/dir"',
+        );
+        expect(refused({ ...acme, caBundlePem: "hello" })).toThrow(
+            "`acme.caBundlePem` must hold PEM certificates (-----BEGIN CERTIFICATE-----), found none",
+        );
+        expect(refused({ ...acme, storageClassName: "Azure Files" })).toThrow(
+            '`acme.storageClassName` must be a StorageClass name such as `azurefile-csi`, got "Azure Files"',
+        );
+        expect(refused({ ...acme, storageSize: "lots" })).toThrow(
+            '`acme.storageSize` must be a Kubernetes quantity of bytes such as `1Gi`, got "lots"',
+        );
+    });
+
+    test("a directory URL that names port 443 is accepted", () => {
+        const claim = acmeGateway({ ...acme, renewal: { ...acme.renewal, directoryUrl: "https://acme.example.com:443/directory" } }).acmeVolumeClaim;
+        expect(claim?.kind).toBe("PersistentVolumeClaim");
+    });
+
+    test("KubernetesGateway's args name its own fields when the certificate source is wrong or ACME is bad", () => {
+        const args = { models, htpasswd };
+        expect(() => validateKubernetesGatewayArgs({ ...args, acme, tlsCertificate: "c", tlsKey: "k" })).toThrow(
+            "`tlsCertificate` and `tlsKey` are not used with `acme` (the gateway gets its certificate from the ACME server): give one or the other",
+        );
+        expect(() => validateKubernetesGatewayArgs({ ...args, tlsKey: "k" })).toThrow(
+            "`tlsCertificate` and `tlsKey` go together: give both (a certificate of your own) or neither (with `acme`)",
+        );
+        expect(() => validateKubernetesGatewayArgs(args)).toThrow(
+            "the gateway needs a certificate: give `tlsCertificate` and `tlsKey` (a certificate of your own) or `acme` (one from an ACME server)",
+        );
+        expect(() => validateKubernetesGatewayArgs({ ...args, acme: { ...acme, storageSize: "0" } })).toThrow(
+            '`acme.storageSize` must be a Kubernetes quantity of bytes such as `1Gi`, got "0"',
+        );
+        expect(() => validateKubernetesGatewayArgs({ ...args, acme })).not.toThrow();
+        expect(() => validateKubernetesGatewayArgs({ ...args, tlsCertificate: "c", tlsKey: "k" })).not.toThrow();
     });
 });

@@ -127,7 +127,7 @@ describe("argument parsing", () => {
 
     test("the secret files go together and exclude --generate-secrets", () => {
         expect(usageError(["--stack", "dev", "--out", "o", "--tls-cert", "c"])).toBe(
-            "`--tls-cert`, `--tls-key` and `--htpasswd` go together; missing `--tls-key` and `--htpasswd`",
+            "`--tls-cert`, `--tls-key` and `--htpasswd` go together (`--htpasswd` alone with `tls: acme`); missing `--tls-key` and `--htpasswd`",
         );
         expect(usageError(["--stack", "dev", "--out", "o", "--htpasswd", "h", "--generate-secrets"])).toBe(
             "`--generate-secrets` and `--htpasswd` exclude each other: give the secret files or generate them, not both",
@@ -416,6 +416,52 @@ describe("the whole command", () => {
         const { code, stderr } = runMain(["--stack", "dev", "--out", "o", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "k", "--htpasswd", "h"]);
         expect(code).toBe(1);
         expect(stderr.split("\n")[0]).toBe("`--tls-cert` /nonexistent/c.pem: no such file");
+    });
+});
+
+describe("tls: acme over HTTP-01 (the gateway gets its own certificate)", () => {
+    /** A project whose dev stack asks for ACME, with the secret files written next to it. */
+    function acmeProject(): { dir: string; file: (name: string) => string } {
+        const dev = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
+        dev.config["plumberhub:gateway"] = {
+            ...dev.config["plumberhub:gateway"],
+            host: "models.example.com",
+            tls: "acme",
+            acme: { email: "ops@example.com" },
+        };
+        const dir = tempProject({ dev: stringify(dev) });
+        for (const [name, contents] of Object.entries({ "tls.crt": SECRETS.tlsCertificate, "tls.key": SECRETS.tlsKey, htpasswd: SECRETS.htpasswd }))
+            fs.writeFileSync(path.join(dir, name), contents);
+        return { dir, file: (name) => path.join(dir, name) };
+    }
+
+    test("--htpasswd alone renders the gateway with the renewal script and no certificate or key", () => {
+        const { dir, file } = acmeProject();
+        const { code, stderr } = runMain(["--stack", "dev", "--out", "out", "--htpasswd", file("htpasswd")], dir);
+        expect([code, stderr]).toEqual([0, ""]);
+        const files = fs.readdirSync(path.join(dir, "out"), { recursive: true }) as string[];
+        expect(files.filter((name) => name.startsWith("secrets/"))).toEqual([expect.stringMatching(/^secrets\/.*htpasswd/)]);
+        expect(files.some((name) => name.includes("plumberhub-acme"))).toBe(true);
+    });
+
+    test("a certificate and key are refused, since nothing would use them", () => {
+        const { dir, file } = acmeProject();
+        const flags = ["--tls-cert", file("tls.crt"), "--tls-key", file("tls.key"), "--htpasswd", file("htpasswd")];
+        const { code, stderr } = runMain(["--stack", "dev", "--out", "out", ...flags], dir);
+        expect(code).toBe(1);
+        expect(stderr.split("\n")[0]).toBe(
+            "`--tls-cert` and `--tls-key` are not used with `tls: acme` (the gateway gets its certificate itself); give `--htpasswd` alone",
+        );
+    });
+
+    test("--htpasswd alone is refused when the gateway needs a certificate of its own", () => {
+        const { dir, file } = acmeProject();
+        const { code, stderr } = runMain(["--stack", "dev", "--out", "out", "--htpasswd", file("htpasswd")]);
+        expect(code).toBe(1);
+        expect(stderr.split("\n")[0]).toBe(
+            "`--tls-cert` and `--tls-key` are required with `tls: selfSigned` (`--htpasswd` alone is for `tls: acme`)",
+        );
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
 

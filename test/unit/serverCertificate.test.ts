@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,7 +15,7 @@ const recorded = installRecordingMocks({
     "tls:index/privateKey:PrivateKey": (args) => ({ privateKeyPem: `KEY(${args.name})` }),
     "tls:index/selfSignedCert:SelfSignedCert": (args) => ({ certPem: `CA(${args.name})` }),
     "tls:index/certRequest:CertRequest": (args) => ({ certRequestPem: `CSR(${args.name})` }),
-    "tls:index/locallySignedCert:LocallySignedCert": (args) => ({ certPem: `CERT(${args.name})` }),
+    "tls:index/locallySignedCert:LocallySignedCert": (args) => ({ certPem: `CERT(${args.name})`, validityEndTime: "2027-02-23T10:00:00Z" }),
     "time:index/rotating:Rotating": (args) =>
         args.name.startsWith("later-")
             ? { rfc3339: "2027-01-24T10:00:00Z", rotationRfc3339: "2027-03-25T10:00:00Z" }
@@ -24,6 +25,7 @@ const recorded = installRecordingMocks({
         certificatePem: `ACME-CERT(${args.name})\n`,
         issuerPem: `ACME-ISSUER(${args.name})\n`,
         privateKeyPem: `ACME-KEY(${args.name})`,
+        certificateNotAfter: "2027-03-01T08:00:00Z",
     }),
 });
 
@@ -143,6 +145,12 @@ describe("ServerCertificate selfSigned", () => {
         expect(await isSecret(tls.privateKeyPem)).toBe(true);
     });
 
+    test("tells the server certificate's expiry, as the tls provider reports it, in plain text", async () => {
+        const { tls } = await selfSigned("gw");
+        expect(await promiseOf(tls.notAfter)).toBe("2027-02-23T10:00:00Z");
+        expect(await isSecret(tls.notAfter)).toBe(false);
+    });
+
     test("refuses a renewal margin as long as the validity up front", () => {
         expect(() => new ServerCertificate("gw", { mode: "selfSigned", ...HOSTS, validityHours: 48, renewBeforeHours: 48 })).toThrow(
             "`renewBeforeHours` must be less than `validityHours` (48), got 48: the certificate would be replaced on every run",
@@ -205,6 +213,13 @@ describe("ServerCertificate provided", () => {
         expect(await promiseOf(tls.privateKeyPem)).toBe(read(chain.serverKey));
         expect(await isSecret(tls.privateKeyPem)).toBe(true);
         expect(recorded.filter((r) => r.type !== "plumberhub:tls:ServerCertificate")).toEqual([]);
+    });
+
+    test("tells the provided certificate's expiry in plain text, though the certificate came as a secret", async () => {
+        const tls = new ServerCertificate("gw", provided(read(chain.serverCert), read(chain.serverKey)) as ServerCertificateArgs);
+        const expected = new Date(new crypto.X509Certificate(read(chain.serverCert)).validTo).toISOString().replace(".000Z", "Z");
+        expect(await promiseOf(tls.notAfter)).toBe(expected);
+        expect(await isSecret(tls.notAfter)).toBe(false);
     });
 
     test("a program with a good certificate runs to the end", async () => {
@@ -317,6 +332,10 @@ describe("ServerCertificate acme", () => {
         expect(await promiseOf(tls.caCertPem)).toBe("ACME-ISSUER(gw-acme-cert)\n");
         expect(await promiseOf(tls.privateKeyPem)).toBe("ACME-KEY(gw-acme-cert)");
         expect(await isSecret(tls.privateKeyPem)).toBe(true);
+    });
+
+    test("tells the certificate's expiry as the ACME provider reports it", async () => {
+        expect(await promiseOf((await acmeTls()).notAfter)).toBe("2027-03-01T08:00:00Z");
     });
 
     test("refuses IP addresses up front", () => {

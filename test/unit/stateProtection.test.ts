@@ -63,6 +63,30 @@ describe("on AKS (Pulumi.prod.yaml)", () => {
     });
 });
 
+describe("on AKS with ACME over HTTP-01", () => {
+    const changes = {
+        "plumberhub:gateway": JSON.stringify({ host: "models.example.com", users: ["alice"], tls: "acme", acme: { email: "ops@example.com" } }),
+    };
+    const withGatewayImage = (stack: string) => {
+        const aks = JSON.parse(stackConfig(stack)["plumberhub:aks"]) as Record<string, unknown>;
+        return JSON.stringify({ ...aks, gatewayImage: `registry.example.com/nginx-lego@sha256:${"a".repeat(64)}` });
+    };
+
+    test("the gateway's ACME state claim is kept on delete by default", async () => {
+        const links = await hubOf("prod", { ...changes, "plumberhub:aks": withGatewayImage("prod"), "plumberhub:protectState": undefined });
+        expect(options(links, ["plumberhub-gateway-persistent-volume-claim"])).toEqual({
+            "plumberhub-gateway-persistent-volume-claim": [undefined, true],
+        });
+    });
+
+    test("and goes with pulumi destroy when protectState is false", async () => {
+        const links = await hubOf("prod", { ...changes, "plumberhub:aks": withGatewayImage("prod"), "plumberhub:protectState": "false" });
+        expect(options(links, ["plumberhub-gateway-persistent-volume-claim"])).toEqual({
+            "plumberhub-gateway-persistent-volume-claim": [undefined, false],
+        });
+    });
+});
+
 describe("on a swarm (Pulumi.dev.yaml)", () => {
     test("by default the registry's data volume is kept on delete", async () => {
         const links = await hubOf("dev", { "plumberhub:protectState": undefined });
@@ -72,6 +96,22 @@ describe("on a swarm (Pulumi.dev.yaml)", () => {
     test("the dev stack is a throwaway: its registry volume goes with pulumi destroy", async () => {
         const links = await hubOf("dev", {});
         expect(options(links, ["plumberhub-registry-data"])).toEqual({ "plumberhub-registry-data": [undefined, false] });
+    });
+
+    const acmeGateway = JSON.stringify({ host: "models.example.com", users: ["alice"], tls: "acme", acme: { email: "ops@example.com" } });
+
+    test("with ACME over HTTP-01 the gateway's volume (ACME account and certificates) is kept on delete by default", async () => {
+        const links = await hubOf("dev", { "plumberhub:protectState": undefined, "plumberhub:gateway": acmeGateway });
+        expect(options(links, ["plumberhub-gateway-acme"])).toEqual({ "plumberhub-gateway-acme": [undefined, true] });
+        // The gateway gets its certificate itself: none is made during `up`.
+        expect(links.filter((link) => link.type === "plumberhub:tls:ServerCertificate").map((link) => link.name)).toEqual([
+            "plumberhub-registry-tls",
+        ]);
+    });
+
+    test("and goes with pulumi destroy on a throwaway stack", async () => {
+        const links = await hubOf("dev", { "plumberhub:gateway": acmeGateway });
+        expect(options(links, ["plumberhub-gateway-acme"])).toEqual({ "plumberhub-gateway-acme": [undefined, false] });
     });
 });
 

@@ -316,6 +316,66 @@ describe("children", () => {
     });
 });
 
+describe("a gateway with ACME (HTTP-01)", () => {
+    const acme = { renewal: { dnsNames: ["models.example.com"], email: "ops@example.com", directoryUrl: "https://acme.example.com/dir" } };
+
+    async function acmeGateway(name: string, retainAcmeData?: boolean) {
+        const { transformation, links } = parentRecorder();
+        const gateway = new SwarmGateway(
+            name,
+            {
+                networkId: "n",
+                settings: { models: [{ name: "hello" }] },
+                htpasswd: tls.htpasswd,
+                acme,
+                ...(retainAcmeData === undefined ? {} : { retainAcmeData }),
+            },
+            { transformations: [transformation] },
+        );
+        await promiseOf(gateway.serviceId);
+        await settle();
+        return links.filter((link) => link.type.startsWith("docker:"));
+    }
+
+    test("makes no certificate or key secret, but the renewal script and a volume for its state", async () => {
+        const children = await acmeGateway("acme-gw");
+        expect(children.map((link) => link.name).sort()).toEqual([
+            "acme-gw-acme",
+            "acme-gw-edge-service",
+            "acme-gw-edge.conf",
+            "acme-gw-htpasswd",
+            "acme-gw-nginx.conf",
+            "acme-gw-plumberhub-acme",
+            "acme-gw-service",
+            "acme-gw-static-index.html",
+        ]);
+    });
+
+    test("the volume with the ACME account and certificates is kept on delete unless asked otherwise", async () => {
+        const volumeOf = (links: Awaited<ReturnType<typeof acmeGateway>>) => links.find((link) => link.type === "docker:index/volume:Volume")!;
+        expect(volumeOf(await acmeGateway("kept-gw")).opts.retainOnDelete).toBe(true);
+        expect(volumeOf(await acmeGateway("throwaway-gw", false)).opts.retainOnDelete).toBe(false);
+    });
+
+    test("the service runs the renewal script and mounts the volume", async () => {
+        await acmeGateway("run-gw");
+        const service = find(new Map(recorded.map((r) => [`${r.type}::${r.name}`, r])), "docker:index/service:Service", "run-gw-service");
+        const spec = unwrap(service.inputs.taskSpec) as { containerSpec: { args: string[]; mounts: { source: string; target: string }[] } };
+        expect(spec.containerSpec.args).toEqual(["/usr/local/bin/plumberhub-acme", "serve"]);
+        expect(spec.containerSpec.mounts).toEqual([{ type: "volume", source: "run-gw-acme", target: "/var/lib/plumberhub/acme" }]);
+    });
+
+    test("refuses a certificate next to ACME, and neither", () => {
+        const settings = { models: [] };
+        expect(() => new SwarmGateway("both-gw", { networkId: "n", settings, ...tls, acme })).toThrow(
+            "`args.tlsCertificate` and `args.tlsKey` are not used with `args.acme`",
+        );
+        expect(() => new SwarmGateway("neither-gw", { networkId: "n", settings, htpasswd: tls.htpasswd })).toThrow(
+            "the gateway needs a certificate: give `args.tlsCertificate` and `args.tlsKey` (a certificate of your own) or `args.acme`",
+        );
+    });
+});
+
 describe("bad arguments", () => {
     const [hello] = models();
 

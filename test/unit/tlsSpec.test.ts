@@ -237,7 +237,7 @@ describe("validateAcme", () => {
 
     test("refuses a missing e-mail", () => {
         expect(() => validateAcme({ ...acme, email: "ops" }, ["api.example.com"])).toThrow(
-            '`acme.email` must be an e-mail address (Let\'s Encrypt sends expiry notices to it), got "ops"',
+            '`acme.email` must be an e-mail address such as ops@example.com (the ACME server sends expiry notices to it), got "ops"',
         );
     });
 });

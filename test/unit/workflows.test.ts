@@ -67,8 +67,8 @@ describe("triggers", () => {
         expect(preview.workflow.on).toEqual({ pull_request: { branches: ["main"] } });
     });
 
-    test("up runs on pushes to main and nothing else", () => {
-        expect(up.workflow.on).toEqual({ push: { branches: ["main"] } });
+    test("up runs on pushes to main, weekly on its own (certificate replacements need no deploy) and by hand", () => {
+        expect(up.workflow.on).toEqual({ push: { branches: ["main"] }, schedule: [{ cron: "17 3 * * 1" }], workflow_dispatch: null });
     });
 
     test("every up job is guarded to run only on main", () => {

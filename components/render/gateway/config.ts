@@ -66,6 +66,12 @@ export interface GatewayTlsFiles {
     certificatePath: string;
     /** Absolute path of the PEM private key, e.g. `/etc/plumberhub/tls.key`. */
     keyPath: string;
+    /**
+     * The certificate comes from an ACME server through the HTTP-01 challenge (`acmeRenewal.ts`): the HTTP port serves
+     * `/.well-known/acme-challenge/` from `webroot` without auth, and `/healthz/certificate` serves `statusFile`.
+     * Default none.
+     */
+    acme?: { webroot: string; statusFile: string };
 }
 
 /** Where things live. Absolute paths; the target mounts the files there. */

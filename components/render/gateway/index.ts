@@ -3,3 +3,4 @@ export * from "./validation";
 export * from "./modelLocation";
 export * from "./nginxConf";
 export * from "./edgeConf";
+export * from "./acmeRenewal";

@@ -202,12 +202,38 @@ function httpBlock(config: GatewayConfig): string[] {
             ...indent(commonHeaders(false, hsts)),
             `    default_type application/json;`,
             `    location = /healthz { return 200 '{"status":"ok"}\\n'; }`,
+            ...acmeChallengeLocation(config.tls as GatewayTlsFiles),
             `    location / { return 301 https://$host${httpsPortSuffix(publicPort)}$request_uri; }`,
             `}`,
         );
     }
     lines.push(``, `server {`, ...indent(mainServer(config, tls, httpsPort, hsts)), `}`);
     return lines;
+}
+
+/** The ACME server reads the HTTP-01 token over plain HTTP, without credentials; nothing else is served there. */
+function acmeChallengeLocation(files: GatewayTlsFiles): string[] {
+    if (!files.acme) return [];
+    return [
+        `    location ^~ /.well-known/acme-challenge/ {`,
+        `        root ${files.acme.webroot};`,
+        `        default_type text/plain;`,
+        `        try_files $uri =404;`,
+        `    }`,
+    ];
+}
+
+/** The renewed certificate's expiry (written by the renewal loop), for monitors: public, as the certificate is. */
+function certificateStatusLocation(files: GatewayTlsFiles, hsts: number): string[] {
+    if (!files.acme) return [];
+    return [
+        `location = /healthz/certificate {`,
+        `    auth_basic off;`,
+        ...indent(commonHeaders(true, hsts)),
+        `    add_header Cache-Control "no-store" always;`,
+        `    alias ${files.acme.statusFile};`,
+        `}`,
+    ];
 }
 
 function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: number): string[] {
@@ -247,6 +273,7 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
         `    auth_basic off;`,
         `    return 200 '{"status":"ok"}\\n';`,
         `}`,
+        ...(tls ? certificateStatusLocation(config.tls as GatewayTlsFiles, hsts) : []),
         `# The landing page; a strict CSP since it has no script and no external resource.`,
         `location = / {`,
         `    charset utf-8;`,

@@ -118,6 +118,10 @@ export function validateGatewayConfig(config: GatewayConfig): void {
         }
         checkPath("tls.certificatePath", config.tls.certificatePath, true);
         checkPath("tls.keyPath", config.tls.keyPath, true);
+        if (config.tls.acme !== undefined) {
+            checkPath("tls.acme.webroot", config.tls.acme.webroot, true);
+            checkPath("tls.acme.statusFile", config.tls.acme.statusFile, true);
+        }
     }
     const paths = config.paths ?? ({} as GatewayPaths);
     checkPath("paths.htpasswd", paths.htpasswd, true);

@@ -1,10 +1,28 @@
 /**
  * The gateway on Kubernetes: nginx.conf for kube-dns routing, and its ConfigMap, Secrets, Deployment, PDB, Service and
- * NetworkPolicies, with the namespace's default-deny policy (one gateway per hub namespace).
+ * NetworkPolicies, with the namespace's default-deny policy (one gateway per hub namespace); with ACME (HTTP-01) the
+ * renewal script as the container's command and a shared volume for its state instead of the TLS Secret.
  */
+import { isDnsName, show } from "../../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS } from "../../config/gateway";
 import { Model } from "../../config/model";
-import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, GatewayLimits, gatewayReadyCommand, renderGatewayFiles } from "../gateway";
+import { isQuantity, parseQuantity } from "../../config/quantities";
+import { checkAcmeDirectoryOnHttpsPort, checkCaBundle } from "../../config/tls";
+import {
+    ACME_FILE_NAMES,
+    ACME_PATHS,
+    ACME_TLS_FILES,
+    validateGatewayCertificateSource,
+    DEFAULT_GATEWAY_IMAGE,
+    GATEWAY_DEFAULTS,
+    GatewayAcme,
+    GatewayConfig,
+    GatewayLimits,
+    gatewayReadyCommand,
+    renderGatewayAcmeScript,
+    renderGatewayFiles,
+    validateAcmeRenewal,
+} from "../gateway";
 import {
     AZURE_DNS_LABEL_ANNOTATION,
     AZURE_IP_RESOURCE_GROUP_ANNOTATION,
@@ -17,6 +35,7 @@ import {
     disruptionBudget,
     DROP_ALL,
     GATEWAY_POD_LABELS,
+    internetEgressRule,
     KubernetesObject,
     MODEL_POD_LABELS,
     networkPolicy,
@@ -47,9 +66,16 @@ export const GATEWAY_DRAIN_SPARE_SECONDS = 5;
  * `GATEWAY_DRAIN_SPARE_SECONDS` to spare.
  */
 export const GATEWAY_DRAIN_SECONDS = GATEWAY_LB_PROBE.intervalSeconds * GATEWAY_LB_PROBE.failures + GATEWAY_DRAIN_SPARE_SECONDS;
-/** nginx's pid file in the gateway pod (`kubernetesGatewayConfig`). */
-const GATEWAY_PID_FILE = "/tmp/nginx.pid";
-/** The gateway's preStop: keep serving while it leaves the endpoints, then stop gracefully and wait until nginx has. */
+/**
+ * nginx's pid file in the gateway pod (`kubernetesGatewayConfig`), on its writable /tmp: the renderer's default, which
+ * the ACME renewal script (`renderAcmeRenewalScript`) also waits for before it answers challenges.
+ */
+const GATEWAY_PID_FILE = GATEWAY_DEFAULTS.pidFile;
+/**
+ * The gateway's preStop: keep serving while it leaves the endpoints, then stop gracefully and wait until nginx has.
+ * The same with ACME: `nginx -s quit` signals nginx's master through the pid file, and the renewal script (the
+ * container's main process, nginx's parent) exits once nginx has.
+ */
 const GATEWAY_DRAIN_COMMAND =
     `sleep ${GATEWAY_DRAIN_SECONDS}; nginx -s quit; ` +
     `while [ -e ${GATEWAY_PID_FILE} ] && kill -0 "$(cat ${GATEWAY_PID_FILE})" 2>/dev/null; do sleep 1; done`;
@@ -84,6 +110,48 @@ export const KUBERNETES_GATEWAY_PATHS = Object.freeze({
     auth: "/etc/nginx/plumberhub/auth",
 });
 
+/** Defaults of `KubernetesGatewayAcme`. */
+export const KUBERNETES_GATEWAY_ACME_DEFAULTS = Object.freeze({
+    /** AKS's built-in Azure Files (SMB) class: ReadWriteMany, files 0777, symbolic links and locks work. */
+    storageClassName: "azurefile-csi",
+    storageSize: "1Gi",
+});
+
+/**
+ * The gateway's certificate from an ACME server over HTTP-01, renewed in the running gateway pods (`GatewayAcme`), and
+ * where the renewal keeps its state on Kubernetes: a ReadWriteMany PersistentVolumeClaim `{name}-acme` that every
+ * gateway pod mounts at `ACME_PATHS.stateDir` (the pods take turns through a lock file on it, and whichever pod the
+ * load balancer sends the ACME server's challenge request to serves the challenge file from it). The renewal reaches
+ * the ACME server on TCP 443 at public addresses only (the gateway's egress NetworkPolicy), so `renewal.directoryUrl`
+ * must be on port 443 and resolve to a public address.
+ */
+export interface KubernetesGatewayAcme extends GatewayAcme {
+    /**
+     * StorageClass of the state volume; it must offer ReadWriteMany, write access for the gateway's non-root user
+     * (`GATEWAY_RUN_AS_USER`, group `fsGroup`), symbolic links and locks shared between nodes. Mount options (`uid`,
+     * `gid`, `dir_mode`, `file_mode`, `mfsymlinks`, `nobrl`) belong to the StorageClass, not to the claim. Default
+     * `azurefile-csi`: AKS's Azure Files (SMB) class, whose driver mounts with `dir_mode=0777,file_mode=0777` and
+     * `mfsymlinks` (no `nobrl`, so locks reach the file server), so the non-root user can write, link and lock. A class
+     * with `nobrl` would make the lock node-local.
+     */
+    storageClassName?: string;
+    /** Requested size of the state volume (Kubernetes quantity). Default `1Gi` (the state takes a few hundred KiB). */
+    storageSize?: string;
+}
+
+/** Checks the ACME settings of the Kubernetes gateway; throws naming the field (`field.renewal.email` …). */
+export function validateKubernetesGatewayAcme(acme: KubernetesGatewayAcme, field = "acme"): void {
+    validateAcmeRenewal(acme.renewal, `${field}.renewal`);
+    checkAcmeDirectoryOnHttpsPort(acme.renewal.directoryUrl, `${field}.renewal.directoryUrl`);
+    if (acme.caBundlePem !== undefined) checkCaBundle(acme.caBundlePem, `${field}.caBundlePem`);
+    if (acme.storageClassName !== undefined && !isDnsName(acme.storageClassName)) {
+        throw new Error(`\`${field}.storageClassName\` must be a StorageClass name such as \`azurefile-csi\`, got ${show(acme.storageClassName)}`);
+    }
+    if (acme.storageSize !== undefined && !(isQuantity(acme.storageSize) && parseQuantity(acme.storageSize) >= 1)) {
+        throw new Error(`\`${field}.storageSize\` must be a Kubernetes quantity of bytes such as \`1Gi\`, got ${show(acme.storageSize)}`);
+    }
+}
+
 /** What the AKS gateway serves, for the gateway renderer. */
 export interface KubernetesGatewaySettings {
     /** Namespace of the models (the DNS routing template is `model-{model}.{namespace}.svc.cluster.local`). */
@@ -100,9 +168,10 @@ export interface KubernetesGatewaySettings {
 
 /**
  * The gateway renderer's config for AKS: DNS routing to the models' Services (`model-{model}.{namespace}.svc.cluster.local:8000`,
- * `modelRouting`) through kube-dns, TLS and htpasswd from the mounted Secrets, unprivileged listen ports behind the LoadBalancer's 80/443.
+ * `modelRouting`) through kube-dns, TLS and htpasswd from the mounted Secrets (with `acme`, TLS from the renewal's
+ * state volume and the challenge webroot served), unprivileged listen ports behind the LoadBalancer's 80/443.
  */
-export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): GatewayConfig {
+export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings, acme = false): GatewayConfig {
     const paths = KUBERNETES_GATEWAY_PATHS;
     const routing = modelRouting("aks", settings.namespace);
     return {
@@ -113,7 +182,7 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): Ga
             nameTemplate: routing.hostTemplate,
             port: routing.port,
         },
-        tls: { certificatePath: `${paths.tls}/tls.crt`, keyPath: `${paths.tls}/tls.key` },
+        tls: acme ? ACME_TLS_FILES : { certificatePath: `${paths.tls}/tls.crt`, keyPath: `${paths.tls}/tls.key` },
         // pid and temp files on the pod's writable /tmp (the root filesystem is read-only).
         paths: { htpasswd: `${paths.auth}/htpasswd`, landingDir: paths.site, pidFile: GATEWAY_PID_FILE, tempDir: "/tmp" },
         limits: settings.limits,
@@ -124,9 +193,15 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings): Ga
     };
 }
 
-/** nginx.conf and the landing page of the AKS gateway (`siteFiles` of `renderGatewayObjects`). */
-export function renderKubernetesGatewayFiles(settings: KubernetesGatewaySettings): { nginxConf: string; siteFiles: Record<string, string> } {
-    const files = renderGatewayFiles(kubernetesGatewayConfig(settings));
+/**
+ * nginx.conf and the landing page of the AKS gateway (`siteFiles` of `renderGatewayObjects`). `options.acme`: the
+ * certificate comes from the ACME renewal (`GatewayObjectsOptions.acme`). Default false: from the TLS Secret.
+ */
+export function renderKubernetesGatewayFiles(
+    settings: KubernetesGatewaySettings,
+    options: { acme?: boolean } = {},
+): { nginxConf: string; siteFiles: Record<string, string> } {
+    const files = renderGatewayFiles(kubernetesGatewayConfig(settings, options.acme ?? false));
     return { nginxConf: files["nginx.conf"], siteFiles: { "index.html": files["index.html"] } };
 }
 
@@ -135,14 +210,20 @@ export interface GatewayObjectsOptions {
     namespace: string;
     /** Base name of the gateway's objects. Default `gateway`. */
     name?: string;
-    /** Rendered nginx.conf (`renderKubernetesGatewayFiles`). */
+    /** Rendered nginx.conf (`renderKubernetesGatewayFiles`, with `{ acme: true }` when `acme` is set). */
     nginxConf: string;
     /** Static files served by the gateway (the landing page), file name → contents. */
     siteFiles: Record<string, string>;
-    /** PEM certificate chain of the gateway. */
-    tlsCert: string;
-    /** PEM private key of the gateway (secret). */
-    tlsKey: string;
+    /** PEM certificate chain of the gateway. Required without `acme`, refused with it. */
+    tlsCert?: string;
+    /** PEM private key of the gateway (secret). Required without `acme`, refused with it. */
+    tlsKey?: string;
+    /**
+     * The certificate from an ACME server (HTTP-01), renewed in the gateway pods: the renewal script is the container's
+     * command (the image needs lego, openssl, GNU date and flock), its state on a ReadWriteMany claim `{name}-acme`, and
+     * the egress policy also opens TCP 443 to public addresses. Replaces `tlsCert` and `tlsKey`. Default none.
+     */
+    acme?: KubernetesGatewayAcme;
     /** htpasswd file contents (secret). */
     htpasswd: string;
     /** nginx image. Default `DEFAULT_GATEWAY_IMAGE`. */
@@ -166,7 +247,10 @@ export interface GatewayObjectsOptions {
 
 export interface GatewayObjects {
     config: KubernetesObject;
-    tlsSecret: KubernetesObject;
+    /** `{name}-tls`, the certificate and key; none with ACME. */
+    tlsSecret?: KubernetesObject;
+    /** `{name}-acme`, the ACME renewal's state (ReadWriteMany); only with ACME. */
+    acmeVolumeClaim?: KubernetesObject;
     htpasswdSecret: KubernetesObject;
     deployment: KubernetesObject;
     service: KubernetesObject;
@@ -175,7 +259,7 @@ export interface GatewayObjects {
     defaultDeny: KubernetesObject;
     /** `{name}-ingress`: clients reach the gateway pods on their http/https ports. */
     ingressPolicy: KubernetesObject;
-    /** `{name}-egress`: the gateway pods reach model pods and the cluster DNS only. */
+    /** `{name}-egress`: the gateway pods reach model pods and the cluster DNS only (with ACME also TCP 443 on the internet). */
     egressPolicy: KubernetesObject;
 }
 
@@ -189,29 +273,61 @@ function gatewayIngressPolicy(name: string, namespace: string, labels: Record<st
 }
 
 /**
- * The gateway pods' egress: model pods on their `http` port and the cluster DNS, nothing else. Even a Service
- * named like a model cannot make the gateway reach a pod that is not one (needs a cluster with a network policy
- * engine; `AksCluster` enables Cilium's).
+ * The gateway pods' egress: model pods on their `http` port and the cluster DNS, nothing else; with ACME also the ACME
+ * server on TCP 443 at a public address (`INTERNET_EGRESS`). Even a Service named like a model cannot make the gateway
+ * reach a pod that is not one (needs a cluster with a network policy engine; `AksCluster` enables Cilium's).
  */
-function gatewayEgressPolicy(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubernetesObject {
+function gatewayEgressPolicy(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+    acme: boolean,
+): KubernetesObject {
     const toModels = { to: [{ podSelector: { matchLabels: { ...MODEL_POD_LABELS } } }], ports: [{ protocol: "TCP", port: "http" }] };
-    return networkPolicy({ name: `${name}-egress`, namespace, labels }, { matchLabels: selector }, { egress: [toModels, clusterDnsEgressRule()] });
+    const egress: object[] = [toModels, clusterDnsEgressRule()];
+    if (acme) egress.push(internetEgressRule([{ protocol: "TCP", port: 443 }]));
+    return networkPolicy({ name: `${name}-egress`, namespace, labels }, { matchLabels: selector }, { egress });
+}
+
+/** Refuses an nginx.conf that reads its certificate from elsewhere than the pod will have it (Secret or ACME volume). */
+function checkNginxConfTls(nginxConf: string, acme: boolean): void {
+    const servesAcme = nginxConf.includes(ACME_PATHS.certificate);
+    if (acme && !servesAcme) {
+        throw new Error(
+            "`nginxConf` does not serve the ACME renewal's certificate but `acme` is set: render it with `renderKubernetesGatewayFiles(settings, { acme: true })`",
+        );
+    }
+    if (!acme && servesAcme) {
+        throw new Error("`nginxConf` serves the ACME renewal's certificate but `acme` is not set: set `acme`, or render it without `{ acme: true }`");
+    }
 }
 
 /**
  * The gateway's objects: ConfigMap, two Secrets, nginx Deployment, LoadBalancer Service 80/443, PDB, its ingress and
- * egress NetworkPolicies, and the namespace's default-deny NetworkPolicy.
+ * egress NetworkPolicies, and the namespace's default-deny NetworkPolicy. With `acme`: no TLS Secret, the renewal's
+ * script (and CA bundle) in the ConfigMap and its state volume's PersistentVolumeClaim.
  */
 export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObjects {
+    const { acme } = options;
+    validateGatewayCertificateSource({ certificate: options.tlsCert !== undefined, key: options.tlsKey !== undefined, acme: acme !== undefined });
+    if (acme) validateKubernetesGatewayAcme(acme);
+    checkNginxConfTls(options.nginxConf, acme !== undefined);
     const name = options.name ?? "gateway";
     const { namespace } = options;
     const replicas = options.replicas ?? GATEWAY_SETTINGS_DEFAULTS.replicas.aks;
     const selector = { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": PART_OF };
     const labels = { ...selector, ...GATEWAY_POD_LABELS, "app.kubernetes.io/managed-by": "plumberhub" };
-    const names = { config: `${name}-config`, tls: `${name}-tls`, htpasswd: `${name}-htpasswd` };
+    const names = { config: `${name}-config`, tls: `${name}-tls`, htpasswd: `${name}-htpasswd`, acme: `${name}-acme` };
     const configData: Record<string, string> = { "nginx.conf": options.nginxConf };
+    if (acme) {
+        configData[ACME_FILE_NAMES.script] = renderGatewayAcmeScript(acme);
+        if (acme.caBundlePem !== undefined) configData[ACME_FILE_NAMES.caBundle] = acme.caBundlePem;
+    }
     for (const [file, contents] of Object.entries(options.siteFiles)) configData[`site-${file}`] = contents;
-    // Rolls the pods when any file they read changes (ConfigMap and Secret updates do not restart pods).
+    const tls = acmeOrSecretTls(names, options);
+    // Rolls the pods when any file they read changes (ConfigMap and Secret updates do not restart pods); with ACME the
+    // ConfigMap holds the renewal script, so a new renewal config rolls them too.
     const checksum = configChecksum({ config: configData, cert: options.tlsCert, key: options.tlsKey, htpasswd: options.htpasswd });
     const serviceAnnotations: Record<string, string> = {
         [AZURE_PROBE_INTERVAL_ANNOTATION]: String(GATEWAY_LB_PROBE.intervalSeconds),
@@ -226,13 +342,29 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
     const ready = { exec: { command: ["sh", "-c", gatewayReadyCommand(GATEWAY_CONTAINER_PORTS.https)] } };
     return {
         config: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: names.config, namespace, labels }, data: configData },
-        tlsSecret: {
-            apiVersion: "v1",
-            kind: "Secret",
-            metadata: { name: names.tls, namespace, labels },
-            type: "kubernetes.io/tls",
-            stringData: { "tls.crt": options.tlsCert, "tls.key": options.tlsKey },
-        },
+        ...(acme
+            ? {
+                  acmeVolumeClaim: {
+                      apiVersion: "v1",
+                      kind: "PersistentVolumeClaim",
+                      metadata: { name: names.acme, namespace, labels },
+                      spec: {
+                          // Every replica serves the challenge from the same webroot and takes turns through its lock.
+                          accessModes: ["ReadWriteMany"],
+                          storageClassName: acme.storageClassName ?? KUBERNETES_GATEWAY_ACME_DEFAULTS.storageClassName,
+                          resources: { requests: { storage: acme.storageSize ?? KUBERNETES_GATEWAY_ACME_DEFAULTS.storageSize } },
+                      },
+                  },
+              }
+            : {
+                  tlsSecret: {
+                      apiVersion: "v1",
+                      kind: "Secret",
+                      metadata: { name: names.tls, namespace, labels },
+                      type: "kubernetes.io/tls",
+                      stringData: { "tls.crt": options.tlsCert, "tls.key": options.tlsKey },
+                  },
+              }),
         htpasswdSecret: {
             apiVersion: "v1",
             kind: "Secret",
@@ -262,7 +394,8 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                             runAsNonRoot: true,
                             runAsUser: GATEWAY_RUN_AS_USER,
                             runAsGroup: GATEWAY_RUN_AS_USER,
-                            fsGroup: GATEWAY_RUN_AS_USER, // the Secret files are mode 0440: readable through the group
+                            // The Secret files are mode 0440: readable through the group (and the ACME volume is mounted with it).
+                            fsGroup: GATEWAY_RUN_AS_USER,
                             seccompProfile: { type: "RuntimeDefault" },
                         },
                         // Hard over nodes: two small pods, and the gateway is the hub's single way in (`topologySpread`).
@@ -271,8 +404,9 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                             {
                                 name: "nginx",
                                 image: options.image ?? DEFAULT_GATEWAY_IMAGE,
-                                // nginx itself, not the image's entrypoint scripts (they try to edit files on the read-only root).
-                                command: ["nginx", "-g", "daemon off;"],
+                                // nginx itself (or the ACME renewal, which runs nginx as its child), not the image's
+                                // entrypoint scripts (they try to edit files on the read-only root).
+                                command: tls.command,
                                 ports: [
                                     { name: "http", containerPort: GATEWAY_CONTAINER_PORTS.http, protocol: "TCP" },
                                     { name: "https", containerPort: GATEWAY_CONTAINER_PORTS.https, protocol: "TCP" },
@@ -287,14 +421,17 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                                 volumeMounts: [
                                     { name: "config", mountPath: KUBERNETES_GATEWAY_PATHS.config, subPath: "nginx.conf", readOnly: true },
                                     { name: "site", mountPath: KUBERNETES_GATEWAY_PATHS.site, readOnly: true },
-                                    { name: "tls", mountPath: KUBERNETES_GATEWAY_PATHS.tls, readOnly: true },
+                                    ...tls.volumeMounts,
                                     { name: "htpasswd", mountPath: KUBERNETES_GATEWAY_PATHS.auth, readOnly: true },
                                     { name: "tmp", mountPath: "/tmp" },
                                 ],
                             },
                         ],
                         volumes: [
-                            { name: "config", configMap: { name: names.config, items: [{ key: "nginx.conf", path: "nginx.conf" }] } },
+                            {
+                                name: "config",
+                                configMap: { name: names.config, items: [{ key: "nginx.conf", path: "nginx.conf" }, ...tls.configItems] },
+                            },
                             {
                                 name: "site",
                                 configMap: {
@@ -304,7 +441,7 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
                                         .map((file) => ({ key: `site-${file}`, path: file })),
                                 },
                             },
-                            { name: "tls", secret: { secretName: names.tls, defaultMode: 0o440 } },
+                            ...tls.volumes,
                             { name: "htpasswd", secret: { secretName: names.htpasswd, defaultMode: 0o440 } },
                             { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                         ],
@@ -330,11 +467,39 @@ export function renderGatewayObjects(options: GatewayObjectsOptions): GatewayObj
         disruptionBudget: disruptionBudget(name, namespace, labels, selector),
         defaultDeny: renderDefaultDenyPolicy(namespace),
         ingressPolicy: gatewayIngressPolicy(name, namespace, labels, selector),
-        egressPolicy: gatewayEgressPolicy(name, namespace, labels, selector),
+        egressPolicy: gatewayEgressPolicy(name, namespace, labels, selector, acme !== undefined),
     };
 }
 
-/** The objects of `renderGatewayObjects` as a list, in apply order. */
+/**
+ * Where the gateway container gets its certificate: the TLS Secret mounted for nginx, or (with ACME) the renewal
+ * script as the command (from the ConfigMap, executable), its CA bundle, and the state volume.
+ */
+function acmeOrSecretTls(names: { tls: string; acme: string }, options: GatewayObjectsOptions) {
+    if (!options.acme) {
+        return {
+            command: ["nginx", "-g", "daemon off;"],
+            configItems: [],
+            volumeMounts: [{ name: "tls", mountPath: KUBERNETES_GATEWAY_PATHS.tls, readOnly: true }],
+            volumes: [{ name: "tls", secret: { secretName: names.tls, defaultMode: 0o440 } }],
+        };
+    }
+    const files = [
+        { key: ACME_FILE_NAMES.script, mountPath: ACME_PATHS.script, mode: 0o555 },
+        ...(options.acme.caBundlePem !== undefined ? [{ key: ACME_FILE_NAMES.caBundle, mountPath: ACME_PATHS.caBundle, mode: 0o444 }] : []),
+    ];
+    return {
+        command: [ACME_PATHS.script, "serve"],
+        configItems: files.map(({ key, mode }) => ({ key, path: key, mode })),
+        volumeMounts: [
+            ...files.map(({ key, mountPath }) => ({ name: "config", mountPath, subPath: key, readOnly: true })),
+            { name: "acme", mountPath: ACME_PATHS.stateDir },
+        ],
+        volumes: [{ name: "acme", persistentVolumeClaim: { claimName: names.acme } }],
+    };
+}
+
+/** The objects of `renderGatewayObjects` as a list, in apply order (the ones it rendered: no TLS Secret with ACME). */
 export function gatewayObjectList(objects: GatewayObjects): KubernetesObject[] {
     return [
         objects.defaultDeny,
@@ -342,9 +507,10 @@ export function gatewayObjectList(objects: GatewayObjects): KubernetesObject[] {
         objects.egressPolicy,
         objects.config,
         objects.tlsSecret,
+        objects.acmeVolumeClaim,
         objects.htpasswdSecret,
         objects.deployment,
         objects.service,
         objects.disruptionBudget,
-    ];
+    ].filter((object): object is KubernetesObject => object !== undefined);
 }

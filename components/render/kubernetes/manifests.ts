@@ -49,7 +49,10 @@ export function renderKubernetesManifests(input: KubernetesManifestsInput): Kube
     }
     if (input.gateway) {
         const { resolver, limits, title, ...gateway } = input.gateway;
-        const files = renderKubernetesGatewayFiles({ namespace, models: input.models, resolver, limits, title });
+        const files = renderKubernetesGatewayFiles(
+            { namespace, models: input.models, resolver, limits, title },
+            { acme: gateway.acme !== undefined },
+        );
         objects.push(...gatewayObjectList(renderGatewayObjects({ ...gateway, ...files, namespace, readTimeoutSeconds })));
     }
     return objects;

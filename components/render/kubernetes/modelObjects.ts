@@ -10,6 +10,7 @@ import {
     disruptionBudget,
     DROP_ALL,
     GATEWAY_POD_LABELS,
+    internetEgressRule,
     KubernetesObject,
     MODEL_POD_LABELS,
     networkPolicy,
@@ -64,16 +65,6 @@ export const MODEL_AUTOSCALING_BEHAVIOR = Object.freeze({
     scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
 });
 
-/**
- * Where a model with `egress: "internet"` may connect to: any public address, never the instance metadata and
- * link-local range (169.254.0.0/16, 169.254.169.254 included), Azure's wireserver (168.63.129.16) or the private
- * ranges, so a model reaches neither the node's credentials nor another pod, node or private service.
- */
-export const MODEL_INTERNET_EGRESS = Object.freeze({
-    cidr: "0.0.0.0/0",
-    except: Object.freeze(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "168.63.129.16/32"]),
-});
-
 /** Size cap of the writable `/tmp` of a model container (R writes its session temp files there). */
 export const MODEL_TMP_SIZE = "1Gi";
 
@@ -115,15 +106,13 @@ export interface ModelObjects {
  * The NetworkPolicy `model-{name}` of a model's pods (it isolates them both ways on its own, so the pods are never
  * open, whatever else the namespace holds). In: from the gateway's pods (in the namespace) on the `http` port, and
  * from anywhere on it with a public `loadBalancer` Service. Out: the cluster DNS, and with `egress: "internet"`
- * `MODEL_INTERNET_EGRESS`.
+ * the public internet on any port (`INTERNET_EGRESS`).
  */
 function modelNetworkPolicy(model: Model, namespace: string, labels: Record<string, string>, loadBalancer: boolean): KubernetesObject {
     const http = [{ protocol: "TCP", port: "http" }];
     const fromGateway = { from: [{ podSelector: { matchLabels: { ...GATEWAY_POD_LABELS } } }], ports: http };
     const egress: object[] = [clusterDnsEgressRule()];
-    if (modelEgress(model) === "internet") {
-        egress.push({ to: [{ ipBlock: { cidr: MODEL_INTERNET_EGRESS.cidr, except: [...MODEL_INTERNET_EGRESS.except] } }] });
-    }
+    if (modelEgress(model) === "internet") egress.push(internetEgressRule());
     return networkPolicy(
         { name: kubernetesModelServiceName(model.name), namespace, labels },
         { matchLabels: modelSelector(model.name) },

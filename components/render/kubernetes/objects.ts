@@ -131,6 +131,24 @@ export function clusterDnsEgressRule() {
 }
 
 /**
+ * The public internet as a NetworkPolicy peer: any address but the private ranges, the link-local range (the instance
+ * metadata service 169.254.169.254 included) and Azure's wireserver (168.63.129.16), so a pod allowed out reaches
+ * neither the node's credentials nor another pod, node or private service.
+ */
+export const INTERNET_EGRESS = Object.freeze({
+    cidr: "0.0.0.0/0",
+    except: Object.freeze(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "168.63.129.16/32"]),
+});
+
+/** A NetworkPolicy egress rule to `INTERNET_EGRESS`, on `ports` (every port when left out). */
+export function internetEgressRule(ports?: { protocol: "TCP" | "UDP"; port: number }[]) {
+    return {
+        to: [{ ipBlock: { cidr: INTERNET_EGRESS.cidr, except: [...INTERNET_EGRESS.except] } }],
+        ...(ports ? { ports: ports.map((p) => ({ ...p })) } : {}),
+    };
+}
+
+/**
  * A NetworkPolicy for the pods `podSelector` selects, isolating them for each direction `rules` names (`ingress`,
  * `egress`): only what its rules allow gets through; an empty list allows nothing.
  */

@@ -18,6 +18,7 @@ function composeUpdate(update: SwarmUpdatePlan): Record<string, unknown> {
 function composeService(service: SwarmServicePlan): Record<string, unknown> {
     const cpus = (nano: number) => String(nano / 1e9);
     const out: Record<string, unknown> = { image: service.image };
+    if (service.command) out.command = service.command;
     if (Object.keys(service.env).length > 0) out.environment = service.env;
     if (service.healthcheck) {
         const h = service.healthcheck;

@@ -3,7 +3,18 @@ import { validateInteger, validatePort } from "../../config/checks";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS } from "../../config/gateway";
 import { SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { SWARM_DEFAULTS, validateSwarmName } from "../../config/swarm";
-import { DEFAULT_GATEWAY_IMAGE, GatewayConfig, gatewayReadyCommand, renderEdgeConf, renderGatewayFiles } from "../gateway";
+import {
+    ACME_FILE_NAMES,
+    ACME_PATHS,
+    ACME_TLS_FILES,
+    GatewayAcme,
+    DEFAULT_GATEWAY_IMAGE,
+    GatewayConfig,
+    gatewayReadyCommand,
+    renderGatewayAcmeScript,
+    renderEdgeConf,
+    renderGatewayFiles,
+} from "../gateway";
 import { mount, swarmFile } from "./files";
 import { dockerDuration, ROLE_LABEL, SwarmFile, SwarmFileRef, SwarmServicePlan } from "./plan";
 import { RESTART, SwarmPublishedServiceOptions, updateFor, validateSwarmServiceOptions } from "./serviceOptions";
@@ -20,20 +31,24 @@ export const GATEWAY_PATHS = Object.freeze({
 
 /**
  * Contents of the gateway's configs: nginx.conf, static files (landing page …) by file name in
- * `GATEWAY_PATHS.staticRoot`, and the edge's nginx.conf.
+ * `GATEWAY_PATHS.staticRoot`, the edge's nginx.conf, and with ACME the renewal script and the ACME server's CA.
  */
 export interface GatewayConfigContents {
     nginxConf: string;
     staticFiles: Record<string, string>;
     edgeConf: string;
+    /** `plumberhub-acme` (`renderAcmeRenewalScript`), ACME mode only. */
+    acmeScript?: string;
+    /** PEM bundle the renewal trusts for a private ACME server. Default none (system roots). */
+    acmeCaBundle?: string;
 }
 
-/** Contents of the gateway's secrets. */
+/** Contents of the gateway's secrets; certificate and key are absent when the gateway gets them from ACME. */
 export interface GatewaySecretContents {
-    /** PEM certificate chain of the gateway (`ServerCertificate.certChainPem`). */
-    tlsCertificate: string;
-    /** PEM private key of the gateway (`ServerCertificate.privateKeyPem`). */
-    tlsKey: string;
+    /** PEM certificate chain of the gateway (`ServerCertificate.certChainPem`). Not with ACME. */
+    tlsCertificate?: string;
+    /** PEM private key of the gateway (`ServerCertificate.privateKeyPem`). Not with ACME. */
+    tlsKey?: string;
     /** htpasswd lines of the gateway's users (`Credentials.htpasswd`). */
     htpasswd: string;
 }
@@ -89,12 +104,16 @@ export type SwarmGatewaySettings = Omit<
  * certificate, key, htpasswd and landing page at `GATEWAY_PATHS`. `publicHttpsPort` is the published port
  * (for the HTTP→HTTPS redirect).
  */
-export function swarmGatewayConfig(settings: SwarmGatewaySettings, publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort): GatewayConfig {
+export function swarmGatewayConfig(
+    settings: SwarmGatewaySettings,
+    publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort,
+    acme = false,
+): GatewayConfig {
     const { dnsValidSeconds, modelPort, ...rest } = settings;
     return {
         ...rest,
         routing: { mode: "dns", resolver: [SWARM_DNS], nameTemplate: SWARM_MODEL_HOST_TEMPLATE, port: modelPort, validSeconds: dnsValidSeconds ?? 1 },
-        tls: { certificatePath: GATEWAY_PATHS.tlsCertificate, keyPath: GATEWAY_PATHS.tlsKey },
+        tls: acme ? ACME_TLS_FILES : { certificatePath: GATEWAY_PATHS.tlsCertificate, keyPath: GATEWAY_PATHS.tlsKey },
         paths: { htpasswd: GATEWAY_PATHS.htpasswd, landingDir: GATEWAY_PATHS.staticRoot },
         httpsPort: SWARM_GATEWAY_CONTAINER_PORTS.https,
         httpPort: SWARM_GATEWAY_CONTAINER_PORTS.http,
@@ -113,13 +132,24 @@ export function renderSwarmEdgeConf(): string {
     });
 }
 
-/** nginx.conf and the landing page of the swarm gateway, from the gateway renderer. */
+/** nginx.conf and the landing page of the swarm gateway, from the gateway renderer; with ACME the renewal's files. */
 export function renderSwarmGatewayConfigs(
     settings: SwarmGatewaySettings,
     publicHttpsPort: number = GATEWAY_SETTINGS_DEFAULTS.httpsPort,
+    acme?: GatewayAcme,
 ): GatewayConfigContents {
-    const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort));
-    return { nginxConf: files["nginx.conf"], staticFiles: { "index.html": files["index.html"] }, edgeConf: renderSwarmEdgeConf() };
+    const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort, acme !== undefined));
+    return {
+        nginxConf: files["nginx.conf"],
+        staticFiles: { "index.html": files["index.html"] },
+        edgeConf: renderSwarmEdgeConf(),
+        ...(acme
+            ? {
+                  acmeScript: renderGatewayAcmeScript(acme),
+                  ...(acme.caBundlePem !== undefined ? { acmeCaBundle: acme.caBundlePem } : {}),
+              }
+            : {}),
+    };
 }
 
 /** The gateway's swarm configs (public) and secrets, named by content hash. */
@@ -138,22 +168,24 @@ export function staticFileKey(fileName: string): string {
     return `static-${fileName}`;
 }
 
-/** The gateway's configs: nginx.conf, the static files and the edge's nginx.conf. */
+/** The gateway's configs: nginx.conf, the static files, the edge's nginx.conf and the ACME renewal's files. */
 export function planGatewayConfigs(prefix: string, contents: GatewayConfigContents): SwarmFile[] {
     return [
         swarmFile(prefix, "nginx.conf", "configs", contents.nginxConf),
         swarmFile(prefix, "edge.conf", "configs", contents.edgeConf),
+        ...(contents.acmeScript !== undefined ? [swarmFile(prefix, ACME_FILE_NAMES.script, "configs", contents.acmeScript)] : []),
+        ...(contents.acmeCaBundle !== undefined ? [swarmFile(prefix, ACME_FILE_NAMES.caBundle, "configs", contents.acmeCaBundle)] : []),
         ...Object.entries(contents.staticFiles ?? {})
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
             .map(([path, text]) => swarmFile(prefix, staticFileKey(path), "configs", text)),
     ];
 }
 
-/** The gateway's secrets: certificate, key, htpasswd. */
+/** The gateway's secrets: certificate and key (unless ACME provides them), htpasswd. */
 export function planGatewaySecrets(prefix: string, contents: GatewaySecretContents): SwarmFile[] {
     return [
-        swarmFile(prefix, "tls.crt", "secrets", contents.tlsCertificate),
-        swarmFile(prefix, "tls.key", "secrets", contents.tlsKey),
+        ...(contents.tlsCertificate !== undefined ? [swarmFile(prefix, "tls.crt", "secrets", contents.tlsCertificate)] : []),
+        ...(contents.tlsKey !== undefined ? [swarmFile(prefix, "tls.key", "secrets", contents.tlsKey)] : []),
         swarmFile(prefix, "htpasswd", "secrets", contents.htpasswd),
     ];
 }
@@ -167,6 +199,11 @@ export function planGatewayFiles(prefix: string, configs: GatewayConfigContents,
 }
 
 export interface GatewayServiceOptions extends SwarmPublishedServiceOptions {
+    /**
+     * Named volume of the ACME renewal's state (account, certificates, challenge webroot), shared by the gateway's
+     * tasks on a node. Required with ACME, refused without it.
+     */
+    acmeVolume?: string;
     /** Service name of the gateway; the edge's is `{name}-edge`. Default `gateway`. */
     name?: string;
     /** nginx image of the gateway and the edge (with the stream module and curl, as the official images). Default `DEFAULT_GATEWAY_IMAGE`. */
@@ -183,6 +220,7 @@ export interface GatewayServiceOptions extends SwarmPublishedServiceOptions {
 export function validateGatewayServiceOptions(options: GatewayServiceOptions, field = "args"): void {
     validateSwarmServiceOptions(options, field, true);
     if (options.name !== undefined) validateSwarmName(options.name, `${field}.name`);
+    if (options.acmeVolume !== undefined) validateSwarmName(options.acmeVolume, `${field}.acmeVolume`);
     if (options.replicas !== undefined) validateInteger(options.replicas, `${field}.replicas`, 1, MAX_GATEWAY_REPLICAS);
     if (options.httpsPort !== undefined) validatePort(options.httpsPort, `${field}.httpsPort`);
     if (options.httpPort !== undefined) validatePort(options.httpPort, `${field}.httpPort`);
@@ -192,6 +230,42 @@ export function validateGatewayServiceOptions(options: GatewayServiceOptions, fi
 }
 
 const byKey = (list: SwarmFileRef[], key: string) => list.find((file) => file.key === key)!;
+
+/** Name of the volume that keeps the gateway's ACME account and certificates: `{prefix}-acme` (prefix of its files). */
+export function swarmGatewayAcmeVolume(filePrefix: string): string {
+    return `${filePrefix}-acme`;
+}
+
+/**
+ * Where the gateway's certificate comes from: the certificate and key secrets, or (with ACME) the renewal script as
+ * the command, its CA bundle, and the state volume. Refuses a plan whose files and options disagree.
+ */
+function gatewayTlsMounts(
+    files: SwarmGatewayFiles<SwarmFileRef>,
+    options: GatewayServiceOptions,
+): Pick<SwarmServicePlan, "configs" | "secrets" | "volumes" | "command"> {
+    const script = files.configs.find((file) => file.key === ACME_FILE_NAMES.script);
+    if (script === undefined) {
+        if (options.acmeVolume !== undefined) throw new Error("`acmeVolume` is set but the gateway has no ACME renewal; remove it or configure ACME");
+        return {
+            configs: [],
+            secrets: [
+                mount(byKey(files.secrets, "tls.crt"), GATEWAY_PATHS.tlsCertificate, 0o444),
+                // nginx's master (root) reads the key
+                mount(byKey(files.secrets, "tls.key"), GATEWAY_PATHS.tlsKey, 0o400),
+            ],
+            volumes: [],
+        };
+    }
+    if (options.acmeVolume === undefined) throw new Error("`acmeVolume` is required with ACME: the renewal keeps its account and certificates there");
+    const caBundle = files.configs.find((file) => file.key === ACME_FILE_NAMES.caBundle);
+    return {
+        configs: [mount(script, ACME_PATHS.script, 0o555), ...(caBundle ? [mount(caBundle, ACME_PATHS.caBundle, 0o444)] : [])],
+        secrets: [],
+        volumes: [{ source: options.acmeVolume, target: ACME_PATHS.stateDir }],
+        command: [ACME_PATHS.script, "serve"],
+    };
+}
 
 /** A gateway roll starts the new task first: it publishes no port (the edge does), so two tasks can run at once. */
 const GATEWAY_UPDATE: SwarmServicePlan["update"] = { parallelism: 1, delay: "0s", order: "start-first", failureAction: "rollback", monitor: "10s" };
@@ -204,6 +278,7 @@ const GATEWAY_UPDATE: SwarmServicePlan["update"] = { parallelism: 1, delay: "0s"
 export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, options: GatewayServiceOptions = {}): SwarmServicePlan {
     validateGatewayServiceOptions(options);
     const statics = files.configs.filter((file) => file.key.startsWith("static-"));
+    const tls = gatewayTlsMounts(files, options);
     return {
         name: options.name ?? "gateway",
         image: options.image ?? DEFAULT_GATEWAY_IMAGE,
@@ -221,14 +296,16 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
         configs: [
             mount(byKey(files.configs, "nginx.conf"), GATEWAY_PATHS.nginxConf, 0o444),
             ...statics.map((file) => mount(file, `${GATEWAY_PATHS.staticRoot}/${file.key.slice("static-".length)}`, 0o444)),
+            ...tls.configs,
         ],
         secrets: [
-            mount(byKey(files.secrets, "tls.crt"), GATEWAY_PATHS.tlsCertificate, 0o444),
-            // nginx's master (root) reads the key; workers (unprivileged) read htpasswd on each request
-            mount(byKey(files.secrets, "tls.key"), GATEWAY_PATHS.tlsKey, 0o400),
+            ...tls.secrets,
+            // workers (unprivileged) read htpasswd on each request
             mount(byKey(files.secrets, "htpasswd"), GATEWAY_PATHS.htpasswd, 0o444),
         ],
-        volumes: [],
+        volumes: tls.volumes,
+        ...(tls.command ? { command: tls.command } : {}),
+        // The renewal script passes SIGQUIT on to nginx.
         stopSignal: "SIGQUIT",
         stopGracePeriod: dockerDuration(GATEWAY_SETTINGS_DEFAULTS.readTimeoutSeconds + 5),
     };

@@ -73,6 +73,8 @@ export interface SwarmServicePlan {
     stopGracePeriod: string;
     /** Signal that stops a task; default the image's STOPSIGNAL. */
     stopSignal?: string;
+    /** The container's command: replaces the image's CMD, keeps its ENTRYPOINT (compose `command`). Default the image's CMD. */
+    command?: string[];
 }
 
 /** Everything one `docker stack deploy` creates. */

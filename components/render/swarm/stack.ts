@@ -11,6 +11,7 @@ import {
     SwarmGatewaySettings,
 } from "./gatewayService";
 
+import { GatewayAcme, validateGatewayCertificateSource } from "../gateway";
 import { SwarmStackPlan } from "./plan";
 import { planModelService, SwarmModelOptions } from "./modelService";
 import { planRegistryFiles, planRegistryService, RegistryFileContents, RegistryServiceOptions } from "./registryService";
@@ -27,7 +28,8 @@ export interface SwarmStackInput {
     /** Options for every model service. */
     modelOptions?: SwarmModelOptions;
     /** The gateway; omit for a stack of models that joins another stack's network. */
-    gateway?: { settings: SwarmGatewaySettings; secrets: GatewaySecretContents; options?: GatewayServiceOptions };
+    /** With `acme`, the certificate comes from an ACME server (`secrets` then hold no certificate or key; `options.acmeVolume` is required). */
+    gateway?: { settings: SwarmGatewaySettings; secrets: GatewaySecretContents; options?: GatewayServiceOptions; acme?: GatewayAcme };
     /**
      * A registry service. Images must be pushed before models can start, so deploy it as a stack of its own
      * first (`models: []`, no gateway).
@@ -43,8 +45,18 @@ export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
     validateSwarmName(networkName, "networkName");
     const services = input.models.map(({ model, image, replicas }) => planModelService(model, { ...input.modelOptions, image, replicas }));
     const gateway = input.gateway;
+    if (gateway) {
+        validateGatewayCertificateSource(
+            {
+                certificate: gateway.secrets.tlsCertificate !== undefined,
+                key: gateway.secrets.tlsKey !== undefined,
+                acme: gateway.acme !== undefined,
+            },
+            { certificate: "gateway.secrets.tlsCertificate", key: "gateway.secrets.tlsKey", acme: "gateway.acme" },
+        );
+    }
     const files = gateway
-        ? planGatewayFiles(prefix, renderSwarmGatewayConfigs(gateway.settings, gateway.options?.httpsPort), gateway.secrets)
+        ? planGatewayFiles(prefix, renderSwarmGatewayConfigs(gateway.settings, gateway.options?.httpsPort, gateway.acme), gateway.secrets)
         : { configs: [], secrets: [] };
     if (gateway) services.push(planGatewayService(files, gateway.options), planEdgeService(files, gateway.options));
     const registrySecrets = input.registry ? planRegistryFiles(prefix, input.registry.secrets) : [];
@@ -57,6 +69,6 @@ export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
         services,
         configs: files.configs,
         secrets: [...files.secrets, ...registrySecrets],
-        volumes: input.registry ? [input.registry.options.volume] : [],
+        volumes: [...(input.registry ? [input.registry.options.volume] : []), ...(gateway?.options?.acmeVolume ? [gateway.options.acmeVolume] : [])],
     };
 }
