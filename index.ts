@@ -1,6 +1,6 @@
 // The stack program: one environment per stack (`dev`: swarm on the local Docker engine; `prod`: ACR + AKS).
 // Every `plumberhub:*` key is validated before anything is created; see README "Config reference".
-import { DEFAULT_HUB_NAME, ModelHub, readHubConfig } from "./components";
+import { DEFAULT_HUB_NAME, ModelHub, readHubConfig, renewsInGateway } from "./components";
 
 const { config, secrets } = readHubConfig();
 // The name prefixes every resource; `npm run render` uses the same one so its files match what `up` creates.
@@ -11,7 +11,7 @@ export = {
     models: hub.models,
     caCertPem: hub.caCertPem,
     // The expiry as of this `up`; a gateway that renews its own certificate (ACME over HTTP-01) tells it at /healthz/certificate.
-    ...(config.gateway.acme?.challenge === "http" ? {} : { certificateNotAfter: hub.certificateNotAfter }),
+    ...(renewsInGateway(config.gateway.acme) ? {} : { certificateNotAfter: hub.certificateNotAfter }),
     join: hub.join,
     passwords: hub.passwords, // secret
     registryLogin: hub.registryLogin, // secret

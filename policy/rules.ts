@@ -23,7 +23,7 @@ import type {
 } from "@pulumi/policy";
 import { isPinnedByDigest } from "../components/config/image";
 import { DEFAULT_DENY_POLICY_NAME } from "../components/render/kubernetes/objects";
-import { ROLE_LABEL } from "../components/render/swarm";
+import { ROLE_LABEL } from "../components/render/swarm/plan";
 
 /**
  * The part of a resource a rule reads: Pulumi type token, Pulumi resource name, properties (inputs for a resource

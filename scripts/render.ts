@@ -375,16 +375,19 @@ export function renderStackFiles(
                 : "No secret files were given, so the gateway Deployment's checksum annotation differs from the deployed one.",
         );
     } else {
+        const acme = gatewayAcme(config.gateway) !== undefined;
         if (!secrets) {
             throw new RenderUsageError(
-                "a swarm stack needs the gateway's secrets: give `--tls-cert FILE --tls-key FILE --htpasswd FILE`, or `--generate-secrets` for throwaway ones (local use)",
+                `a swarm stack needs the gateway's secrets: give ${acme ? "`--htpasswd FILE`" : "`--tls-cert FILE --tls-key FILE --htpasswd FILE`"}, or \`--generate-secrets\` for throwaway ones (local use)`,
             );
         }
         const rendered = renderSwarmStackFiles(planSwarmStack(swarmStackInput(config, images, secrets, DEFAULT_HUB_NAME)));
         for (const [file, contents] of Object.entries(rendered)) files[file] = { contents, mode: file.startsWith("secrets/") ? 0o600 : 0o644 };
         notes.push(
             `Deploy: docker stack deploy --with-registry-auth -c <this folder>/${STACK_FILE_NAME} <stack name>`,
-            "secrets/ holds the TLS key and the htpasswd file (mode 0600): do not commit or share them.",
+            acme
+                ? "secrets/ holds the htpasswd file (mode 0600): do not commit or share it. The gateway gets its certificate from the ACME server itself."
+                : "secrets/ holds the TLS key and the htpasswd file (mode 0600): do not commit or share them.",
             config.registry.kind === "swarm"
                 ? `The registry service (127.0.0.1:${config.registry.port}) is not in this stack: images must be pushed before the models can start.`
                 : "Images must be pushed to the registry before the models can start.",

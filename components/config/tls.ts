@@ -112,9 +112,9 @@ export function planSelfSignedTls(input: SelfSignedTlsInput): SelfSignedTlsPlan 
     };
 }
 
-/** A time as RFC 3339 in UTC to the second (`2027-02-28T10:00:00Z`), as certificates and the tls provider give it. */
+/** A time as RFC 3339 in UTC, cut to the second as certificates hold it (`2027-02-28T10:00:00Z`). */
 export function rfc3339(time: Date): string {
-    return time.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return new Date(Math.floor(time.getTime() / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
 /** The PEMs of `provided` mode. */
@@ -241,6 +241,11 @@ export function checkProvidedCertificate(pems: ProvidedPems, hosts: TlsHosts, no
 /** Let's Encrypt's production directory (the default) and its staging directory (untrusted certs, high limits). */
 export const LETS_ENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
 export const LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+/** Whether the gateway gets and renews its certificate itself (`tls: acme` with the HTTP-01 challenge). */
+export function renewsInGateway(acme: { challenge?: AcmeChallenge } | undefined): boolean {
+    return acme?.challenge === "http";
+}
 
 /** The ACME directory of a config: the given URL, else Let's Encrypt's staging or production directory. */
 export function acmeDirectoryUrl(acme: { directoryUrl?: string; staging?: boolean }): string {

@@ -63,11 +63,12 @@ import {
     HubAcmeSpec,
     HubGatewaySpec,
 } from "./environment";
-import { ACME_CHALLENGES, checkAcmeDirectoryOnHttpsPort, checkAcmeDirectoryUrl, checkAcmeEmail, checkCaBundle } from "./tls";
+import { ACME_CHALLENGES, checkAcmeDirectoryOnHttpsPort, checkAcmeDirectoryUrl, checkAcmeEmail, checkCaBundle, renewsInGateway } from "./tls";
 import { DEFAULT_PROTECT_STATE } from "./stateProtection";
 import { HUB_TARGETS, HubTarget } from "./target";
 import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, MAX_READ_TIMEOUT_SECONDS, validateGatewayTitle } from "./gateway";
 import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
+import { isIP } from "net";
 import { Model } from "./model";
 import {
     ENDPOINT_MODES,
@@ -171,16 +172,24 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
                 `\`${NS}:gateway.host\` is required on AKS: the gateway's DNS name (or set \`${NS}:gateway.dnsLabel\` and \`${NS}:aks.location\` for \`{label}.{location}.cloudapp.azure.com\`)`,
             );
     }
-    if (gateway.acme && gateway.host === "localhost" && !(target === "aks" && !hostGiven))
-        problems.push(`\`${NS}:gateway.host\` must be the public DNS name the certificate is for with \`tls: acme\`, got "localhost"`);
-    const acmeDirectory = gateway.acme?.challenge === "http" ? gateway.acme.directoryUrl : undefined;
-    // A malformed URL is already reported by its own check.
-    if (acmeDirectory !== undefined && target === "aks" && isValid(() => checkAcmeDirectoryUrl(acmeDirectory, "")))
-        collect(problems, () => checkAcmeDirectoryOnHttpsPort(acmeDirectory, `${NS}:gateway.acme.directoryUrl`));
-    if (gateway.acme?.challenge === "http" && target === "aks" && !aks.gatewayImage)
-        problems.push(
-            `\`${NS}:aks.gatewayImage\` is required with \`${NS}:gateway.acme.challenge\` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile), pinned by digest`,
-        );
+    if (gateway.acme && (gateway.host === "localhost" || isIP(gateway.host) !== 0) && !(target === "aks" && !hostGiven))
+        problems.push(`\`${NS}:gateway.host\` must be the public DNS name the certificate is for with \`tls: acme\`, got ${show(gateway.host)}`);
+    if (renewsInGateway(gateway.acme) && target !== undefined) {
+        const acmeDirectory = gateway.acme?.directoryUrl;
+        // A malformed URL is already reported by its own check.
+        if (acmeDirectory !== undefined && target === "aks" && isValid(() => checkAcmeDirectoryUrl(acmeDirectory, "")))
+            collect(problems, () => checkAcmeDirectoryOnHttpsPort(acmeDirectory, `${NS}:gateway.acme.directoryUrl`));
+        if (!(target === "aks" ? aks.gatewayImage : swarm.gatewayImage))
+            problems.push(
+                `\`${NS}:${target}.gatewayImage\` is required with \`${NS}:gateway.acme.challenge\` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile; scripts/build-local-images.sh builds one)`,
+            );
+        // The challenge answer and the certificate live on one node's volume; the edge may send the ACME server's
+        // requests to a task on any node.
+        if (target === "swarm" && gateway.replicas > 1)
+            problems.push(
+                `\`${NS}:gateway.replicas\` must be 1 with \`${NS}:gateway.acme.challenge\` "http" on a swarm, got ${gateway.replicas}: the renewal's volume is local to one node`,
+            );
+    }
     if (target === "swarm" && registry.kind === "acr")
         problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
     if (target === "aks" && registry.kind === "swarm")
@@ -194,7 +203,9 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
 function checkAcme(value: unknown, at: string, problems: string[]): HubAcmeSpec {
     const spec = objectOrEmpty(value, at, "{ email, challenge?, directoryUrl?, staging?, caBundle?, zoneName?, … }", ACME_KEYS, problems);
     collect(problems, () => checkAcmeEmail(spec.email, `${at}.email`));
-    const challenge = checkEnum(spec.challenge, `${at}.challenge`, ACME_CHALLENGES, "http", problems)!;
+    // Configs written before the http challenge existed name a zone and no challenge: they keep DNS-01.
+    const defaultChallenge = spec.challenge === undefined && spec.zoneName !== undefined ? "azureDns" : "http";
+    const challenge = checkEnum(spec.challenge, `${at}.challenge`, ACME_CHALLENGES, defaultChallenge, problems)!;
     if (spec.directoryUrl !== undefined) collect(problems, () => checkAcmeDirectoryUrl(spec.directoryUrl, `${at}.directoryUrl`));
     if (spec.staging !== undefined && typeof spec.staging !== "boolean")
         problems.push(`\`${at}.staging\` must be true (Let's Encrypt's staging directory) or false, got ${show(spec.staging)}`);
@@ -212,6 +223,11 @@ function checkAcme(value: unknown, at: string, problems: string[]): HubAcmeSpec 
                 problems.push(`\`${at}.${key}\` is used with \`${at}.challenge\` "azureDns" only; remove it or set the challenge`);
         }
         if (spec.caBundle !== undefined) collect(problems, () => checkCaBundle(spec.caBundle, `${at}.caBundle`));
+        // lego then trusts only the bundle: Let's Encrypt's directory would no longer verify.
+        if (spec.caBundle !== undefined && spec.directoryUrl === undefined)
+            problems.push(
+                `\`${at}.caBundle\` needs \`${at}.directoryUrl\`: the bundle replaces the system roots, so it is for a private ACME server's directory`,
+            );
     }
     return { ...(spec as unknown as HubAcmeSpec), challenge };
 }

@@ -5,7 +5,7 @@
  */
 import { DEFAULT_HUB_NAME, HubConfig } from "../config/environment";
 import { MIB } from "../config/gateway";
-import { acmeDirectoryUrl } from "../config/tls";
+import { acmeDirectoryUrl, renewsInGateway } from "../config/tls";
 import { GatewayAcme, GatewayLimits } from "./gateway";
 import { KubernetesGatewayManifestInput, KubernetesManifestsInput } from "./kubernetes";
 import {
@@ -28,7 +28,7 @@ export function gatewayLimits(gateway: HubConfig["gateway"]): GatewayLimits {
  */
 export function gatewayAcme(gateway: HubConfig["gateway"]): GatewayAcme | undefined {
     const acme = gateway.acme;
-    if (gateway.tls !== "acme" || !acme || acme.challenge !== "http") return undefined;
+    if (gateway.tls !== "acme" || !acme || !renewsInGateway(acme)) return undefined;
     return {
         renewal: { dnsNames: [gateway.host], email: acme.email, directoryUrl: acmeDirectoryUrl(acme) },
         ...(acme.caBundle !== undefined ? { caBundlePem: acme.caBundle } : {}),

@@ -176,7 +176,8 @@ export class ServerCertificate extends pulumi.ComponentResource {
             certChainPem: serverCert.certPem.apply((pem) => joinPem(pem)),
             caCertPem: caCert.certPem,
             privateKeyPem: serverKey.privateKeyPem,
-            notAfter: serverCert.validityEndTime,
+            // The provider gives nanoseconds; the certificate holds whole seconds.
+            notAfter: serverCert.validityEndTime.apply((end) => rfc3339(new Date(end))),
         };
     }
 

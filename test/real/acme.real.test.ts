@@ -286,7 +286,7 @@ describe("ACME HTTP-01 in the swarm gateway, against pebble", () => {
         }
         expect((await servedCertificate()).serialNumber).toBe(before.serialNumber);
         const log = await gatewayLog();
-        expect(log).toMatch(/plumberhub-acme: renewal failed: keeping the current certificate; next attempt in 30 s/);
+        expect(log).toMatch(/plumberhub-acme: renewal failed \(lego said what follows\): keeping the current certificate; next attempt in 30 s/);
         expect(log).toMatch(/plumberhub-acme: {3}lego: .*urn:ietf:params:acme:error:connection.*connection refused/);
         expect(await landingPage()).toBeNull();
     });

@@ -19,11 +19,11 @@ import { PROJECT_DIR, stackConfig } from "../helpers/stackProgram";
 const RENEWAL: AcmeRenewal = { dnsNames: ["models.example.com"], email: "ops@example.com", directoryUrl: "https://acme.example.com/dir" };
 
 describe("the renewal script", () => {
-    test("is valid POSIX shell", () => {
+    test("is valid POSIX shell (dash, Debian's /bin/sh)", () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plumberhub-acme-")), "plumberhub-acme");
         fs.writeFileSync(file, renderAcmeRenewalScript({ ...RENEWAL, caBundle: true }));
         try {
-            expect(() => execFileSync("sh", ["-n", file], { stdio: "pipe" })).not.toThrow();
+            expect(() => execFileSync("dash", ["-n", file], { stdio: "pipe" })).not.toThrow();
         } finally {
             fs.rmSync(path.dirname(file), { recursive: true, force: true });
         }
@@ -119,12 +119,13 @@ describe("nginx with an ACME certificate", () => {
     });
 });
 
-/** `Pulumi.dev.yaml` with `gateway` changed, validated. */
-function devConfig(gateway: Record<string, unknown>, more: Record<string, string> = {}) {
+/** `Pulumi.dev.yaml` with `gateway` changed, validated with the local images (whose gateway image has lego). */
+function devConfig(gateway: Record<string, unknown>, more: Record<string, string> = {}, localImages = true) {
     const entries = stackConfig("dev");
     const current = JSON.parse(entries["plumberhub:gateway"]) as Record<string, unknown>;
-    return checkStackConfig({ ...entries, "plumberhub:gateway": JSON.stringify({ ...current, ...gateway }), ...more }, () => false, PROJECT_DIR)
-        .config;
+    return checkStackConfig({ ...entries, "plumberhub:gateway": JSON.stringify({ ...current, ...gateway }), ...more }, () => false, PROJECT_DIR, {
+        localImages,
+    }).config;
 }
 
 function problemsOf(run: () => unknown): string[] {
@@ -195,12 +196,44 @@ describe("plumberhub:gateway.acme", () => {
         ],
         [
             "a DNS zone with the http challenge",
-            { email: "ops@example.com", zoneName: "example.com" },
+            { email: "ops@example.com", challenge: "http", zoneName: "example.com" },
             '`plumberhub:gateway.acme.zoneName` is used with `plumberhub:gateway.acme.challenge` "azureDns" only',
         ],
     ])("refuses %s, naming the field", (_, acme, message) => {
         const problems = problemsOf(() => devConfig({ ...ACME_HOST, acme }));
         expect(problems.some((problem) => problem.startsWith(message))).toBe(true);
+    });
+
+    test("a config that names a DNS zone and no challenge keeps the DNS-01 challenge it was written for", () => {
+        const config = devConfig({
+            ...ACME_HOST,
+            acme: { email: "ops@example.com", zoneName: "example.com", subscriptionId: "sub", resourceGroup: "dns" },
+        });
+        expect(config.gateway.acme?.challenge).toBe("azureDns");
+    });
+
+    test("a CA bundle needs the private server's directory: it replaces the system roots", () => {
+        expect(problemsOf(() => devConfig({ ...ACME_HOST, acme: { email: "ops@example.com", caBundle: selfSignedPem() } }))).toEqual([
+            "`plumberhub:gateway.acme.caBundle` needs `plumberhub:gateway.acme.directoryUrl`: the bundle replaces the system roots, so it is for a private ACME server's directory",
+        ]);
+    });
+
+    test("refuses an IP address as host: HTTP-01 proves names", () => {
+        expect(problemsOf(() => devConfig({ host: "192.0.2.10", tls: "acme", acme: { email: "ops@example.com" } }))).toEqual([
+            '`plumberhub:gateway.host` must be the public DNS name the certificate is for with `tls: acme`, got "192.0.2.10"',
+        ]);
+    });
+
+    test("on a swarm the gateway image must be named (the public nginx image has no lego)", () => {
+        expect(problemsOf(() => devConfig({ ...ACME_HOST, acme: { email: "ops@example.com" } }, {}, false))).toEqual([
+            '`plumberhub:swarm.gatewayImage` is required with `plumberhub:gateway.acme.challenge` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile; scripts/build-local-images.sh builds one)',
+        ]);
+    });
+
+    test("on a swarm one gateway replica: the renewal's volume is local to a node", () => {
+        expect(problemsOf(() => devConfig({ ...ACME_HOST, replicas: 2, acme: { email: "ops@example.com" } }))).toEqual([
+            '`plumberhub:gateway.replicas` must be 1 with `plumberhub:gateway.acme.challenge` "http" on a swarm, got 2: the renewal\'s volume is local to one node',
+        ]);
     });
 
     test("refuses localhost: an ACME server cannot reach it", () => {
@@ -234,7 +267,7 @@ describe("plumberhub:gateway.acme", () => {
         const gateway = { ...JSON.parse(entries["plumberhub:gateway"]), tls: "acme", acme: { email: "ops@example.com" } };
         const problems = problemsOf(() => checkStackConfig({ ...entries, "plumberhub:gateway": JSON.stringify(gateway) }, () => false, PROJECT_DIR));
         expect(problems).toEqual([
-            '`plumberhub:aks.gatewayImage` is required with `plumberhub:gateway.acme.challenge` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile), pinned by digest',
+            '`plumberhub:aks.gatewayImage` is required with `plumberhub:gateway.acme.challenge` "http": an nginx image with lego and openssl (README "Certificates" has its Dockerfile; scripts/build-local-images.sh builds one)',
         ]);
     });
 });

@@ -547,7 +547,7 @@ describe("the AKS gateway with ACME (HTTP-01), renewed in its pods", () => {
         expect(drain).toMatch(/^sleep 15; nginx -s quit; while .*kill -0/);
         expect(drain).toContain(GATEWAY_DEFAULTS.pidFile);
         expect(objects.config.data["nginx.conf"]).toContain(`pid ${GATEWAY_DEFAULTS.pidFile};`);
-        expect(objects.config.data["plumberhub-acme"]).toContain(`until [ -s '${GATEWAY_DEFAULTS.pidFile}' ]`);
+        expect(objects.config.data["plumberhub-acme"]).toContain(`PIDFILE='${GATEWAY_DEFAULTS.pidFile}'`);
     });
 
     test("a changed renewal config changes the pod template's checksum", () => {

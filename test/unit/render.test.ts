@@ -429,6 +429,7 @@ describe("tls: acme over HTTP-01 (the gateway gets its own certificate)", () => 
             tls: "acme",
             acme: { email: "ops@example.com" },
         };
+        dev.config["plumberhub:swarm"] = { ...dev.config["plumberhub:swarm"], gatewayImage: "local/nginx:bookworm" };
         const dir = tempProject({ dev: stringify(dev) });
         for (const [name, contents] of Object.entries({ "tls.crt": SECRETS.tlsCertificate, "tls.key": SECRETS.tlsKey, htpasswd: SECRETS.htpasswd }))
             fs.writeFileSync(path.join(dir, name), contents);

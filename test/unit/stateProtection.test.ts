@@ -99,9 +99,14 @@ describe("on a swarm (Pulumi.dev.yaml)", () => {
     });
 
     const acmeGateway = JSON.stringify({ host: "models.example.com", users: ["alice"], tls: "acme", acme: { email: "ops@example.com" } });
+    const withGatewayImage = JSON.stringify({ ...JSON.parse(stackConfig("dev")["plumberhub:swarm"]), gatewayImage: "local/nginx:bookworm" });
 
     test("with ACME over HTTP-01 the gateway's volume (ACME account and certificates) is kept on delete by default", async () => {
-        const links = await hubOf("dev", { "plumberhub:protectState": undefined, "plumberhub:gateway": acmeGateway });
+        const links = await hubOf("dev", {
+            "plumberhub:protectState": undefined,
+            "plumberhub:gateway": acmeGateway,
+            "plumberhub:swarm": withGatewayImage,
+        });
         expect(options(links, ["plumberhub-gateway-acme"])).toEqual({ "plumberhub-gateway-acme": [undefined, true] });
         // The gateway gets its certificate itself: none is made during `up`.
         expect(links.filter((link) => link.type === "plumberhub:tls:ServerCertificate").map((link) => link.name)).toEqual([
@@ -110,7 +115,7 @@ describe("on a swarm (Pulumi.dev.yaml)", () => {
     });
 
     test("and goes with pulumi destroy on a throwaway stack", async () => {
-        const links = await hubOf("dev", { "plumberhub:gateway": acmeGateway });
+        const links = await hubOf("dev", { "plumberhub:gateway": acmeGateway, "plumberhub:swarm": withGatewayImage });
         expect(options(links, ["plumberhub-gateway-acme"])).toEqual({ "plumberhub-gateway-acme": [undefined, false] });
     });
 });

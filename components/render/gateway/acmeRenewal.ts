@@ -14,23 +14,29 @@ import { isDnsName } from "../../config/checks";
 import { checkAcmeDirectoryUrl, checkAcmeEmail } from "../../config/tls";
 import { GATEWAY_DEFAULTS, GatewayTlsFiles } from "./config";
 
+const STATE_DIR = "/var/lib/plumberhub/acme";
+/** The link to the certificate folder in use: nginx reads `tls.crt` and `tls.key` through it. */
+const LIVE_DIR = `${STATE_DIR}/live`;
+/** Names of the certificate chain and key inside each certificate folder. */
+const LIVE_FILES = Object.freeze({ certificate: "tls.crt", key: "tls.key" });
+
 /** Where the renewal keeps its files, inside the gateway container. */
 export const ACME_PATHS = Object.freeze({
     /** The script itself; the container runs `plumberhub-acme serve`. */
     script: "/usr/local/bin/plumberhub-acme",
     /** The shared volume: lego's account and certificates, the served certificate, the webroot, the lock. */
-    stateDir: "/var/lib/plumberhub/acme",
+    stateDir: STATE_DIR,
     /** Challenge files: nginx serves `/.well-known/acme-challenge/` from here on the HTTP port. */
-    webroot: "/var/lib/plumberhub/acme/webroot",
-    /** The certificate chain nginx serves (a link to the newest certificate folder). */
-    certificate: "/var/lib/plumberhub/acme/live/tls.crt",
+    webroot: `${STATE_DIR}/webroot`,
+    /** The certificate chain nginx serves (through the link to the folder in use). */
+    certificate: `${LIVE_DIR}/${LIVE_FILES.certificate}`,
     /** Its private key. */
-    key: "/var/lib/plumberhub/acme/live/tls.key",
+    key: `${LIVE_DIR}/${LIVE_FILES.key}`,
     /** The certificate's status as JSON (`notAfter`, `daysLeft` …), served at `/healthz/certificate`. */
-    status: "/var/lib/plumberhub/acme/status/certificate.json",
+    status: `${STATE_DIR}/status/certificate.json`,
     /** Where a CA bundle for a private ACME server is mounted. */
     caBundle: "/etc/plumberhub/acme-ca.pem",
-    /** Per-container run files (the outcome of `plumberhub-acme renew`); not shared. */
+    /** Per-container run files (the serving process's pid, the outcome of `plumberhub-acme renew`); not shared. */
     runDir: "/tmp/plumberhub-acme",
 });
 
@@ -142,6 +148,8 @@ export function renderAcmeRenewalScript(acme: AcmeRenewal): string {
     validateAcmeRenewal(acme);
     const p = ACME_PATHS;
     const d = ACME_RENEWAL_DEFAULTS;
+    const crt = LIVE_FILES.certificate;
+    const key = LIVE_FILES.key;
     const subjectAltName = acme.dnsNames.map((name) => `DNS:${name}`).join(",");
     return `#!/bin/sh
 # plumberhub-acme — rendered by plumberhub (components/render/gateway/acmeRenewal.ts); re-render instead of editing.
@@ -151,8 +159,11 @@ export function renderAcmeRenewalScript(acme: AcmeRenewal): string {
 #   plumberhub-acme status   the certificate's status (JSON)
 set -u
 STATE='${p.stateDir}'
+LIVE='${LIVE_DIR}'
 WEBROOT='${p.webroot}'
+STATUS='${p.status}'
 RUN='${p.runDir}'
+PIDFILE='${GATEWAY_DEFAULTS.pidFile}'
 # This container, for temporary names on the shared volume.
 ME=$(cat /proc/sys/kernel/hostname)
 DOMAINS='${acme.dnsNames.join(" ")}'
@@ -165,16 +176,36 @@ RETRY_SECONDS=${acme.retrySeconds ?? d.retrySeconds}
 ${acme.caBundle ? `export LEGO_CA_CERTIFICATES='${p.caBundle}'\n` : ""}
 log() { echo "plumberhub-acme: $*" >&2; }
 
-# Seconds since the epoch of one of the live certificate's dates (startdate or enddate).
-cert_date() { date -u -d "$(openssl x509 -in "$STATE/live/tls.crt" -noout -"$1" | cut -d= -f2)" +%s; }
+# Seconds since the epoch of a certificate's startdate or enddate: cert_date FILE startdate|enddate.
+cert_date() { date -u -d "$(openssl x509 -in "$1" -noout -"$2" | cut -d= -f2)" +%s; }
 
-# Whether the live certificate must be replaced: none, the temporary one, other names, or two-thirds of its life gone.
+# Whether a certificate folder can be served: certificate and key present, the key the certificate's, not expired.
+usable() {
+    [ -s "$1/${crt}" ] && [ -s "$1/${key}" ] || return 1
+    [ "$(openssl x509 -in "$1/${crt}" -noout -pubkey 2>/dev/null)" = "$(openssl pkey -in "$1/${key}" -pubout 2>/dev/null)" ] || return 1
+    openssl x509 -in "$1/${crt}" -noout -checkend 0 >/dev/null 2>&1
+}
+
+# Whether the live certificate must be replaced: none or unusable, the temporary one, two-thirds of its life gone, or
+# other names or another ACME server than this container's — unless a replica newer than this one published it (an
+# old replica that is going away must not order for its old settings).
 renewal_due() {
-    [ -s "$STATE/live/tls.crt" ] || return 0
-    [ -e "$STATE/live/temporary" ] && return 0
-    [ "$(cat "$STATE/live/names" 2>/dev/null)" = "$DOMAINS" ] || return 0
-    start=$(cert_date startdate) && end=$(cert_date enddate) || return 0
+    usable "$LIVE" || return 0
+    [ -e "$LIVE/temporary" ] && return 0
+    if [ "$(cat "$LIVE/names" 2>/dev/null)" != "$DOMAINS" ] || [ "$(cat "$LIVE/directory" 2>/dev/null)" != "$DIRECTORY" ]; then
+        [ "$(stat -c %Y "$LIVE/names" 2>/dev/null || echo 0)" -lt "$STARTED" ] && return 0
+        return 1
+    fi
+    start=$(cert_date "$LIVE/${crt}" startdate) && end=$(cert_date "$LIVE/${crt}" enddate) || return 0
     [ "$(date -u +%s)" -ge $((start + (end - start) * 2 / 3)) ]
+}
+
+# The next attempt after failures ("time wait" in $STATE/retry); 0 0 when there is none or it is unreadable.
+read_retry() {
+    retry_at=0 retry_wait=0
+    read -r at wait_for 2>/dev/null <"$STATE/retry" || return 0
+    case "$at$wait_for" in '' | *[!0-9]*) return 0 ;; esac
+    retry_at=$at retry_wait=$wait_for
 }
 
 # A new certificate folder, named by time so that the newest sorts last.
@@ -184,87 +215,103 @@ new_folder() {
 }
 
 # Points live/ at a certificate folder in one rename, so a reader sees the old pair or the new one, never a mix;
-# keeps the three newest folders.
+# keeps the three newest folders and never the one in use.
 publish() {
-    ln -sfn "certs/$1" "$STATE/live.new.$ME" && mv -T "$STATE/live.new.$ME" "$STATE/live"
-    for old in $(ls -1 "$STATE/certs" | sort -r | tail -n +4); do rm -rf "$STATE/certs/$old"; done
+    ln -sfn "certs/$1" "$STATE/live.new.$ME" && mv -T "$STATE/live.new.$ME" "$LIVE" || return 1
+    for old in $(ls -1 "$STATE/certs" | sort -r | tail -n +4); do
+        [ "$old" = "$1" ] || rm -rf "$STATE/certs/$old"
+    done
 }
 
 # A self-signed certificate so nginx can start before the first issuance (browsers warn until then).
 make_temporary() {
     new_folder temporary
-    (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days ${d.temporaryDays} -subj "/CN=$FIRST" \\
-        -addext "subjectAltName=${subjectAltName}" -keyout "$STATE/certs/$folder/tls.key" -out "$STATE/certs/$folder/tls.crt" 2>"$RUN/openssl.log") \\
-        || { cat "$RUN/openssl.log" >&2; return 1; }
-    chmod 644 "$STATE/certs/$folder/tls.crt"
+    if ! (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days ${d.temporaryDays} -subj "/CN=$FIRST" \\
+        -addext "subjectAltName=${subjectAltName}" -keyout "$STATE/certs/$folder/${key}" -out "$STATE/certs/$folder/${crt}" 2>"$RUN/openssl.log"); then
+        cat "$RUN/openssl.log" >&2
+        return 1
+    fi
+    chmod 644 "$STATE/certs/$folder/${crt}"
     echo "$DOMAINS" >"$STATE/certs/$folder/names"
     touch "$STATE/certs/$folder/temporary"
-    publish "$folder"
-    log "no certificate yet: serving a temporary self-signed one until the ACME server issues one"
+    publish "$folder" && log "no usable certificate: serving a temporary self-signed one until the ACME server issues one"
 }
 
-# Asks the ACME server for a certificate; on success publishes it, on failure keeps the live one and says why.
+# After a failed attempt: keep what is served, wait 30 s doubling up to RETRY_SECONDS, say why.
+failed() {
+    read_retry
+    wait_seconds=$((retry_wait * 2))
+    [ "$wait_seconds" -ge ${d.firstRetrySeconds} ] || wait_seconds=${d.firstRetrySeconds}
+    [ "$wait_seconds" -le "$RETRY_SECONDS" ] || wait_seconds=$RETRY_SECONDS
+    echo "$(($(date -u +%s) + wait_seconds)) $wait_seconds" >"$STATE/retry.$ME" && mv -f "$STATE/retry.$ME" "$STATE/retry"
+    if [ -e "$LIVE/temporary" ]; then
+        kept="the temporary self-signed certificate"
+        # Still failing when it is about to expire: a fresh one, so nginx keeps serving a valid (if untrusted) one.
+        openssl x509 -in "$LIVE/${crt}" -noout -checkend 86400 >/dev/null || make_temporary
+    else
+        kept="the current certificate"
+    fi
+    log "renewal failed ($1): keeping $kept; next attempt in $wait_seconds s (or now: plumberhub-acme renew)"
+}
+
+# Asks the ACME server for a certificate; publishes it only when it is usable.
 issue() {
     log "requesting a certificate for $DOMAINS from $DIRECTORY"
     set --
     for name in $DOMAINS; do set -- "$@" --domains "$name"; done
-    if lego --accept-tos --email "$EMAIL" --server "$DIRECTORY" --path "$STATE/lego" --http --http.webroot "$WEBROOT" "$@" run \\
+    if ! lego --accept-tos --email "$EMAIL" --server "$DIRECTORY" --path "$STATE/lego" --http --http.webroot "$WEBROOT" "$@" run \\
         >"$RUN/lego.log" 2>&1; then
-        new_folder acme
-        cp "$STATE/lego/certificates/$FIRST.crt" "$STATE/certs/$folder/tls.crt" && chmod 644 "$STATE/certs/$folder/tls.crt"
-        (umask 077 && cp "$STATE/lego/certificates/$FIRST.key" "$STATE/certs/$folder/tls.key")
-        echo "$DOMAINS" >"$STATE/certs/$folder/names"
-        publish "$folder"
-        rm -f "$STATE/retry"
-        log "issued: certificate for $DOMAINS valid until $(date -u -d @"$(cert_date enddate)" +%Y-%m-%dT%H:%M:%SZ)"
-        return 0
+        failed "lego said what follows"
+        sed 's/^/plumberhub-acme:   lego: /' "$RUN/lego.log" >&2
+        return 1
     fi
-    # The file holds the time of the next attempt and the wait that led to it.
-    wait_seconds=$(($(cut -d' ' -f2 "$STATE/retry" 2>/dev/null || echo 0) * 2))
-    [ "$wait_seconds" -ge ${d.firstRetrySeconds} ] || wait_seconds=${d.firstRetrySeconds}
-    [ "$wait_seconds" -le "$RETRY_SECONDS" ] || wait_seconds=$RETRY_SECONDS
-    echo "$(($(date -u +%s) + wait_seconds)) $wait_seconds" >"$STATE/retry"
-    if [ -e "$STATE/live/temporary" ]; then
-        kept="the temporary self-signed certificate"
-        # Still failing when it is about to expire: a fresh one, so nginx keeps serving a valid (if untrusted) one.
-        openssl x509 -in "$STATE/live/tls.crt" -noout -checkend 86400 >/dev/null || make_temporary
-    else
-        kept="the current certificate"
+    new_folder acme
+    if ! cp "$STATE/lego/certificates/$FIRST.crt" "$STATE/certs/$folder/${crt}" \\
+        || ! (umask 077 && cp "$STATE/lego/certificates/$FIRST.key" "$STATE/certs/$folder/${key}") \\
+        || ! usable "$STATE/certs/$folder"; then
+        rm -rf "$STATE/certs/$folder"
+        failed "lego's certificate and key in $STATE/lego/certificates could not be copied, or do not match"
+        return 1
     fi
-    log "renewal failed: keeping $kept; next attempt in $wait_seconds s (or now: plumberhub-acme renew). lego said:"
-    sed 's/^/plumberhub-acme:   lego: /' "$RUN/lego.log" >&2
-    return 1
+    chmod 644 "$STATE/certs/$folder/${crt}"
+    echo "$DOMAINS" >"$STATE/certs/$folder/names"
+    echo "$DIRECTORY" >"$STATE/certs/$folder/directory"
+    publish "$folder" || { failed "the new certificate could not be linked as $LIVE"; return 1; }
+    rm -f "$STATE/retry"
+    log "issued: certificate for $DOMAINS valid until $(date -u -d @"$(cert_date "$LIVE/${crt}" enddate)" +%Y-%m-%dT%H:%M:%SZ)"
 }
 
 write_status() {
-    [ -s "$STATE/live/tls.crt" ] || return 0
-    end=$(cert_date enddate) && start=$(cert_date startdate) || return 0
+    [ -s "$LIVE/${crt}" ] || return 0
+    end=$(cert_date "$LIVE/${crt}" enddate) && start=$(cert_date "$LIVE/${crt}" startdate) || return 0
     temporary=false
-    [ -e "$STATE/live/temporary" ] && temporary=true
-    mkdir -p "$STATE/status"
-    printf '{"notAfter":"%s","daysLeft":%d,"renewAfter":"%s","temporary":%s}\\n' \\
-        "$(date -u -d @"$end" +%Y-%m-%dT%H:%M:%SZ)" $(((end - $(date -u +%s)) / 86400)) \\
-        "$(date -u -d @$((start + (end - start) * 2 / 3)) +%Y-%m-%dT%H:%M:%SZ)" "$temporary" >"$STATE/status/.certificate.json.$ME" \\
-        && mv -f "$STATE/status/.certificate.json.$ME" "$STATE/status/certificate.json"
+    [ -e "$LIVE/temporary" ] && temporary=true
+    now=$(date -u +%s)
+    mkdir -p "$(dirname "$STATUS")"
+    printf '{"notAfter":"%s","daysLeft":%d,"renewAfter":"%s","temporary":%s,"checkedAt":"%s"}\\n' \\
+        "$(date -u -d @"$end" +%Y-%m-%dT%H:%M:%SZ)" $(((end - now) / 86400)) \\
+        "$(date -u -d @$((start + (end - start) * 2 / 3)) +%Y-%m-%dT%H:%M:%SZ)" "$temporary" \\
+        "$(date -u -d @"$now" +%Y-%m-%dT%H:%M:%SZ)" >"$STATUS.$ME" && mv -f "$STATUS.$ME" "$STATUS"
 }
 
 # One turn of the loop: renew when due (or asked to), then serve the newest certificate on the volume.
 # (Functions share the loop's variables: this one takes the request as $1 and sets only its own names.)
 check() {
+    outcome=0
     if [ "$1" = 1 ] || renewal_due; then
         (
-            flock 9
-            # Another replica may have renewed while this one waited for the lock.
+            # One replica at a time; one that waited re-checks, since the other may have renewed meanwhile.
+            flock -w 600 9 || { log "the lock $STATE/lock was held for 10 minutes; trying again later"; exit 1; }
+            read_retry
             if [ "$1" = 1 ]; then issue
-            elif renewal_due && [ "$(date -u +%s)" -ge "$(cut -d' ' -f1 "$STATE/retry" 2>/dev/null || echo 0)" ]; then issue
+            elif renewal_due && [ "$(date -u +%s)" -ge "$retry_at" ]; then issue
             fi
         ) 9>"$STATE/lock"
         outcome=$?
-    else
-        outcome=0
     fi
-    live=$(readlink "$STATE/live")
-    if [ "$live" != "$loaded" ]; then
+    live=$(readlink "$LIVE")
+    # nginx -t reads the certificate and key: a pair it would refuse is not reloaded, and retried next turn.
+    if [ "$live" != "$loaded" ] && usable "$LIVE" && nginx -t -q 2>"$RUN/nginx-t.log"; then
         kill -HUP "$NGINX" && loaded=$live && log "nginx reloaded with $live"
     fi
     write_status
@@ -273,59 +320,81 @@ check() {
 
 renewal_loop() {
     trap 'forced=1' USR1
+    trap 'exit 0' TERM
     forced=0
-    sequence=0
-    loaded=$(readlink "$STATE/live")
+    loaded=$(readlink "$LIVE")
     write_status
     while :; do
-        if [ "$forced" = 1 ]; then
-            forced=0
-            sequence=$((sequence + 1))
+        # \`renew\` leaves its request in a file, then wakes the loop; a signal lost at start-up only delays it a turn.
+        forced=0
+        request=$(cat "$RUN/request" 2>/dev/null)
+        if [ -n "$request" ]; then
+            rm -f "$RUN/request"
             if check 1; then result=renewed; else result=failed; fi
-            echo "$sequence $result" >"$RUN/result.tmp" && mv -f "$RUN/result.tmp" "$RUN/result"
+            echo "$request $result" >"$RUN/result.tmp" && mv -f "$RUN/result.tmp" "$RUN/result"
         else
             check 0
         fi
         # A request that came during the check is served now, not after the pause.
-        [ "$forced" = 1 ] && continue
+        [ "$forced" = 1 ] || [ -s "$RUN/request" ] && continue
         # Until the next check, or the next attempt after a failure when that comes first.
         pause=$CHECK_SECONDS
-        until_retry=$(($(cut -d' ' -f1 "$STATE/retry" 2>/dev/null || echo 0) - $(date -u +%s)))
+        read_retry
+        until_retry=$((retry_at - $(date -u +%s)))
         if [ "$until_retry" -gt 0 ] && [ "$until_retry" -lt "$pause" ]; then pause=$until_retry; fi
         sleep "$pause" &
         wait $! || kill $! 2>/dev/null
     done
 }
 
+# A stop signal: the loop first (a replica going away orders nothing more), then nginx (QUIT: graceful, TERM: fast).
+stop() {
+    kill -TERM "$LOOP" 2>/dev/null
+    kill "-$1" "$NGINX" 2>/dev/null
+}
+
 serve() {
-    mkdir -p "$STATE/certs" "$WEBROOT" "$RUN"
-    ( flock 9; [ -s "$STATE/live/tls.crt" ] || make_temporary ) 9>"$STATE/lock" || exit 1
-    rm -f '${GATEWAY_DEFAULTS.pidFile}'
+    NGINX='' LOOP=''
+    trap 'stop QUIT' QUIT
+    trap 'stop TERM' TERM INT
+    # Ignored until the loop exists (it sets its own trap; a request left meanwhile waits in its file).
+    trap '' USR1
+    for tool in nginx lego openssl flock; do
+        command -v "$tool" >/dev/null || { log "\\\`$tool\\\` is not in this image: the gateway image needs nginx, lego, openssl, GNU date and flock"; exit 1; }
+    done
+    STARTED=$(date -u +%s)
+    mkdir -p "$STATE/certs" "$WEBROOT" "$RUN" || exit 1
+    echo $$ >"$RUN/serve.pid"
+    usable "$LIVE" || ( flock -w 600 9; usable "$LIVE" || make_temporary ) 9>"$STATE/lock" || exit 1
+    rm -f "$PIDFILE"
     nginx -g 'daemon off;' &
     NGINX=$!
     # nginx writes its pid file once it listens: the challenge can be answered from then on.
     tries=0
-    until [ -s '${GATEWAY_DEFAULTS.pidFile}' ] || [ $tries -ge 100 ]; do tries=$((tries + 1)); sleep 0.1; done
+    until [ -s "$PIDFILE" ] || [ $tries -ge 100 ]; do tries=$((tries + 1)); sleep 0.1; done
     renewal_loop &
     LOOP=$!
-    # Stop signals go to nginx (QUIT: graceful, TERM: fast); USR1 (plumberhub-acme renew) to the loop.
-    trap 'kill -QUIT "$NGINX" 2>/dev/null' QUIT
-    trap 'kill -TERM "$NGINX" 2>/dev/null' TERM INT
     trap 'kill -USR1 "$LOOP" 2>/dev/null' USR1
     while :; do
         wait "$NGINX"
         status=$?
         kill -0 "$NGINX" 2>/dev/null || break
     done
-    kill "$LOOP" 2>/dev/null
+    kill -TERM "$LOOP" 2>/dev/null
     exit "$status"
 }
 
 renew() {
-    before=$(cat "$RUN/result" 2>/dev/null || echo "0 none")
-    kill -USR1 1 || { echo "plumberhub-acme: no running gateway to ask (run this inside the gateway container)" >&2; exit 2; }
+    pid=$(cat "$RUN/serve.pid" 2>/dev/null)
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+        echo "plumberhub-acme: no running gateway to ask (run this inside the gateway container)" >&2
+        exit 2
+    fi
+    request="$(date -u +%s%N)-$$"
+    echo "$request" >"$RUN/request.$$" && mv -f "$RUN/request.$$" "$RUN/request"
+    kill -USR1 "$pid"
     tries=0
-    while [ "$(cat "$RUN/result" 2>/dev/null || echo "0 none")" = "$before" ]; do
+    until [ "$(cut -d' ' -f1 "$RUN/result" 2>/dev/null)" = "$request" ]; do
         tries=$((tries + 1))
         [ $tries -le 600 ] || { echo "plumberhub-acme: no outcome after 600 s; see the container's log" >&2; exit 1; }
         sleep 1
@@ -338,7 +407,7 @@ renew() {
 case "\${1:-serve}" in
 serve) serve ;;
 renew) renew ;;
-status) cat "$STATE/status/certificate.json" ;;
+status) cat "$STATUS" ;;
 *)
     echo "usage: plumberhub-acme serve|renew|status" >&2
     exit 2
