@@ -174,9 +174,11 @@ const INSTALL_PACKAGES_R = `# Rendered by plumberhub. Usage: Rscript install-pac
 pkgs <- commandArgs(trailingOnly = TRUE)
 installed <- function(p) nzchar(system.file(package = p))
 missing <- pkgs[!vapply(pkgs, installed, logical(1))]
-cat("plumberhub: R packages already installed:", setdiff(pkgs, missing), "\\n")
+# One write per line, flushed: the build log interleaves stdout with the installers' stderr.
+say <- function(...) { writeLines(paste(c(...), collapse = " ")); flush(stdout()) }
+say("plumberhub: R packages already installed:", setdiff(pkgs, missing), "")
 if (length(missing) > 0) {
-  cat("plumberhub: installing R packages:", missing, "\\n")
+  say("plumberhub: installing R packages:", missing, "")
   # plumber needs libsodium (R package sodium); R base images such as rocker/r-ver lack it.
   if ("plumber" %in% missing && nzchar(Sys.which("apt-get"))) {
     status <- system("apt-get update -qq && apt-get install -y --no-install-recommends libsodium-dev && rm -rf /var/lib/apt/lists/*")
