@@ -296,9 +296,11 @@ export function generateSecrets(config: HubConfig): { secrets: GatewaySecretCont
     try {
         const keyFile = path.join(dir, "tls.key");
         const certFile = path.join(dir, "tls.crt");
+        // With ACME over HTTP-01 the gateway makes its own (a temporary one until the first issuance).
+        const acme = gatewayAcme(gateway) !== undefined;
         const sans = [`DNS:${gateway.host}`, ...gateway.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
         // prettier-ignore
-        execFileSync("openssl", [
+        if (!acme) execFileSync("openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
             "-keyout", keyFile, "-out", certFile, "-subj", `/CN=${gateway.host}`, "-addext", `subjectAltName=${sans}`,
         ], { stdio: ["ignore", "ignore", "pipe"] });
@@ -307,10 +309,7 @@ export function generateSecrets(config: HubConfig): { secrets: GatewaySecretCont
             gateway.users.map((user) => ({ user, password: passwords[user], scheme: "ssha" as const })),
             crypto.randomBytes(32).toString("base64url"),
         );
-        // With ACME over HTTP-01 the gateway makes its own (a temporary one until the first issuance).
-        const certificate = gatewayAcme(gateway)
-            ? {}
-            : { tlsCertificate: fs.readFileSync(certFile, "utf8"), tlsKey: fs.readFileSync(keyFile, "utf8") };
+        const certificate = acme ? {} : { tlsCertificate: fs.readFileSync(certFile, "utf8"), tlsKey: fs.readFileSync(keyFile, "utf8") };
         return { secrets: { ...certificate, htpasswd }, passwords };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

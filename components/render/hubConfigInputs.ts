@@ -83,6 +83,7 @@ export function swarmStackInput(
     secrets: GatewaySecretContents,
     hubName: string = DEFAULT_HUB_NAME,
 ): SwarmStackInput {
+    const acme = gatewayAcme(config.gateway);
     return {
         prefix: swarmGatewayFilePrefix(hubName),
         networkName: config.swarm.network,
@@ -92,7 +93,7 @@ export function swarmStackInput(
             settings: swarmGatewaySettings(config),
             secrets,
             options: swarmGatewayOptions(config, hubName),
-            ...(gatewayAcme(config.gateway) ? { acme: gatewayAcme(config.gateway) } : {}),
+            ...(acme ? { acme } : {}),
         },
     };
 }
