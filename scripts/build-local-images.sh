@@ -6,12 +6,13 @@
 #   local/nginx:bookworm      nginx-light + the stream module (the edge) + curl (the gateway healthcheck)
 #                             + lego, openssl, ca-certificates (ACME certificates renewed beside nginx)
 #   local/registry:bookworm   Debian's docker-registry (distribution 2.8), for the swarm registry
+#   local/swarm-node:bookworm a Docker engine (+ sshd) to run as one node of the tests' three-node swarm
 #
 # Idempotent: an image whose `org.plumberhub.recipe` label equals the current recipe key is kept.
 # Root filesystems are cached as tarballs in ${PLUMBERHUB_CACHE:-$HOME/.cache/plumberhub}, keyed by
 # suite + mirror + package list, so CI can keep that folder between runs.
 #
-# Usage: scripts/build-local-images.sh [IMAGE...]   (default: all three; needs root, docker, debootstrap)
+# Usage: scripts/build-local-images.sh [IMAGE...]   (default: all four; needs root, docker, debootstrap)
 set -euo pipefail
 
 SUITE=bookworm
@@ -25,14 +26,16 @@ declare -A PACKAGES=(
     [local/r-plumber:bookworm]="fonts-dejavu-core,r-base-core,r-cran-mass,r-cran-plumber,r-cran-randomforest,r-cran-swagger"
     [local/nginx:bookworm]="ca-certificates,curl,lego,libnginx-mod-stream,nginx-light,openssl"
     [local/registry:bookworm]="docker-registry"
+    [local/swarm-node:bookworm]="ca-certificates,docker.io,iproute2,iptables,openssh-server,procps"
 )
 # image name -> `docker import --change` instructions, one per line
 declare -A CHANGES=(
     [local/r-plumber:bookworm]=$'ENV LANG=C.UTF-8\nCMD ["R"]'
     [local/nginx:bookworm]=$'ENV LANG=C.UTF-8\nEXPOSE 80\nCMD ["nginx", "-g", "daemon off;"]'
     [local/registry:bookworm]=$'ENV LANG=C.UTF-8\nEXPOSE 5000\nCMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]'
+    [local/swarm-node:bookworm]=$'ENV LANG=C.UTF-8\nCMD ["dockerd"]'
 )
-ALL_IMAGES=(local/r-plumber:bookworm local/nginx:bookworm local/registry:bookworm)
+ALL_IMAGES=(local/r-plumber:bookworm local/nginx:bookworm local/registry:bookworm local/swarm-node:bookworm)
 
 # The mirror of the `bookworm` suite in apt's own sources (deb822 *.sources first, then sources.list).
 debian_mirror() {

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   chromium                         # landing page and Swagger UI in a real browser
   docker-registry                  # a real registry with TLS + htpasswd on loopback
   pebble                           # Let's Encrypt's test ACME server (and its DNS server) for the gateway's renewal
+  openssh-client                   # ssh:// Docker hosts (the three-node swarm's manager)
 )
 
 echo "==> Debian packages and the Docker engine"

@@ -16,7 +16,18 @@ export const HUB_REGISTRY_KINDS: readonly HubRegistryKind[] = ["swarm", "acr", "
 /** Plain (non-secret) config keys, without the `plumberhub:` namespace. */
 export const HUB_CONFIG_KEYS = ["target", "models", "gateway", "registry", "swarm", "aks", "baseImage", "protectState"] as const;
 /** Secret config keys (`pulumi config set --secret plumberhub:KEY`). */
-export const HUB_SECRET_KEYS = ["userPasswords", "registryPassword", "tlsCertificate", "tlsKey", "kubeconfig"] as const;
+export const HUB_SECRET_KEYS = [
+    "userPasswords",
+    "registryPassword",
+    "tlsCertificate",
+    "tlsKey",
+    "kubeconfig",
+    "swarmTlsCaCertificate",
+    "swarmTlsCertificate",
+    "swarmTlsKey",
+] as const;
+/** The secrets of a `tcp://` swarm manager's mutual TLS (PEM): the CA that signed the manager's certificate, and the client's certificate and key. */
+export const SWARM_TLS_SECRET_KEYS = { caCertificate: "swarmTlsCaCertificate", certificate: "swarmTlsCertificate", key: "swarmTlsKey" } as const;
 export type HubSecretKey = (typeof HUB_SECRET_KEYS)[number];
 
 /** `plumberhub:gateway.acme` — certificates from an ACME server (Let's Encrypt by default). */
@@ -82,6 +93,17 @@ export interface HubRegistrySpec {
     username?: string;
     /** swarm: published port on the manager. Default 5000. */
     port?: number;
+    /**
+     * swarm: the address (IP or DNS name) of the registry's manager that every node and the machine running
+     * `pulumi up` reach it at. Default `127.0.0.1`, which only works on a single node. Any other address is in the
+     * registry's certificate, and every node trusts its CA (the platform installs it on each node).
+     */
+    host?: string;
+    /**
+     * swarm: placement constraints of the registry besides `node.role == manager`, e.g. `["node.hostname == manager1"]`:
+     * with several managers, pin it to the one at `host` (its images live on that node's volume). Default none.
+     */
+    constraints?: string[];
     /** acr: SKU. Default `Basic`. */
     sku?: AcrSku;
     /** acr: name prefix; a random suffix makes the globally unique name. Default `plumberhub`. */
@@ -98,8 +120,21 @@ export interface HubSwarmSpec {
     endpointMode?: EndpointMode;
     /** Gateway/registry ports: `ingress` (default, routing mesh) or `host`. */
     publishMode?: PublishMode;
-    /** Placement constraints of the models and the gateway, e.g. `node.role == worker` (the registry stays on a manager, with its volume). Default none. */
+    /** Placement constraints of the models, e.g. `node.role == worker` (the registry stays on a manager, with its volume). Default none. */
     constraints?: string[];
+    /** Placement constraints of the gateway. Default `["node.role == manager"]` (`SWARM_DEFAULTS.gatewayConstraints`). */
+    gatewayConstraints?: string[];
+    /**
+     * A `tcp://` host without TLS (the secrets `swarmTlsCaCertificate`, `swarmTlsCertificate`, `swarmTlsKey`) is refused:
+     * the Docker API is root on every node. True accepts it, for a network you trust. Default false.
+     */
+    allowInsecureTcp?: boolean;
+    /**
+     * Extra `ssh` arguments for an `ssh://` host, e.g. `["-o", "UserKnownHostsFile=/path/known_hosts", "-i", "/path/key"]`.
+     * `pulumi up` also asks the manager directly while it waits for replicas: over ssh:// through your ssh-agent
+     * (`SSH_AUTH_SOCK`). Default none (your ssh configuration).
+     */
+    sshOpts?: string[];
     /** Gateway image. Default the pinned nginx. */
     gatewayImage?: string;
     /** Registry image. Default the pinned registry:2. */
@@ -131,7 +166,7 @@ export interface HubConfig {
     models: Model[];
     gateway: Required<Omit<HubGatewaySpec, "acme" | "dnsLabel">> & Pick<HubGatewaySpec, "acme" | "dnsLabel">;
     registry: Required<Pick<HubRegistrySpec, "kind">> & HubRegistrySpec;
-    swarm: Required<Pick<HubSwarmSpec, "network" | "endpointMode" | "publishMode" | "constraints">> & HubSwarmSpec;
+    swarm: Required<Pick<HubSwarmSpec, "network" | "endpointMode" | "publishMode" | "constraints" | "gatewayConstraints">> & HubSwarmSpec;
     aks: Required<
         Pick<
             HubAksSpec,

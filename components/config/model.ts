@@ -76,6 +76,12 @@ export interface ModelSpec {
      * wireserver (168.63.129.16).
      */
     egress?: ModelEgress;
+    /**
+     * Most replicas of this model on one swarm node (swarm only: Docker's `max_replicas_per_node`; AKS already spreads
+     * a model's pods over nodes). Replicas that would exceed it stay pending until nodes are added, so with N nodes it
+     * caps the model at N × this. Default none: replicas are only spread evenly over the nodes.
+     */
+    maxReplicasPerNode?: number;
 }
 
 /** What a model's pods may connect to (`ModelSpec.egress`). */
@@ -108,6 +114,8 @@ export interface Model {
     autoscaling?: Required<AutoscalingSpec>;
     /** Only when the spec gives it (a swarm target refuses it then): `modelEgress` applies the default. */
     egress?: ModelEgress;
+    /** Only when the spec gives it (an AKS target refuses it then). */
+    maxReplicasPerNode?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ export const SWARM_DEFAULTS: Readonly<{
     publishMode: PublishMode;
     network: string;
     registryPort: number;
+    registryHost: string;
     registryConstraints: readonly string[];
+    gatewayConstraints: readonly string[];
+    modelSpread: readonly string[];
 }> = Object.freeze({
     /** One virtual IP per service (needs IPVS in the kernel; `dnsrr` where it is missing). */
     endpointMode: "vip",
@@ -28,8 +31,21 @@ export const SWARM_DEFAULTS: Readonly<{
     network: "plumberhub",
     /** Published port of the hub's own registry. */
     registryPort: 5000,
+    /**
+     * Address engines push to and pull from the hub's own registry at: loopback, which a single node reaches and
+     * Docker trusts without a CA. With several nodes it must be an address of the registry's manager that every
+     * node reaches (`plumberhub:registry.host`).
+     */
+    registryHost: "127.0.0.1",
     /** The registry keeps its images on a volume of one node: a manager, where the hub is deployed from. */
     registryConstraints: Object.freeze(["node.role == manager"]),
+    /**
+     * The gateway runs on managers: the nodes whose addresses users already know (DNS points there) and that stay
+     * when workers come and go; without IPVS (no routing mesh) its host-mode ports are open only where it runs.
+     */
+    gatewayConstraints: Object.freeze(["node.role == manager"]),
+    /** A model's replicas are spread evenly over the nodes (the placement preference `spread=node.id`), so one lost node takes only its share. */
+    modelSpread: Object.freeze(["node.id"]),
 });
 
 /** Docker endpoints a swarm is managed through (what `DOCKER_HOST` takes). */
@@ -47,6 +63,54 @@ export function validateDockerHost(host: unknown, field = "host"): void {
         throw new Error(
             `\`${field}\` must be unix:///path/to/docker.sock, npipe:////./pipe/name, ssh://[user@]host[:port] or tcp://host:port, got ${show(host)}`,
         );
+    }
+}
+
+/** Whether `host` is a plain `tcp://` Docker endpoint (TLS or not is said elsewhere). */
+export function isTcpDockerHost(host: string | undefined): boolean {
+    return host !== undefined && host.startsWith("tcp://");
+}
+
+/**
+ * Throws unless a Docker endpoint, its client TLS and the opt-out go together: TLS only on a `tcp://` host, and a
+ * `tcp://` host only with TLS (the Docker API is root on every node of the swarm: whoever reaches a plain port owns
+ * them all) unless `allowInsecureTcp` says the network is trusted. `fields` name the settings as the user wrote them.
+ */
+export function validateDockerTransport(
+    settings: { host: string | undefined; tls: boolean; allowInsecureTcp: unknown },
+    fields: { host: string; tls: string; allowInsecureTcp: string },
+): void {
+    const { host, tls, allowInsecureTcp } = settings;
+    if (allowInsecureTcp !== undefined && typeof allowInsecureTcp !== "boolean") {
+        throw new Error(`\`${fields.allowInsecureTcp}\` must be true or false, got ${show(allowInsecureTcp)}`);
+    }
+    const tcp = isTcpDockerHost(host);
+    if (tls && !tcp) {
+        throw new Error(
+            `\`${fields.tls}\` only applies to a tcp:// host (ssh:// and unix:// bring their own security), got \`${fields.host}\` ${show(host)}`,
+        );
+    }
+    if (allowInsecureTcp === true && (!tcp || tls)) {
+        throw new Error(
+            `\`${fields.allowInsecureTcp}\` only applies to a tcp:// host without \`${fields.tls}\`, got \`${fields.host}\` ${show(host)}${tls ? " with TLS" : ""}`,
+        );
+    }
+    if (tcp && !tls && allowInsecureTcp !== true) {
+        throw new Error(
+            `\`${fields.host}\` ${show(host)} has no TLS: anyone who reaches that port controls every node of the swarm (the Docker API is root). ` +
+                `Give the manager's CA and a client certificate and key (\`${fields.tls}\`), use ssh://user@host, or set \`${fields.allowInsecureTcp}: true\` on a network you trust`,
+        );
+    }
+}
+
+/** Throws unless `sshOpts` is a list of `ssh` arguments for an `ssh://` host; `fields` name the settings as the user wrote them. */
+export function validateSshOpts(host: string | undefined, sshOpts: unknown, fields: { host: string; sshOpts: string }): void {
+    if (sshOpts === undefined) return;
+    if (!Array.isArray(sshOpts) || sshOpts.some((option) => typeof option !== "string" || option === "")) {
+        throw new Error(`\`${fields.sshOpts}\` must be a list of ssh arguments such as ["-o", "StrictHostKeyChecking=yes"], got ${show(sshOpts)}`);
+    }
+    if (host === undefined || !host.startsWith("ssh://")) {
+        throw new Error(`\`${fields.sshOpts}\` only applies to an ssh:// host, got \`${fields.host}\` ${show(host)}`);
     }
 }
 

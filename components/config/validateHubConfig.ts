@@ -62,6 +62,7 @@ import {
     HubConfigError,
     HubAcmeSpec,
     HubGatewaySpec,
+    SWARM_TLS_SECRET_KEYS,
 } from "./environment";
 import { ACME_CHALLENGES, checkAcmeDirectoryOnHttpsPort, checkAcmeDirectoryUrl, checkAcmeEmail, checkCaBundle, renewsInGateway } from "./tls";
 import { DEFAULT_PROTECT_STATE } from "./stateProtection";
@@ -75,7 +76,9 @@ import {
     PUBLISH_MODES,
     SWARM_DEFAULTS,
     validateDockerHost,
+    validateDockerTransport,
     validatePlacementConstraint,
+    validateSshOpts,
     validateSwarmName,
     validateSwarmPublishing,
 } from "./swarm";
@@ -98,8 +101,19 @@ const GATEWAY_KEYS = [
 ];
 const ACME_KEYS = ["email", "challenge", "directoryUrl", "staging", "caBundle", "zoneName", "subscriptionId", "resourceGroup"];
 const ACME_AZURE_DNS_KEYS = ["zoneName", "subscriptionId", "resourceGroup"] as const;
-const REGISTRY_KEYS = ["kind", "server", "username", "port", "sku", "namePrefix"];
-const SWARM_KEYS = ["host", "network", "endpointMode", "publishMode", "constraints", "gatewayImage", "registryImage"];
+const REGISTRY_KEYS = ["kind", "server", "username", "port", "host", "constraints", "sku", "namePrefix"];
+const SWARM_KEYS = [
+    "host",
+    "network",
+    "endpointMode",
+    "publishMode",
+    "constraints",
+    "gatewayConstraints",
+    "allowInsecureTcp",
+    "sshOpts",
+    "gatewayImage",
+    "registryImage",
+];
 const AKS_KEYS = ["resourceGroupName", "location", "namespace", "existingCluster", "kubeletObjectId", "gatewayImage", ...AKS_CLUSTER_SPEC_KEYS];
 
 /**
@@ -130,7 +144,7 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
     }
     const gateway = checkGateway(raw.gateway, target, secretsSet, problems);
     const registry = checkRegistry(raw.registry, target, secretsSet, problems);
-    const swarm = checkSwarm(raw.swarm, problems);
+    const swarm = checkSwarm(raw.swarm, target, secretsSet, problems);
     const aks = checkAks(raw.aks, target, secretsSet, problems);
     const baseImage = checkImage(raw.baseImage, `${NS}:baseImage`, problems);
     const protectState = raw.protectState ?? DEFAULT_PROTECT_STATE;
@@ -309,8 +323,14 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
             if (spec[key] !== undefined) problems.push(`\`${at}.${key}\` only applies to an "external" registry; \`${at}.kind\` is ${show(kind)}`);
     }
     const port = checkPort(spec.port, `${at}.port`, SWARM_DEFAULTS.registryPort, problems);
-    if (spec.port !== undefined && kind !== "swarm")
-        problems.push(`\`${at}.port\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
+    for (const key of ["port", "host", "constraints"]) {
+        if (spec[key] !== undefined && kind !== "swarm")
+            problems.push(`\`${at}.${key}\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
+    }
+    const host = spec.host ?? SWARM_DEFAULTS.registryHost;
+    const constraints = checkConstraints(spec.constraints, `${at}.constraints`, "node.hostname == manager1", [], problems);
+    if (!isIPv4(host) && !isDnsName(host))
+        problems.push(`\`${at}.host\` must be an IPv4 address or DNS name every swarm node reaches the registry's manager at, got ${show(host)}`);
     const sku = checkEnum(spec.sku, `${at}.sku`, ACR_SKUS, DEFAULT_ACR_SKU, problems);
     for (const key of ["sku", "namePrefix"]) {
         if (spec[key] !== undefined && kind !== "acr")
@@ -324,23 +344,42 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
         kind,
         ...(typeof spec.server === "string" ? { server: spec.server } : {}),
         ...(typeof spec.username === "string" ? { username: spec.username } : {}),
-        ...(kind === "swarm" ? { port } : {}),
+        ...(kind === "swarm" ? { port, host: host as string, constraints } : {}),
         ...(kind === "acr" ? { sku, namePrefix } : {}),
     };
 }
 
-function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
+function checkSwarm(value: unknown, target: HubTarget | undefined, secretsSet: ReadonlySet<string>, problems: string[]): HubConfig["swarm"] {
     const at = `${NS}:swarm`;
     const spec = objectOrEmpty(value, at, "{ host, network, endpointMode, publishMode, … }", SWARM_KEYS, problems);
     // No host: the Docker provider's own default, `DOCKER_HOST` or the local engine.
     if (spec.host !== undefined) collect(problems, () => validateDockerHost(spec.host, `${at}.host`));
+    const tlsKeys = Object.values(SWARM_TLS_SECRET_KEYS);
+    const missingTls = tlsKeys.filter((key) => !secretsSet.has(key));
+    const named = (keys: string[]) => keys.map((key) => `\`${NS}:${key}\``).join(", ");
+    collect(problems, () => validateSshOpts(spec.host as string | undefined, spec.sshOpts, { host: `${at}.host`, sshOpts: `${at}.sshOpts` }));
+    if (target === "aks") {
+        if (missingTls.length < tlsKeys.length)
+            problems.push(
+                `${named(tlsKeys.filter((key) => secretsSet.has(key)))} set, but they are for a swarm manager and \`${NS}:target\` is "aks"; remove them`,
+            );
+    } else if (missingTls.length > 0 && missingTls.length < tlsKeys.length) {
+        problems.push(`the swarm manager's TLS needs all three secrets ${named(tlsKeys)}; missing ${named(missingTls)}`);
+    } else if (spec.host === undefined || isValid(() => validateDockerHost(spec.host, ""))) {
+        collect(problems, () =>
+            validateDockerTransport(
+                { host: spec.host as string | undefined, tls: missingTls.length === 0, allowInsecureTcp: spec.allowInsecureTcp },
+                { host: `${at}.host`, tls: `${NS}:swarmTls*`, allowInsecureTcp: `${at}.allowInsecureTcp` },
+            ),
+        );
+    }
     const network = checkText(spec.network, SWARM_DEFAULTS.network, (n) => validateSwarmName(n, `${at}.network`), problems);
-    const constraints = checkList(
-        spec.constraints,
-        `${at}.constraints`,
-        "placement constraints such as `node.role == worker`",
-        (c) => isValid(() => validatePlacementConstraint(c, "")),
-        [],
+    const constraints = checkConstraints(spec.constraints, `${at}.constraints`, "node.role == worker", [], problems);
+    const gatewayConstraints = checkConstraints(
+        spec.gatewayConstraints,
+        `${at}.gatewayConstraints`,
+        "node.role == manager",
+        [...SWARM_DEFAULTS.gatewayConstraints],
         problems,
     );
     const gatewayImage = checkImage(spec.gatewayImage, `${at}.gatewayImage`, problems);
@@ -355,6 +394,9 @@ function checkSwarm(value: unknown, problems: string[]): HubConfig["swarm"] {
         endpointMode,
         publishMode,
         constraints,
+        gatewayConstraints,
+        ...(spec.allowInsecureTcp === true ? { allowInsecureTcp: true } : {}),
+        ...(Array.isArray(spec.sshOpts) ? { sshOpts: spec.sshOpts as string[] } : {}),
         ...(gatewayImage ? { gatewayImage } : {}),
         ...(registryImage ? { registryImage } : {}),
     };
@@ -452,6 +494,18 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
 }
 
 /** An image reference, else undefined and a problem. */
+/** A list of swarm placement constraints at `at` (`example` shows the form in the message); `fallback` when unset. */
+function checkConstraints(value: unknown, at: string, example: string, fallback: string[], problems: string[]): string[] {
+    return checkList(
+        value,
+        at,
+        `placement constraints such as \`${example}\``,
+        (c) => isValid(() => validatePlacementConstraint(c, "")),
+        fallback,
+        problems,
+    );
+}
+
 function checkImage(value: unknown, at: string, problems: string[]): string | undefined {
     if (value === undefined) return undefined;
     try {

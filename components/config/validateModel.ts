@@ -34,7 +34,21 @@ const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const MODEL_KEYS = ["name", "path", "image", "packages", "replicas", "cpu", "memory", "port", "env", "users", "autoscaling", "egress"];
+const MODEL_KEYS = [
+    "name",
+    "path",
+    "image",
+    "packages",
+    "replicas",
+    "cpu",
+    "memory",
+    "port",
+    "env",
+    "users",
+    "autoscaling",
+    "egress",
+    "maxReplicasPerNode",
+];
 const RANGE_KEYS = ["request", "limit"];
 const AUTOSCALING_KEYS = ["minReplicas", "maxReplicas", "targetCpuUtilization"];
 
@@ -102,7 +116,13 @@ export function validateModels(specs: unknown, options: ValidateModelOptions = {
  * names the model in the messages, e.g. "`plumberhub:models` model `hello`".
  */
 export function modelTargetProblems(model: Model, target: HubTarget, subject: string): string[] {
-    if (target !== "swarm") return [];
+    if (target !== "swarm") {
+        return model.maxReplicasPerNode === undefined
+            ? []
+            : [
+                  `${subject} sets \`maxReplicasPerNode\`, a Docker Swarm setting: leave it out on AKS, which spreads a model's pods over its nodes already`,
+              ];
+    }
     const problems: string[] = [];
     if (model.autoscaling) {
         problems.push(
@@ -141,6 +161,10 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
     const users = checkUsers(spec.users, `${at}.users`, problems);
     const autoscaling = checkAutoscaling(spec.autoscaling, replicas, `${at}.autoscaling`, problems);
     const egress = checkEgress(spec.egress, `${at}.egress`, problems);
+    const maxReplicasPerNode =
+        spec.maxReplicasPerNode === undefined
+            ? undefined
+            : checkInteger(spec.maxReplicasPerNode, `${at}.maxReplicasPerNode`, 1, MAX_REPLICAS, 1, problems);
     if (problems.length > before) return undefined;
     return {
         name: name!,
@@ -154,6 +178,7 @@ function checkModel(spec: unknown, at: string, baseDir: string, problems: string
         ...(users ? { users } : {}),
         ...(autoscaling ? { autoscaling } : {}),
         ...(egress ? { egress } : {}),
+        ...(maxReplicasPerNode !== undefined ? { maxReplicasPerNode } : {}),
     };
 }
 

@@ -73,8 +73,11 @@ export interface HubParts {
     users: Credentials;
     /** The gateway's certificate made during `pulumi up`; undefined when the gateway gets it from ACME itself (HTTP-01). */
     tls: ServerCertificate | undefined;
-    /** Image to run for each model: the pushed digest of a built model, or the model's own `image`. */
-    imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]) => pulumi.Output<string>;
+    /**
+     * Image to run for each model: the pushed digest of a built model, or the model's own `image`. Built by the remote
+     * Docker engine `docker` (a swarm manager's, which then pushes it), else by the local engine.
+     */
+    imageFor: (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[], docker?: pulumi.ProviderResource) => pulumi.Output<string>;
 }
 
 /**

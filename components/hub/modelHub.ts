@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
-import { ModelImage, RegistryLogin } from "../image/modelImage";
+import { ModelImage } from "../image/modelImage";
 import { HubJoinInfo, HubParts, ModelEndpoint, registryAuthOf } from "./hubParts";
 import type { PlatformRegistryLogin } from "./platformStack";
 import { HubConfig } from "../config/environment";
-import { Model } from "../config/model";
 import { acmeDirectoryUrl } from "../config/tls";
 import { ServerCertificate } from "../tls/serverCertificate";
 import { gatewayAcme } from "../render/hubConfigInputs";
@@ -69,12 +68,12 @@ export class ModelHub extends pulumi.ComponentResource {
         const tls = gatewayAcme(gateway) ? undefined : new ServerCertificate(`${name}-tls`, gatewayTlsArgs(config, secrets), { parent: this });
 
         const images = new Map<string, ModelImage>();
-        const imageFor = (model: Model, registry: RegistryLogin, dependsOn: pulumi.Resource[]): pulumi.Output<string> => {
+        const imageFor: HubParts["imageFor"] = (model, registry, dependsOn, docker) => {
             if (model.image) return pulumi.output(model.image);
             const image = new ModelImage(
                 `${name}-${model.name}`,
-                { model, registry, baseImage: config.baseImage, contextRoot: args.contextRoot },
-                { parent: this, dependsOn },
+                { model, registry, baseImage: config.baseImage, contextRoot: args.contextRoot, buildOnRemoteEngine: docker !== undefined },
+                { parent: this, dependsOn, ...(docker ? { providers: [docker] } : {}) },
             );
             images.set(model.name, image);
             return image.repoDigest;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig, HubSecretKey } from "../config/environment";
+import { HubConfig, HubSecretKey, SWARM_TLS_SECRET_KEYS } from "../config/environment";
+import type { DockerTls } from "../swarm/swarmProvider";
 import { checkStackConfig, localImagesRequested } from "../config/stackConfig";
 
 /** The secret config values, each already a `pulumi.secret`. Only the keys that are set are present. */
@@ -14,6 +15,8 @@ export interface HubSecrets {
     tlsKey?: pulumi.Output<string>;
     /** `plumberhub:kubeconfig`: kubeconfig of an existing cluster (`aks.existingCluster: true`). */
     kubeconfig?: pulumi.Output<string>;
+    /** `plumberhub:swarmTlsCaCertificate`, `swarmTlsCertificate`, `swarmTlsKey`: mutual TLS with a `tcp://` swarm manager. */
+    swarmTls?: DockerTls;
 }
 
 /**
@@ -49,6 +52,16 @@ export function readHubConfig(baseDir: string = process.cwd()): { config: HubCon
         ...secret("tlsCertificate"),
         ...secret("tlsKey"),
         ...secret("kubeconfig"),
+        // All three or none: the config check refuses a part.
+        ...(secretValues.swarmTlsKey !== undefined
+            ? {
+                  swarmTls: {
+                      caCertificate: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.caCertificate]!),
+                      certificate: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.certificate]!),
+                      key: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.key]!),
+                  },
+              }
+            : {}),
     };
     return { config, secrets };
 }

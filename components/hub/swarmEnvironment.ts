@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
-import { RegistryLogin } from "../image/modelImage";
+import { isIPv4 } from "../config/checks";
+import { SWARM_DEFAULTS } from "../config/swarm";
+import { isLoopbackRegistry, RegistryLogin } from "../image/modelImage";
 import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/hubConfigInputs";
 import { SwarmGateway } from "../swarm/swarmGateway";
 import { SwarmModel } from "../swarm/swarmModel";
@@ -20,7 +22,11 @@ export const SWARM_REGISTRY_USER = "plumberhub";
 export function deployOnSwarm(parts: HubParts): TargetDeployment {
     const { name, parent, config, secrets } = parts;
     const { swarm, gateway, registry } = config;
-    const provider = swarmProvider(`${name}-docker`, { host: swarm.host }, { parent });
+    const provider = swarmProvider(
+        `${name}-docker`,
+        { host: swarm.host, tls: secrets.swarmTls, allowInsecureTcp: swarm.allowInsecureTcp, sshOpts: swarm.sshOpts },
+        { parent },
+    );
     // Every child below inherits the provider through its parent.
     const opts = (dependsOn: pulumi.Input<pulumi.Resource>[] = []): pulumi.ComponentResourceOptions => ({ parent, providers: [provider], dependsOn });
 
@@ -30,17 +36,24 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
     const registryDependencies: pulumi.Resource[] = [];
     if (registry.kind === "swarm") {
         const pushers = new Credentials(`${name}-registry-users`, { users: [{ name: SWARM_REGISTRY_USER }] }, { parent });
-        // Engines pull from the published port on loopback, which Docker treats as an insecure registry; the
-        // certificate still encrypts pushes and pulls.
+        // On one node engines pull from the published port on loopback, which Docker treats as an insecure registry
+        // (the certificate still encrypts pushes and pulls). With several nodes they pull from the manager's address,
+        // which is in the certificate, and every node trusts it (`caCertificate`).
+        const registryHost = registry.host ?? SWARM_DEFAULTS.registryHost;
+        const onLoopback = isLoopbackRegistry(registryHost);
         const registryTls = new ServerCertificate(
             `${name}-registry-tls`,
-            { mode: "selfSigned", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] },
+            {
+                mode: "selfSigned",
+                dnsNames: ["localhost", ...(isIPv4(registryHost) || onLoopback ? [] : [registryHost])],
+                ipAddresses: [...new Set(["127.0.0.1", ...(isIPv4(registryHost) ? [registryHost] : [])])],
+            },
             { parent },
         );
         const service = new SwarmRegistry(
             `${name}-registry`,
             {
-                host: "127.0.0.1",
+                host: registryHost,
                 port: registry.port,
                 tlsCertificate: registryTls.certChainPem,
                 tlsKey: registryTls.privateKeyPem,
@@ -52,7 +65,9 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                 publishMode: swarm.publishMode,
                 endpointMode: swarm.endpointMode,
                 // Not the models' constraints: the registry's data volume is on one node, a manager (its default).
+                constraints: registry.constraints,
                 retainData: config.protectState,
+                ...(onLoopback ? {} : { caCertificate: registryTls.caCertPem, dockerHost: swarm.host, dockerTls: secrets.swarmTls }),
             },
             opts(),
         );
@@ -68,10 +83,15 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                 `${name}-${model.name}`,
                 {
                     model,
-                    image: parts.imageFor(model, login, registryDependencies),
+                    // A manager named by `swarm.host` builds the image and pushes it to the registry every node pulls from;
+                    // without one the provider is the default engine (DOCKER_HOST or the local one), which builds as usual.
+                    image: parts.imageFor(model, login, registryDependencies, swarm.host !== undefined ? provider : undefined),
                     networkId: network.networkId,
                     ...swarmModelOptions(config),
                     dockerHost: swarm.host,
+                    dockerTls: secrets.swarmTls,
+                    // Nodes that did not build the image pull it with this login.
+                    registryAuth: login,
                 },
                 opts(),
             ),

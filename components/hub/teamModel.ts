@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ModelImage, RegistryLogin } from "../image/modelImage";
-import { EndpointMode } from "../config/swarm";
+import { EndpointMode, validateDockerTransport } from "../config/swarm";
 import { show } from "../config/checks";
 import { Model, ModelSpec } from "../config/model";
 import { modelTargetProblems, validateModel } from "../config/validateModel";
 import { SwarmModel } from "../swarm/swarmModel";
-import { swarmProvider } from "../swarm/swarmProvider";
+import { DockerTls, swarmProvider } from "../swarm/swarmProvider";
 import { loadAksWiring } from "../util/aksTarget";
 import { asResourceError } from "../util/errors";
 import { modelHost, modelRouting } from "../config/routing";
@@ -28,6 +28,10 @@ export interface TeamModelArgs {
     contextRoot?: string;
     /** Swarm only: Docker endpoint of a swarm manager (`unix://`, `ssh://`, `tcp://`). Default the local engine. */
     dockerHost?: string;
+    /** Swarm only: client TLS for a `tcp://` `dockerHost` (required there unless `allowInsecureTcp`). Default none. */
+    dockerTls?: DockerTls;
+    /** Swarm only: accept a `tcp://` `dockerHost` without TLS, on a network you trust. Default false. */
+    allowInsecureTcp?: boolean;
     /** Swarm only: `vip` or `dnsrr` (use `dnsrr` where the kernel has no IPVS). Default `vip`. */
     endpointMode?: EndpointMode;
     /** Swarm only: placement constraints. Default none. */
@@ -60,6 +64,8 @@ export function teamRegistryLogin(platform: PlatformStack, parent: pulumi.Resour
         server: join.registryServer,
         username: registryLogin.apply((login) => login.username),
         password: pulumi.secret(registryLogin.apply((login) => login.password)),
+        // The platform's own swarm registry on a non-loopback address: its CA (the nodes trust it already).
+        caCertificate: registryLogin.apply((login) => login.caCertificate),
     };
 }
 
@@ -102,9 +108,17 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
     if (join.target === "aks" && platform.kubeconfig === undefined) {
         throw new Error(`\`platform.kubeconfig\` is required on AKS (the platform stack's \`kubeconfig\` output)`);
     }
-    const swarmOnly = (["dockerHost", "endpointMode", "constraints"] as const).filter((field) => args[field] !== undefined);
+    const swarmOnly = (["dockerHost", "dockerTls", "allowInsecureTcp", "endpointMode", "constraints"] as const).filter(
+        (field) => args[field] !== undefined,
+    );
     if (join.target !== "swarm" && swarmOnly.length > 0) {
         throw new Error(`\`${swarmOnly[0]}\` only applies to a swarm platform, but platform stack \`${platform.stackName}\` is on ${join.target}`);
+    }
+    if (join.target === "swarm") {
+        validateDockerTransport(
+            { host: args.dockerHost, tls: args.dockerTls !== undefined, allowInsecureTcp: args.allowInsecureTcp },
+            { host: "dockerHost", tls: "dockerTls", allowInsecureTcp: "allowInsecureTcp" },
+        );
     }
     return model;
 }
@@ -132,16 +146,23 @@ export class TeamModel extends pulumi.ComponentResource {
         const { join } = args.platform;
         const onSwarm = join.target === "swarm";
         // On swarm the image is built by, and the service runs on, the manager's engine.
-        const docker = onSwarm ? swarmProvider(`${name}-docker`, { host: args.dockerHost }, { parent: this }) : undefined;
+        const docker = onSwarm
+            ? swarmProvider(
+                  `${name}-docker`,
+                  { host: args.dockerHost, tls: args.dockerTls, allowInsecureTcp: args.allowInsecureTcp },
+                  { parent: this },
+              )
+            : undefined;
         const childOpts: pulumi.ComponentResourceOptions = { parent: this, ...(docker ? { providers: [docker] } : {}) };
 
+        const login = teamRegistryLogin(args.platform, this);
         const image = model.image
             ? pulumi.output(model.image)
             : new ModelImage(
                   name,
                   {
                       model,
-                      registry: teamRegistryLogin(args.platform, this),
+                      registry: login,
                       baseImage: args.baseImage,
                       contextRoot: args.contextRoot,
                   },
@@ -159,6 +180,9 @@ export class TeamModel extends pulumi.ComponentResource {
                     endpointMode: args.endpointMode,
                     constraints: args.constraints,
                     dockerHost: args.dockerHost,
+                    dockerTls: args.dockerTls,
+                    // Nodes that did not build the image pull it with this login (none for a prebuilt public image).
+                    ...(model.image ? {} : { registryAuth: login }),
                 },
                 childOpts,
             );

@@ -13,6 +13,12 @@ export interface RegistryLogin {
     username: pulumi.Input<string>;
     /** That user's password; always treated as a secret. */
     password: pulumi.Input<string>;
+    /**
+     * PEM CA of a registry whose certificate this machine's trust store does not hold (the hub's own swarm registry).
+     * The engines verify the registry with it; the Docker provider has no CA setting for the digest lookup it makes
+     * from this machine after a push, so that one request skips verification. Default none: verified as usual.
+     */
+    caCertificate?: pulumi.Input<string | undefined>;
 }
 
 export interface ModelImageArgs {
@@ -31,6 +37,13 @@ export interface ModelImageArgs {
     contextRoot?: string;
     /** Target platform. Default `linux/amd64` (what AKS and most swarm nodes run). */
     platform?: string;
+    /**
+     * Build with the Docker engine's own builder (`POST /build` on the provider's `host`) instead of BuildKit. The
+     * Docker provider runs BuildKit through the local Docker CLI's context, whatever its `host` says, so an image for
+     * a remote engine — a swarm manager, which then pushes it — would be built on this machine and missing there.
+     * Default false (BuildKit on the local engine).
+     */
+    buildOnRemoteEngine?: boolean;
 }
 
 /**
@@ -89,7 +102,13 @@ export class ModelImage extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 name: pulumi.interpolate`${repository}:${tag}`,
-                build: { context: contextPath, dockerfile: "Dockerfile", buildArgs: { BASE_IMAGE: baseImage }, platform },
+                build: {
+                    context: contextPath,
+                    dockerfile: "Dockerfile",
+                    buildArgs: { BASE_IMAGE: baseImage },
+                    platform,
+                    ...(args.buildOnRemoteEngine ? { useLegacyBuilder: true } : {}),
+                },
                 // The tag is a content hash: a new tag replaces this resource, and the old local image may still
                 // back a running container, so it is not removed.
                 keepLocally: true,
@@ -104,7 +123,12 @@ export class ModelImage extends pulumi.ComponentResource {
                 name: built.name,
                 authConfig: { address: args.registry.server, username: args.registry.username, password: pulumi.secret(args.registry.password) },
                 keepRemotely: true,
-                insecureSkipVerify: pulumi.output(args.registry.server).apply(isLoopbackRegistry),
+                // A yes/no, not secret, though a login read from a platform stack is secret as a whole.
+                insecureSkipVerify: pulumi.unsecret(
+                    pulumi
+                        .all([args.registry.server, args.registry.caCertificate])
+                        .apply(([server, ca]) => isLoopbackRegistry(server) || Boolean(ca)),
+                ),
             },
             {
                 parent: this,

@@ -55,7 +55,7 @@ export function swarmGatewayOptions(config: HubConfig, hubName: string = DEFAULT
         httpPort: gateway.httpPort,
         publishMode: swarm.publishMode,
         endpointMode: swarm.endpointMode,
-        constraints: swarm.constraints,
+        constraints: swarm.gatewayConstraints,
     };
 }
 

@@ -5,6 +5,7 @@
 
 /** The part of a task the judgement reads (Docker engine API, `GET /tasks`). */
 export interface TaskReport {
+    NodeID?: string;
     DesiredState?: string;
     Status?: { State?: string; Err?: string; Message?: string; Timestamp?: string };
 }
@@ -12,6 +13,44 @@ export interface TaskReport {
 /** The part of a service the judgement reads (`GET /services/{id}`). */
 export interface ServiceReport {
     UpdateStatus?: { State?: string; Message?: string };
+}
+
+/**
+ * Oldest task first, by `Status.Timestamp`. The engine writes Go's RFC 3339 with nanoseconds and trailing zeros
+ * trimmed (`…:01Z`, `…:01.12Z`, `…:01.123Z`), which text order gets wrong within one second: the fraction is padded
+ * to nine digits first. Timestamps are UTC (`Z`); a task without one is the oldest.
+ */
+export function byTimestamp(a: TaskReport, b: TaskReport): number {
+    const key = (task: TaskReport) =>
+        (task.Status?.Timestamp ?? "").replace(
+            /(?:\.(\d{1,9}))?Z$/,
+            (_match, fraction: string | undefined) => `.${(fraction ?? "").padEnd(9, "0")}Z`,
+        );
+    const [left, right] = [key(a), key(b)];
+    return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** The part of a node the judgement reads (`GET /nodes`). */
+export interface NodeReport {
+    ID: string;
+    Description?: { Hostname?: string };
+    Status?: { State?: string };
+    Spec?: { Availability?: string };
+}
+
+/**
+ * The nodes a global service should run on (ready and active) that have no running task of it yet, each with its
+ * latest task's state and error: empty once every such node runs one.
+ */
+export function nodesWithoutTask(nodes: NodeReport[], tasks: TaskReport[]): { node: string; state: string }[] {
+    const eligible = nodes.filter((node) => node.Status?.State === "ready" && node.Spec?.Availability === "active");
+    return eligible
+        .filter((node) => !tasks.some((task) => task.NodeID === node.ID && task.DesiredState === "running" && task.Status?.State === "running"))
+        .map((node) => {
+            const latest = tasks.filter((task) => task.NodeID === node.ID).sort((a, b) => byTimestamp(b, a))[0];
+            const state = latest ? [latest.Status?.State, latest.Status?.Err].filter(Boolean).join(": ") : "no task yet";
+            return { node: node.Description?.Hostname ?? node.ID, state };
+        });
 }
 
 /** How long replicas may wait for a node before `pulumi up` says why (seconds). Swarm decides placement at once. */
@@ -51,7 +90,7 @@ export function judgeConvergence(model: string, replicas: number, service: Servi
     // The newest task that failed or was rejected (an image that cannot be pulled, a container that exits …).
     const lastTaskError = tasks
         .filter((task) => (task.Status?.State === "failed" || task.Status?.State === "rejected") && task.Status.Err)
-        .sort((a, b) => (a.Status?.Timestamp ?? "").localeCompare(b.Status?.Timestamp ?? ""))
+        .sort(byTimestamp)
         .pop()?.Status?.Err;
     return {
         state: "waiting",

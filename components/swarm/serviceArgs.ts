@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SwarmFile, SwarmFileMount, SwarmFileRef, SwarmServicePlan, SwarmUpdatePlan } from "../render/swarm";
+import type { RegistryLogin } from "../image/modelImage";
 
 /** Docker's label list from a record. */
 export function toLabels(labels: Record<string, string>): { label: string; value: string }[] {
@@ -18,7 +19,13 @@ export function serviceArgsFromPlan(
     fileIds: Record<string, pulumi.Input<string>> = {},
     {
         providerWaits = true,
-    }: { /** The Docker provider waits for every task to run (false: the component waits itself). */ providerWaits?: boolean } = {},
+        registryAuth,
+    }: {
+        /** The Docker provider waits for every task to run (false: the component waits itself). */
+        providerWaits?: boolean;
+        /** Login sent with the service so every node can pull its image from a private registry (`--with-registry-auth`). */
+        registryAuth?: RegistryLogin;
+    } = {},
 ): docker.ServiceArgs {
     const update = (u: SwarmUpdatePlan) => ({
         parallelism: u.parallelism,
@@ -49,7 +56,10 @@ export function serviceArgsFromPlan(
                 },
                 configs: p.configs.map(fileRef).map((f) => ({ configId: f.id, configName: f.name, fileName: f.fileName, fileMode: f.fileMode })),
                 secrets: p.secrets.map(fileRef).map((f) => ({ secretId: f.id, secretName: f.name, fileName: f.fileName, fileMode: f.fileMode })),
-                mounts: p.volumes.map((v) => ({ type: "volume", source: v.source, target: v.target })),
+                mounts: [
+                    ...p.volumes.map((v) => ({ type: "volume", source: v.source, target: v.target })),
+                    ...(p.binds ?? []).map((b) => ({ type: "bind", source: b.source, target: b.target })),
+                ],
                 stopGracePeriod: p.stopGracePeriod,
                 stopSignal: p.stopSignal,
             },
@@ -60,7 +70,11 @@ export function serviceArgsFromPlan(
                 maxAttempts: p.restart.maxAttempts,
                 window: p.restart.window,
             },
-            placement: { constraints: p.constraints },
+            placement: {
+                constraints: p.constraints,
+                ...(p.spread?.length ? { prefs: p.spread } : {}),
+                ...(p.maxReplicasPerNode !== undefined ? { maxReplicas: p.maxReplicasPerNode } : {}),
+            },
             resources: p.resources && {
                 limits: p.resources.limits,
                 reservation: p.resources.reservations,
@@ -71,7 +85,7 @@ export function serviceArgsFromPlan(
     return {
         name: plan.name,
         labels: plan.labels.apply(toLabels),
-        mode: { replicated: { replicas: plan.replicas } },
+        mode: plan.apply((p) => (p.global ? { global: true } : { replicated: { replicas: p.replicas } })),
         endpointSpec: plan.apply((p) => ({
             mode: p.endpointMode,
             ports: p.ports.map((port) => ({ targetPort: port.target, publishedPort: port.published, publishMode: port.mode, protocol: "tcp" })),
@@ -80,6 +94,9 @@ export function serviceArgsFromPlan(
         rollbackConfig: plan.rollback.apply(update),
         // `pulumi up` waits until every task runs (and fails when they do not), like `docker service create` does
         ...(providerWaits ? { convergeConfig: { delay: "5s", timeout: "5m" } } : {}),
+        ...(registryAuth
+            ? { auth: { serverAddress: registryAuth.server, username: registryAuth.username, password: pulumi.secret(registryAuth.password) } }
+            : {}),
         taskSpec,
     };
 }

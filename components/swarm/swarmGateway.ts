@@ -55,7 +55,7 @@ export interface SwarmGatewayArgs {
     publishMode?: PublishMode;
     /** `vip` (default) or `dnsrr`. */
     endpointMode?: EndpointMode;
-    /** Placement constraints. Default none. */
+    /** Placement constraints of the gateway and its edge. Default `["node.role == manager"]` (`SWARM_DEFAULTS.gatewayConstraints`). */
     constraints?: string[];
     /** Extra service labels. Default none. */
     labels?: Record<string, string>;

@@ -1,11 +1,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EndpointMode, validateDockerHost } from "../config/swarm";
+import { EndpointMode, isTcpDockerHost, validateDockerHost } from "../config/swarm";
 import { planModelService, validateSwarmServiceOptions } from "../render/swarm";
 import { Model } from "../config/model";
 import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../config/routing";
 import { serviceArgsFromPlan } from "./serviceArgs";
 import { dockerClient, waitForReplicas } from "./waitForReplicas";
+import { DockerTls, resolveDockerTls } from "./swarmProvider";
+import type { RegistryLogin } from "../image/modelImage";
 import { asResourceError } from "../util/errors";
 
 export interface SwarmModelArgs {
@@ -31,6 +33,13 @@ export interface SwarmModelArgs {
      * (`ssh://`, `tcp://`, `unix://`). Default `DOCKER_HOST`, else the local socket — as the provider's default.
      */
     dockerHost?: string;
+    /** Client TLS for a `tcp://` `dockerHost` (the provider's `tls`). Default none. */
+    dockerTls?: DockerTls;
+    /**
+     * Login the nodes pull `image` with, sent along with the service (`docker service create --with-registry-auth`):
+     * a private registry's image runs on nodes that never logged in to it. Default none (public or already pulled).
+     */
+    registryAuth?: RegistryLogin;
 }
 
 /** Checks `SwarmModelArgs` before anything is created; throws naming the field. */
@@ -43,6 +52,8 @@ export function validateSwarmModelArgs(args: SwarmModelArgs): void {
     }
     validateSwarmServiceOptions(args, "args");
     if (args.dockerHost !== undefined) validateDockerHost(args.dockerHost, "dockerHost");
+    if (args.dockerTls !== undefined && !isTcpDockerHost(args.dockerHost))
+        throw new Error(`\`dockerTls\` only applies to a tcp:// \`dockerHost\`, got ${JSON.stringify(args.dockerHost)}`);
 }
 
 /**
@@ -77,25 +88,29 @@ export class SwarmModel extends pulumi.ComponentResource {
             }),
         );
         // This component waits for the replicas itself (below), so a failure names the model and the scheduler's reason.
-        const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, args.networkId, {}, { providerWaits: false }), {
-            parent: this,
-        });
+        const service = new docker.Service(
+            `${name}-service`,
+            serviceArgsFromPlan(plan, args.networkId, {}, { providerWaits: false, registryAuth: args.registryAuth }),
+            { parent: this, additionalSecretOutputs: ["auth"] },
+        );
 
         this.serviceName = service.name;
         this.serviceId = service.id;
         this.image = plan.image;
         this.internalUrl = pulumi.output(`http://${modelHost(SWARM_MODEL_HOST_TEMPLATE, model.name)}:${model.port}`);
         // Only in a real deployment: a preview changes nothing to wait for, and unit-test mocks have no engine.
-        this.readyReplicas = pulumi.all([service.id, plan.replicas]).apply(async ([id, replicas]): Promise<number | undefined> => {
+        // A count, not secret, though the TLS it was asked with is.
+        const ready = pulumi.all([service.id, plan.replicas, resolveDockerTls(args.dockerTls)]).apply(async ([id, replicas, tls]) => {
             if (pulumi.runtime.isDryRun() || !pulumi.runtime.hasEngine()) return undefined;
             try {
-                return await waitForReplicas(dockerClient(args.dockerHost), id, model.name, replicas);
+                return await waitForReplicas(dockerClient(args.dockerHost, tls), id, model.name, replicas);
             } catch (error) {
                 // The whole message under this component in `pulumi up`'s diagnostics; the rejection only stops the update.
                 void pulumi.log.error((error as Error).message, this);
                 throw new pulumi.RunError(`model \`${model.name}\` is not ready: see the error of ${name} above`);
             }
         });
+        this.readyReplicas = pulumi.unsecret(ready);
         this.registerOutputs({
             serviceName: this.serviceName,
             serviceId: this.serviceId,

@@ -2,7 +2,16 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_PROTECT_STATE } from "../config/stateProtection";
 import { EndpointMode, PublishMode, SWARM_DEFAULTS, validateSwarmName } from "../config/swarm";
-import { planRegistryFiles, planRegistryService, ROLE_LABEL, validateRegistryServiceOptions } from "../render/swarm";
+import {
+    planRegistryCaFile,
+    planRegistryFiles,
+    planRegistryService,
+    planRegistryTrustService,
+    ROLE_LABEL,
+    validateRegistryServiceOptions,
+} from "../render/swarm";
+import { DockerTls, resolveDockerTls } from "./swarmProvider";
+import { dockerClient, waitForEveryNode } from "./waitForReplicas";
 import { createSwarmFiles, fileRefs, serviceArgsFromPlan, toLabels } from "./serviceArgs";
 import type { RegistryLogin } from "../image/modelImage";
 import { asResourceError } from "../util/errors";
@@ -40,6 +49,17 @@ export interface SwarmRegistryArgs {
      * `DEFAULT_PROTECT_STATE` (true); false for throwaway stacks.
      */
     retainData?: boolean;
+    /**
+     * PEM CA that signed `tlsCertificate`, made trusted on every node of the swarm —
+     * and on nodes that join later — by a global service writing it to `/etc/docker/certs.d/{host}:{port}/ca.crt`
+     * (`planRegistryTrustService`); `pulumi up` waits until every node has it. Needed when several nodes pull from
+     * the registry at a non-loopback `host`. Default none (engines already trust it, or pull from loopback).
+     */
+    caCertificate?: pulumi.Input<string>;
+    /** Docker endpoint `pulumi up` asks while it waits for every node to trust the CA: the provider's `host`. Default `DOCKER_HOST`, else the local socket. */
+    dockerHost?: string;
+    /** Client TLS for a `tcp://` `dockerHost` (the provider's `tls`). Default none. */
+    dockerTls?: DockerTls;
 }
 
 /** Checks `SwarmRegistryArgs` before anything is created; throws naming the field. */
@@ -111,12 +131,44 @@ export class SwarmRegistry extends pulumi.ComponentResource {
             args.networkId ??
             new docker.Network(`${name}-network`, { name: `${name}-network`, driver: "overlay", labels: toLabels(labels) }, { parent: this }).id;
         const service = new docker.Service(`${name}-service`, serviceArgsFromPlan(plan, networkId, fileIds), { parent: this });
+        const address = pulumi.interpolate`${args.host}:${port}`;
+        // Pushes (the manager's engine) and pulls (every node's) verify the registry from the moment the login is used.
+        const trusted = args.caCertificate === undefined ? pulumi.output(undefined) : this.trustOnEveryNode(name, args, address, networkId, labels);
 
-        this.server = pulumi.interpolate`${args.host}:${port}`;
+        this.server = pulumi.all([address, trusted]).apply(([server]) => server);
         this.username = pulumi.output(args.username);
         this.password = pulumi.secret(args.password);
         this.serviceId = service.id;
-        this.login = { server: this.server, username: this.username, password: this.password };
+        this.login = {
+            server: this.server,
+            username: this.username,
+            password: this.password,
+            ...(args.caCertificate !== undefined ? { caCertificate: args.caCertificate } : {}),
+        };
         this.registerOutputs({ server: this.server, username: this.username, password: this.password, serviceId: this.serviceId });
+    }
+
+    /** The CA as a swarm config and the global service that installs it on every node; resolves once every node has it. */
+    private trustOnEveryNode(
+        name: string,
+        args: SwarmRegistryArgs,
+        server: pulumi.Output<string>,
+        networkId: pulumi.Input<string>,
+        labels: Record<string, string>,
+    ): pulumi.Output<void> {
+        const caFile = pulumi.output(args.caCertificate!).apply((pem) => [planRegistryCaFile(name, pem)]);
+        const fileIds = createSwarmFiles(name, "config", caFile, ["registry-ca.crt"], labels, this);
+        const plan = pulumi
+            .all([fileRefs(caFile), server, args.image])
+            .apply(([[ref], registry, image]) => planRegistryTrustService(ref, { server: registry, image }));
+        // A global service: the provider's convergence check counts replicas, so the component waits itself.
+        const service = new docker.Service(`${name}-trust`, serviceArgsFromPlan(plan, networkId, fileIds, { providerWaits: false }), {
+            parent: this,
+        });
+        const waited = pulumi.all([service.id, resolveDockerTls(args.dockerTls)]).apply(async ([id, tls]) => {
+            if (pulumi.runtime.isDryRun() || !pulumi.runtime.hasEngine()) return;
+            await waitForEveryNode(dockerClient(args.dockerHost, tls), id, `the registry's CA installer \`${name}-trust\``);
+        });
+        return pulumi.unsecret(waited);
     }
 }

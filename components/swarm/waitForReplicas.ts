@@ -12,6 +12,8 @@ import {
     convergenceFailure,
     Convergence,
     judgeConvergence,
+    NodeReport,
+    nodesWithoutTask,
     PLACEMENT_GRACE_SECONDS,
     ServiceReport,
     TaskReport,
@@ -20,12 +22,19 @@ import {
 /** Seconds between two looks at the service. */
 const POLL_SECONDS = 2;
 
+/** Client TLS for a `tcp://` engine as plain PEM texts (`DockerTls` once resolved). */
+export interface DockerTlsPem {
+    caCertificate: string;
+    certificate: string;
+    key: string;
+}
+
 /**
- * A Docker engine API client for `host` (`unix://`, `npipe://`, `ssh://[user@]host[:port]` or `tcp://host:port`, TLS
- * from `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` as the Docker CLI and provider read them); without a host, the
- * engine `DOCKER_HOST` names or the local socket.
+ * A Docker engine API client for `host` (`unix://`, `npipe://`, `ssh://[user@]host[:port]` or `tcp://host:port`); a
+ * `tcp://` host uses `tls` when given, else `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` as the Docker CLI and provider
+ * read them. Without a host, the engine `DOCKER_HOST` names or the local socket.
  */
-export function dockerClient(host?: string): Docker {
+export function dockerClient(host?: string, tls?: DockerTlsPem): Docker {
     if (host === undefined) return new Docker();
     validateDockerHost(host, "dockerHost");
     if (host.startsWith("unix://")) return new Docker({ socketPath: host.slice("unix://".length) });
@@ -40,6 +49,7 @@ export function dockerClient(host?: string): Docker {
             sshOptions: { agent: process.env.SSH_AUTH_SOCK },
         });
     }
+    if (tls) return new Docker({ protocol: "https", host: url.hostname, port: url.port, ca: tls.caCertificate, cert: tls.certificate, key: tls.key });
     const certs = process.env.DOCKER_CERT_PATH;
     const tlsFiles = certs
         ? {
@@ -75,6 +85,26 @@ export async function waitForReplicas(docker: Docker, serviceId: string, model: 
             throw new Error(convergenceFailure(model, replicas, last, elapsed()));
         }
         if (elapsed() >= CONVERGENCE_TIMEOUT_SECONDS) throw new Error(convergenceFailure(model, replicas, last, elapsed()));
+        await sleep(POLL_SECONDS);
+    }
+}
+
+/**
+ * Resolves once the global service `serviceId` runs a task on every ready, active node; rejects after
+ * `CONVERGENCE_TIMEOUT_SECONDS` naming `what` and each node still without one (with its task's error).
+ */
+export async function waitForEveryNode(docker: Docker, serviceId: string, what: string): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+        const nodes = (await docker.listNodes()) as NodeReport[];
+        const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) })) as TaskReport[];
+        const missing = nodesWithoutTask(nodes, tasks);
+        if (missing.length === 0) return;
+        if ((Date.now() - started) / 1000 >= CONVERGENCE_TIMEOUT_SECONDS) {
+            throw new Error(
+                `${what} is not running on every node after ${CONVERGENCE_TIMEOUT_SECONDS} s: ${missing.map((m) => `${m.node} (${m.state})`).join(", ")}`,
+            );
+        }
         await sleep(POLL_SECONDS);
     }
 }

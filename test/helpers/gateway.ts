@@ -14,7 +14,7 @@ import * as tls from "tls";
 import { GatewayConfig, renderGatewayFiles } from "../../components/render/gateway";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
-import { makeCertificate, makeEcKey } from "./pki";
+import { makeCertificate, makeEcKey, makeTestCa } from "./pki";
 import { freePort, run, Service, startService, waitUntil } from "./processes";
 
 /** A fresh temp folder readable by nginx's `nobody` workers (mkdtemp makes it 0700). */
@@ -35,16 +35,8 @@ export interface TestTls {
 export async function makeTls(dir: string): Promise<TestTls> {
     const now = new Date(Date.now() - 60_000);
     const until = new Date(now.getTime() + 2 * 86_400_000);
-    const caKey = await makeEcKey(dir, "gateway-ca");
-    const caPath = await makeCertificate(dir, {
-        name: "gateway-ca",
-        keyPath: caKey,
-        commonName: "plumberhub test CA",
-        isCa: true,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-        notBefore: now,
-        notAfter: until,
-    });
+    const issuer = await makeTestCa(dir, "gateway-ca", "plumberhub test CA", now, until);
+    const caPath = issuer.certPath;
     const keyPath = await makeEcKey(dir, "gateway-server");
     const certificatePath = await makeCertificate(dir, {
         name: "gateway-server",
@@ -56,7 +48,7 @@ export async function makeTls(dir: string): Promise<TestTls> {
         ipAddresses: ["127.0.0.1"],
         notBefore: now,
         notAfter: until,
-        issuer: { keyPath: caKey, certPath: caPath },
+        issuer,
     });
     return { caPath, certificatePath, keyPath, ca: fs.readFileSync(caPath, "utf8") };
 }

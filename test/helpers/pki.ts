@@ -49,6 +49,27 @@ export async function makeEcKey(dir: string, name: string, curve = "P256"): Prom
     return keyPath;
 }
 
+/** A self-signed test CA, `<dir>/<name>.key` and `<dir>/<name>.pem`, valid from `notBefore` to `notAfter`: the issuer of test certificates. */
+export async function makeTestCa(
+    dir: string,
+    name: string,
+    commonName: string,
+    notBefore: Date,
+    notAfter: Date,
+): Promise<{ keyPath: string; certPath: string }> {
+    const keyPath = await makeEcKey(dir, name);
+    const certPath = await makeCertificate(dir, {
+        name,
+        keyPath,
+        commonName,
+        isCa: true,
+        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+        notBefore,
+        notAfter,
+    });
+    return { keyPath, certPath };
+}
+
 function openSslDate(date: Date): string {
     return date
         .toISOString()

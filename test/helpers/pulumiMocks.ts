@@ -8,6 +8,8 @@ export interface RecordedResource {
     name: string;
     inputs: Record<string, any>;
     id: string;
+    /** The reference (`urn::id`) of the provider the resource was registered with; absent for the default provider. */
+    provider?: string;
 }
 
 /** Extra outputs a mocked provider returns for a resource type (what real providers compute). */
@@ -29,7 +31,7 @@ export function installRecordingMocks(
         {
             newResource(args) {
                 const id = `${args.name}-id`;
-                recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+                recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id, ...(args.provider ? { provider: args.provider } : {}) });
                 const extra = outputs[args.type]?.(args) ?? {};
                 return { id, state: { ...args.inputs, ...extra } };
             },

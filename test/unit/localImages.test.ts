@@ -1,5 +1,6 @@
 // PLUMBERHUB_LOCAL_IMAGES: the switch that makes a stack run the images scripts/build-local-images.sh builds from
 // Debian packages (for machines that cannot pull from Docker Hub), without changing any Pulumi.<stack>.yaml.
+import { SWARM_NODE_IMAGE } from "../helpers/swarmCluster";
 import * as fs from "fs";
 import * as path from "path";
 import { checkStackConfig, LOCAL_IMAGES, localImagesRequested } from "../../components/config";
@@ -54,8 +55,8 @@ test("with the switch off the stack keeps the pinned public defaults", () => {
     expect(config.swarm.registryImage ?? DEFAULT_REGISTRY_IMAGE).toBe(DEFAULT_REGISTRY_IMAGE);
 });
 
-test("scripts/build-local-images.sh builds exactly these images", () => {
+test("scripts/build-local-images.sh builds exactly these images and the three-node tests' node image", () => {
     const script = fs.readFileSync(path.join(PROJECT_DIR, "scripts/build-local-images.sh"), "utf8");
     const built = /^ALL_IMAGES=\(([^)]*)\)$/m.exec(script)?.[1].split(/\s+/).filter(Boolean);
-    expect(built?.sort()).toEqual(Object.values(LOCAL_IMAGES).sort());
+    expect(built?.sort()).toEqual([...Object.values(LOCAL_IMAGES), SWARM_NODE_IMAGE].sort());
 });

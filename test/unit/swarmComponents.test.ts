@@ -423,7 +423,7 @@ describe("bad arguments", () => {
 
     test("ssh options without an ssh host", () => {
         expect(() => swarmProvider("bad-ssh", { host: "unix:///var/run/docker.sock", sshOpts: ["-v"] })).toThrow(
-            '`sshOpts` only applies to an `ssh://` host, got host "unix:///var/run/docker.sock"',
+            '`sshOpts` only applies to an ssh:// host, got `host` "unix:///var/run/docker.sock"',
         );
     });
 

@@ -346,6 +346,7 @@ describe("compose export", () => {
             restart_policy: { condition: "any", delay: "5s", max_attempts: 0, window: "0s" },
             update_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "rollback", monitor: "30s" },
             rollback_config: { parallelism: 1, delay: "0s", order: "start-first", failure_action: "pause", monitor: "30s" },
+            placement: { preferences: [{ spread: "node.id" }] },
         });
         expect(compose.services["bos-rf"].networks).toEqual({ hub: { aliases: ["bos-rf.models.plumberhub.internal"] } });
         expect(compose.services["bos-rf"]).toMatchObject({ stop_signal: "SIGTERM", stop_grace_period: "2m5s" });

@@ -59,7 +59,7 @@ describe("validateModel rejects a bad field with a message naming it, the value 
         [
             "an unrelated key lists the known keys",
             { colour: "red" },
-            "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling, egress",
+            "`models[0].colour` is not a known key; known keys: name, path, image, packages, replicas, cpu, memory, port, env, users, autoscaling, egress, maxReplicasPerNode",
         ],
         [
             "a typo inside cpu is named with its path",

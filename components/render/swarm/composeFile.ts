@@ -31,14 +31,15 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
     const files = (mounts: SwarmFileMount[]) => mounts.map((m) => ({ source: m.source, target: m.target, mode: m.mode }));
     if (service.configs.length > 0) out.configs = files(service.configs);
     if (service.secrets.length > 0) out.secrets = files(service.secrets);
-    if (service.volumes.length > 0) {
-        out.volumes = service.volumes.map((v) => ({ type: "volume", source: v.source, target: v.target }));
-    }
+    const mounts = [
+        ...service.volumes.map((v) => ({ type: "volume", source: v.source, target: v.target })),
+        ...(service.binds ?? []).map((b) => ({ type: "bind", source: b.source, target: b.target })),
+    ];
+    if (mounts.length > 0) out.volumes = mounts;
     out.stop_grace_period = service.stopGracePeriod;
     if (service.stopSignal) out.stop_signal = service.stopSignal;
     const deploy: Record<string, unknown> = {
-        mode: "replicated",
-        replicas: service.replicas,
+        ...(service.global ? { mode: "global" } : { mode: "replicated", replicas: service.replicas }),
         endpoint_mode: service.endpointMode,
         labels: service.labels,
     };
@@ -57,7 +58,12 @@ function composeService(service: SwarmServicePlan): Record<string, unknown> {
     };
     deploy.update_config = composeUpdate(service.update);
     deploy.rollback_config = composeUpdate(service.rollback);
-    if (service.constraints.length > 0) deploy.placement = { constraints: service.constraints };
+    const placement = {
+        ...(service.constraints.length > 0 ? { constraints: service.constraints } : {}),
+        ...(service.spread?.length ? { preferences: service.spread.map((descriptor) => ({ spread: descriptor })) } : {}),
+        ...(service.maxReplicasPerNode !== undefined ? { max_replicas_per_node: service.maxReplicasPerNode } : {}),
+    };
+    if (Object.keys(placement).length > 0) deploy.placement = placement;
     out.deploy = deploy;
     return out;
 }

@@ -291,7 +291,7 @@ export function planGatewayService(files: SwarmGatewayFiles<SwarmFileRef>, optio
         update: GATEWAY_UPDATE,
         rollback: { ...GATEWAY_UPDATE, failureAction: "pause" },
         restart: RESTART,
-        constraints: options.constraints ?? [],
+        constraints: options.constraints ?? [...SWARM_DEFAULTS.gatewayConstraints],
         aliases: [SWARM_GATEWAY_HOST],
         configs: [
             mount(byKey(files.configs, "nginx.conf"), GATEWAY_PATHS.nginxConf, 0o444),
@@ -332,7 +332,7 @@ export function planEdgeService(files: SwarmGatewayFiles<SwarmFileRef>, options:
         update: updateFor(publishMode, "rollback"),
         rollback: updateFor(publishMode, "pause"),
         restart: RESTART,
-        constraints: options.constraints ?? [],
+        constraints: options.constraints ?? [...SWARM_DEFAULTS.gatewayConstraints],
         aliases: [],
         configs: [mount(byKey(files.configs, "edge.conf"), GATEWAY_PATHS.nginxConf, 0o444)],
         secrets: [],

@@ -90,6 +90,8 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         rollback: MODEL_ROLLBACK,
         restart: RESTART,
         constraints: options.constraints ?? [],
+        spread: [...SWARM_DEFAULTS.modelSpread],
+        ...(model.maxReplicasPerNode !== undefined ? { maxReplicasPerNode: model.maxReplicasPerNode } : {}),
         aliases: [modelHost(SWARM_MODEL_HOST_TEMPLATE, model.name)],
         configs: [],
         secrets: [],

@@ -46,7 +46,10 @@ export interface SwarmServicePlan {
     /** Service name (the stack file's key; the Pulumi service's `name`). */
     name: string;
     image: string;
+    /** Tasks of a replicated service (ignored with `global`). */
     replicas: number;
+    /** One task on every node instead, also on nodes that join later (`mode: global`). Default false. */
+    global?: boolean;
     env: Record<string, string>;
     /** Service labels (`deploy.labels`). */
     labels: Record<string, string>;
@@ -63,12 +66,18 @@ export interface SwarmServicePlan {
     rollback: SwarmUpdatePlan;
     restart: { condition: "any" | "on-failure" | "none"; delay: string; maxAttempts: number; window: string };
     constraints: string[];
+    /** Placement preferences: node attributes to spread the tasks evenly over, e.g. `node.id` (`spread=node.id`). Default none. */
+    spread?: string[];
+    /** Most tasks of this service on one node (`max_replicas_per_node`). Default no limit. */
+    maxReplicasPerNode?: number;
     /** DNS names this service answers to on the hub network, besides its own name. */
     aliases: string[];
     configs: SwarmFileMount[];
     secrets: SwarmFileMount[];
     /** Named volumes: `source` is the volume name. */
     volumes: { source: string; target: string }[];
+    /** Folders of the node bind-mounted into the container: `source` is the node's absolute path. Default none. */
+    binds?: { source: string; target: string }[];
     /** Go duration between the stop signal and SIGKILL. */
     stopGracePeriod: string;
     /** Signal that stops a task; default the image's STOPSIGNAL. */

@@ -96,3 +96,68 @@ export function planRegistryService(secrets: SwarmFileRef[], options: RegistrySe
         stopGracePeriod: "30s",
     };
 }
+
+/** The node folder Docker reads registry CAs from (`certs.d/{host:port}/ca.crt`); Docker's packages create it. */
+const NODE_DOCKER_CONFIG = "/etc/docker";
+/** Where the trust service sees that folder and its CA file. */
+const TRUST_PATHS = Object.freeze({ nodeDockerConfig: "/host-etc-docker", caCertificate: "/run/registry-ca.crt" });
+
+/** The CA every node trusts the registry by, as a swarm config (public, not a secret). */
+export function planRegistryCaFile(prefix: string, caCertificatePem: string): SwarmFile {
+    return swarmFile(prefix, "registry-ca.crt", "configs", caCertificatePem);
+}
+
+export interface RegistryTrustServiceOptions {
+    /** Service name. Default `registry-trust`. */
+    name?: string;
+    /** Image with `sh`, `mkdir`, `cp` and `sleep`: the registry's own image, which every node can pull before it trusts the registry. Default `DEFAULT_REGISTRY_IMAGE`. */
+    image?: string;
+    /** The registry as engines name it, `host:port`: the folder under `certs.d`. */
+    server: string;
+    /** Extra service labels. Default none. */
+    labels?: Record<string, string>;
+}
+
+/**
+ * A global service that makes every node's engine trust the registry: one task per node (also on nodes that join
+ * later) writes the CA to `/etc/docker/certs.d/{server}/ca.crt` (by rename, never half-written), which the engine
+ * reads at each pull and push, then idles; a new CA rolls it. Nobody has to copy the CA onto each node by hand.
+ */
+export function planRegistryTrustService(caFile: SwarmFileRef, options: RegistryTrustServiceOptions): SwarmServicePlan {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(options.server)) {
+        throw new Error(`\`server\` must be the registry's host:port, got ${JSON.stringify(options.server)}`);
+    }
+    const folder = `${TRUST_PATHS.nodeDockerConfig}/certs.d/${options.server}`;
+    const script = [
+        "set -eu",
+        `mkdir -p '${folder}'`,
+        `cp ${TRUST_PATHS.caCertificate} '${folder}/ca.crt.new'`,
+        `mv '${folder}/ca.crt.new' '${folder}/ca.crt'`,
+        `echo "this node trusts the registry ${options.server}"`,
+        // Idle until stopped; `wait` lets the trap run at once.
+        "trap 'exit 0' TERM INT",
+        "while :; do sleep 3600 & wait $!; done",
+    ].join("\n");
+    return {
+        name: options.name ?? "registry-trust",
+        image: options.image ?? DEFAULT_REGISTRY_IMAGE,
+        replicas: 1,
+        global: true,
+        env: {},
+        labels: { ...options.labels, [ROLE_LABEL]: "registry-trust" },
+        endpointMode: "dnsrr",
+        ports: [],
+        update: { ...updateFor("host", "pause"), order: "stop-first" },
+        rollback: { ...updateFor("host", "pause"), order: "stop-first" },
+        restart: RESTART,
+        constraints: [],
+        aliases: [],
+        configs: [mount(caFile, TRUST_PATHS.caCertificate, 0o444)],
+        secrets: [],
+        volumes: [],
+        binds: [{ source: NODE_DOCKER_CONFIG, target: TRUST_PATHS.nodeDockerConfig }],
+        command: ["sh", "-c", script],
+        stopSignal: "SIGTERM",
+        stopGracePeriod: "10s",
+    };
+}

@@ -14,7 +14,14 @@ import {
 import { GatewayAcme, validateGatewayCertificateSource } from "../gateway";
 import { SwarmStackPlan } from "./plan";
 import { planModelService, SwarmModelOptions } from "./modelService";
-import { planRegistryFiles, planRegistryService, RegistryFileContents, RegistryServiceOptions } from "./registryService";
+import {
+    planRegistryCaFile,
+    planRegistryFiles,
+    planRegistryService,
+    planRegistryTrustService,
+    RegistryFileContents,
+    RegistryServiceOptions,
+} from "./registryService";
 
 export interface SwarmStackInput {
     /** Prefix of config and secret names, e.g. the stack name. Default `plumberhub`. */
@@ -34,7 +41,12 @@ export interface SwarmStackInput {
      * A registry service. Images must be pushed before models can start, so deploy it as a stack of its own
      * first (`models: []`, no gateway).
      */
-    registry?: { secrets: RegistryFileContents; options: RegistryServiceOptions };
+    registry?: {
+        secrets: RegistryFileContents;
+        options: RegistryServiceOptions;
+        /** With several nodes: the CA every node's engine must trust to pull from `server` (`host:port`), installed by a global service. */
+        trust?: { caCertificate: string; server: string };
+    };
 }
 
 /** The plan of one `docker stack deploy`: network, model services and (optionally) the gateway and a registry. */
@@ -61,13 +73,16 @@ export function planSwarmStack(input: SwarmStackInput): SwarmStackPlan {
     if (gateway) services.push(planGatewayService(files, gateway.options), planEdgeService(files, gateway.options));
     const registrySecrets = input.registry ? planRegistryFiles(prefix, input.registry.secrets) : [];
     if (input.registry) services.push(planRegistryService(registrySecrets, input.registry.options));
+    const trust = input.registry?.trust;
+    const registryConfigs = trust ? [planRegistryCaFile(prefix, trust.caCertificate)] : [];
+    if (trust) services.push(planRegistryTrustService(registryConfigs[0], { server: trust.server, image: input.registry?.options.image }));
     const names = services.map((service) => service.name);
     const duplicate = names.find((name, i) => names.indexOf(name) !== i);
     if (duplicate) throw new Error(`\`models\` has two services named \`${duplicate}\`; service names must be unique in a stack`);
     return {
         network: { name: networkName, external: input.externalNetwork ?? false },
         services,
-        configs: files.configs,
+        configs: [...files.configs, ...registryConfigs],
         secrets: [...files.secrets, ...registrySecrets],
         volumes: [...(input.registry ? [input.registry.options.volume] : []), ...(gateway?.options?.acmeVolume ? [gateway.options.acmeVolume] : [])],
     };
