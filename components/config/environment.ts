@@ -16,18 +16,18 @@ export const HUB_REGISTRY_KINDS: readonly HubRegistryKind[] = ["swarm", "acr", "
 /** Plain (non-secret) config keys, without the `plumberhub:` namespace. */
 export const HUB_CONFIG_KEYS = ["target", "models", "gateway", "registry", "swarm", "aks", "baseImage", "protectState"] as const;
 /** Secret config keys (`pulumi config set --secret plumberhub:KEY`). */
+/** The secrets of a `tcp://` swarm manager's mutual TLS (PEM): the CA that signed the manager's certificate, and the client's certificate and key. */
+export const SWARM_TLS_SECRET_KEYS = { caCertificate: "swarmTlsCaCertificate", certificate: "swarmTlsCertificate", key: "swarmTlsKey" } as const;
 export const HUB_SECRET_KEYS = [
     "userPasswords",
     "registryPassword",
     "tlsCertificate",
     "tlsKey",
     "kubeconfig",
-    "swarmTlsCaCertificate",
-    "swarmTlsCertificate",
-    "swarmTlsKey",
+    SWARM_TLS_SECRET_KEYS.caCertificate,
+    SWARM_TLS_SECRET_KEYS.certificate,
+    SWARM_TLS_SECRET_KEYS.key,
 ] as const;
-/** The secrets of a `tcp://` swarm manager's mutual TLS (PEM): the CA that signed the manager's certificate, and the client's certificate and key. */
-export const SWARM_TLS_SECRET_KEYS = { caCertificate: "swarmTlsCaCertificate", certificate: "swarmTlsCertificate", key: "swarmTlsKey" } as const;
 export type HubSecretKey = (typeof HUB_SECRET_KEYS)[number];
 
 /** `plumberhub:gateway.acme` — certificates from an ACME server (Let's Encrypt by default). */

@@ -66,6 +66,17 @@ export function validateDockerHost(host: unknown, field = "host"): void {
     }
 }
 
+/** Whether `host` names a Docker engine on another machine (`ssh://`, `tcp://`), not this machine's socket or pipe. */
+export function isRemoteDockerHost(host: string | undefined): boolean {
+    return host !== undefined && (host.startsWith("ssh://") || host.startsWith("tcp://"));
+}
+
+/** Whether `host` (a name or address, no port) is this machine's loopback: `localhost`, 127.0.0.0/8 or `::1`. */
+export function isLoopbackHost(host: string): boolean {
+    const bare = host.replace(/^\[(.*)\]$/, "$1");
+    return bare === "localhost" || bare === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
 /** Whether `host` is a plain `tcp://` Docker endpoint (TLS or not is said elsewhere). */
 export function isTcpDockerHost(host: string | undefined): boolean {
     return host !== undefined && host.startsWith("tcp://");
@@ -109,7 +120,7 @@ export function validateSshOpts(host: string | undefined, sshOpts: unknown, fiel
     if (!Array.isArray(sshOpts) || sshOpts.some((option) => typeof option !== "string" || option === "")) {
         throw new Error(`\`${fields.sshOpts}\` must be a list of ssh arguments such as ["-o", "StrictHostKeyChecking=yes"], got ${show(sshOpts)}`);
     }
-    if (host === undefined || !host.startsWith("ssh://")) {
+    if (typeof host !== "string" || !host.startsWith("ssh://")) {
         throw new Error(`\`${fields.sshOpts}\` only applies to an ssh:// host, got \`${fields.host}\` ${show(host)}`);
     }
 }

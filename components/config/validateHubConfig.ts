@@ -75,6 +75,8 @@ import {
     ENDPOINT_MODES,
     PUBLISH_MODES,
     SWARM_DEFAULTS,
+    isLoopbackHost,
+    isRemoteDockerHost,
     validateDockerHost,
     validateDockerTransport,
     validatePlacementConstraint,
@@ -204,6 +206,17 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
                 `\`${NS}:gateway.replicas\` must be 1 with \`${NS}:gateway.acme.challenge\` "http" on a swarm, got ${gateway.replicas}: the renewal's volume is local to one node`,
             );
     }
+    // The machine running `pulumi up` and every node reach the registry at its host: loopback is the manager only when
+    // the manager is this machine.
+    if (
+        target === "swarm" &&
+        registry.kind === "swarm" &&
+        isRemoteDockerHost(swarm.host) &&
+        isLoopbackHost(registry.host ?? SWARM_DEFAULTS.registryHost)
+    )
+        problems.push(
+            `\`${NS}:registry.host\` must be the manager's address that every node and this machine reach when \`${NS}:swarm.host\` is a remote manager (${show(swarm.host)}), got ${show(registry.host ?? SWARM_DEFAULTS.registryHost)}`,
+        );
     if (target === "swarm" && registry.kind === "acr")
         problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
     if (target === "aks" && registry.kind === "swarm")
@@ -493,7 +506,6 @@ function checkAks(value: unknown, target: HubTarget | undefined, secretsSet: Rea
     };
 }
 
-/** An image reference, else undefined and a problem. */
 /** A list of swarm placement constraints at `at` (`example` shows the form in the message); `fallback` when unset. */
 function checkConstraints(value: unknown, at: string, example: string, fallback: string[], problems: string[]): string[] {
     return checkList(
@@ -506,6 +518,7 @@ function checkConstraints(value: unknown, at: string, example: string, fallback:
     );
 }
 
+/** An image reference, else undefined and a problem. */
 function checkImage(value: unknown, at: string, problems: string[]): string | undefined {
     if (value === undefined) return undefined;
     try {

@@ -53,7 +53,7 @@ export function readHubConfig(baseDir: string = process.cwd()): { config: HubCon
         ...secret("tlsKey"),
         ...secret("kubeconfig"),
         // All three or none: the config check refuses a part.
-        ...(secretValues.swarmTlsKey !== undefined
+        ...(secretValues[SWARM_TLS_SECRET_KEYS.key] !== undefined
             ? {
                   swarmTls: {
                       caCertificate: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.caCertificate]!),

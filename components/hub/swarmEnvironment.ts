@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { isIPv4 } from "../config/checks";
-import { SWARM_DEFAULTS } from "../config/swarm";
-import { isLoopbackRegistry, RegistryLogin } from "../image/modelImage";
+import { isLoopbackHost, SWARM_DEFAULTS } from "../config/swarm";
+import { RegistryLogin } from "../image/modelImage";
+import { checkSshAgent } from "../swarm/waitForReplicas";
 import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/hubConfigInputs";
 import { SwarmGateway } from "../swarm/swarmGateway";
 import { SwarmModel } from "../swarm/swarmModel";
@@ -22,6 +23,8 @@ export const SWARM_REGISTRY_USER = "plumberhub";
 export function deployOnSwarm(parts: HubParts): TargetDeployment {
     const { name, parent, config, secrets } = parts;
     const { swarm, gateway, registry } = config;
+    // A preview asks the manager nothing directly (nor do unit tests' mocks, which have no engine).
+    if (!pulumi.runtime.isDryRun() && pulumi.runtime.hasEngine()) checkSshAgent(swarm.host);
     const provider = swarmProvider(
         `${name}-docker`,
         { host: swarm.host, tls: secrets.swarmTls, allowInsecureTcp: swarm.allowInsecureTcp, sshOpts: swarm.sshOpts },
@@ -40,7 +43,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
         // (the certificate still encrypts pushes and pulls). With several nodes they pull from the manager's address,
         // which is in the certificate, and every node trusts it (`caCertificate`).
         const registryHost = registry.host ?? SWARM_DEFAULTS.registryHost;
-        const onLoopback = isLoopbackRegistry(registryHost);
+        const onLoopback = isLoopbackHost(registryHost);
         const registryTls = new ServerCertificate(
             `${name}-registry-tls`,
             {
@@ -90,8 +93,8 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
                     ...swarmModelOptions(config),
                     dockerHost: swarm.host,
                     dockerTls: secrets.swarmTls,
-                    // Nodes that did not build the image pull it with this login.
-                    registryAuth: login,
+                    // Nodes that did not build the image pull it with this login; never sent to a prebuilt image's registry.
+                    ...(model.image ? {} : { registryAuth: login }),
                 },
                 opts(),
             ),

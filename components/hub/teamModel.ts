@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ModelImage, RegistryLogin } from "../image/modelImage";
-import { EndpointMode, validateDockerTransport } from "../config/swarm";
+import { EndpointMode, validateDockerTransport, validateSshOpts } from "../config/swarm";
 import { show } from "../config/checks";
 import { Model, ModelSpec } from "../config/model";
 import { modelTargetProblems, validateModel } from "../config/validateModel";
@@ -32,6 +32,8 @@ export interface TeamModelArgs {
     dockerTls?: DockerTls;
     /** Swarm only: accept a `tcp://` `dockerHost` without TLS, on a network you trust. Default false. */
     allowInsecureTcp?: boolean;
+    /** Swarm only: extra `ssh` arguments for an `ssh://` `dockerHost`, e.g. `["-i", "/path/key"]`. Default none. */
+    sshOpts?: string[];
     /** Swarm only: `vip` or `dnsrr` (use `dnsrr` where the kernel has no IPVS). Default `vip`. */
     endpointMode?: EndpointMode;
     /** Swarm only: placement constraints. Default none. */
@@ -108,7 +110,7 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
     if (join.target === "aks" && platform.kubeconfig === undefined) {
         throw new Error(`\`platform.kubeconfig\` is required on AKS (the platform stack's \`kubeconfig\` output)`);
     }
-    const swarmOnly = (["dockerHost", "dockerTls", "allowInsecureTcp", "endpointMode", "constraints"] as const).filter(
+    const swarmOnly = (["dockerHost", "dockerTls", "allowInsecureTcp", "sshOpts", "endpointMode", "constraints"] as const).filter(
         (field) => args[field] !== undefined,
     );
     if (join.target !== "swarm" && swarmOnly.length > 0) {
@@ -119,6 +121,7 @@ export function validateTeamModelArgs(args: TeamModelArgs): Model {
             { host: args.dockerHost, tls: args.dockerTls !== undefined, allowInsecureTcp: args.allowInsecureTcp },
             { host: "dockerHost", tls: "dockerTls", allowInsecureTcp: "allowInsecureTcp" },
         );
+        validateSshOpts(args.dockerHost, args.sshOpts, { host: "dockerHost", sshOpts: "sshOpts" });
     }
     return model;
 }
@@ -149,7 +152,7 @@ export class TeamModel extends pulumi.ComponentResource {
         const docker = onSwarm
             ? swarmProvider(
                   `${name}-docker`,
-                  { host: args.dockerHost, tls: args.dockerTls, allowInsecureTcp: args.allowInsecureTcp },
+                  { host: args.dockerHost, tls: args.dockerTls, allowInsecureTcp: args.allowInsecureTcp, sshOpts: args.sshOpts },
                   { parent: this },
               )
             : undefined;
@@ -163,6 +166,8 @@ export class TeamModel extends pulumi.ComponentResource {
                   {
                       model,
                       registry: login,
+                      // A remote manager builds the image itself (the provider's BuildKit path would build here).
+                      buildOnRemoteEngine: onSwarm && args.dockerHost !== undefined,
                       baseImage: args.baseImage,
                       contextRoot: args.contextRoot,
                   },

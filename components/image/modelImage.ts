@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { Model } from "../config/model";
+import { isLoopbackHost } from "../config/swarm";
 import { asResourceError } from "../util/errors";
 import { stageModelImageContext } from "./buildContext";
 
@@ -52,8 +53,7 @@ export interface ModelImageArgs {
  * its self-signed certificate. Any other registry is verified.
  */
 export function isLoopbackRegistry(server: string): boolean {
-    const host = server.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
-    return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    return isLoopbackHost(server.replace(/:\d+$/, ""));
 }
 
 /** Checks what must hold before anything is built; throws with the field named. */

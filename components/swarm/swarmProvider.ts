@@ -39,17 +39,16 @@ export interface SwarmProviderArgs extends SwarmConnectionArgs {
     sshOpts?: string[];
 }
 
-/** Checks how a manager is reached (host, TLS, the insecure opt-out); throws naming the field. `prefix` precedes each field name. */
-export function validateSwarmConnectionArgs(args: SwarmConnectionArgs, prefix = ""): void {
-    if (args.host !== undefined) validateDockerHost(args.host, `${prefix}host`);
+/** Checks how a manager is reached (host, TLS, the insecure opt-out); throws naming the field. */
+export function validateSwarmConnectionArgs(args: SwarmConnectionArgs): void {
+    if (args.host !== undefined) validateDockerHost(args.host, "host");
     validateDockerTransport(
         { host: args.host, tls: args.tls !== undefined, allowInsecureTcp: args.allowInsecureTcp },
-        { host: `${prefix}host`, tls: `${prefix}tls`, allowInsecureTcp: `${prefix}allowInsecureTcp` },
+        { host: "host", tls: "tls", allowInsecureTcp: "allowInsecureTcp" },
     );
     if (args.tls !== undefined) {
         for (const part of ["caCertificate", "certificate", "key"] as const) {
-            if (args.tls[part] === undefined || args.tls[part] === "")
-                throw new Error(`\`${prefix}tls.${part}\` is required with \`${prefix}tls\` (PEM text)`);
+            if (args.tls[part] === undefined || args.tls[part] === "") throw new Error(`\`tls.${part}\` is required with \`tls\` (PEM text)`);
         }
     }
 }

@@ -30,6 +30,18 @@ export interface DockerTlsPem {
 }
 
 /**
+ * Throws unless an `ssh://` host can be asked directly: dockerode reaches it through the ssh-agent (`SSH_AUTH_SOCK`),
+ * not the `ssh` binary the Docker provider runs. Called before anything is created, so a missing agent fails early.
+ */
+export function checkSshAgent(host: string | undefined, env: Record<string, string | undefined> = process.env): void {
+    if (host?.startsWith("ssh://") && !env.SSH_AUTH_SOCK) {
+        throw new Error(
+            `the swarm manager ${JSON.stringify(host)} is reached over ssh://, and \`pulumi up\` also asks it directly while it waits for replicas, through your ssh-agent; SSH_AUTH_SOCK is not set: start one and add your key (\`eval "$(ssh-agent)" && ssh-add\`)`,
+        );
+    }
+}
+
+/**
  * A Docker engine API client for `host` (`unix://`, `npipe://`, `ssh://[user@]host[:port]` or `tcp://host:port`); a
  * `tcp://` host uses `tls` when given, else `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` as the Docker CLI and provider
  * read them. Without a host, the engine `DOCKER_HOST` names or the local socket.
@@ -41,6 +53,7 @@ export function dockerClient(host?: string, tls?: DockerTlsPem): Docker {
     if (host.startsWith("npipe://")) return new Docker({ socketPath: host.slice("npipe://".length) });
     const url = new URL(host);
     if (url.protocol === "ssh:") {
+        checkSshAgent(host);
         return new Docker({
             protocol: "ssh",
             host: url.hostname,
@@ -90,7 +103,8 @@ export async function waitForReplicas(docker: Docker, serviceId: string, model: 
 }
 
 /**
- * Resolves once the global service `serviceId` runs a task on every ready, active node; rejects after
+ * Resolves once the global service `serviceId` runs a task on every ready, active node and no update of it is in
+ * progress; rejects after
  * `CONVERGENCE_TIMEOUT_SECONDS` naming `what` and each node still without one (with its task's error).
  */
 export async function waitForEveryNode(docker: Docker, serviceId: string, what: string): Promise<void> {
@@ -99,10 +113,17 @@ export async function waitForEveryNode(docker: Docker, serviceId: string, what: 
         const nodes = (await docker.listNodes()) as NodeReport[];
         const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId] }) })) as TaskReport[];
         const missing = nodesWithoutTask(nodes, tasks);
-        if (missing.length === 0) return;
+        // After a change (a new CA), old tasks still run until the rolling update has replaced them all.
+        const service = (await docker.getService(serviceId).inspect()) as ServiceReport;
+        const updating = service.UpdateStatus?.State === "updating" || service.UpdateStatus?.State === "rollback_started";
+        if (missing.length === 0 && !updating) return;
         if ((Date.now() - started) / 1000 >= CONVERGENCE_TIMEOUT_SECONDS) {
             throw new Error(
-                `${what} is not running on every node after ${CONVERGENCE_TIMEOUT_SECONDS} s: ${missing.map((m) => `${m.node} (${m.state})`).join(", ")}`,
+                `${what} is not running on every node after ${CONVERGENCE_TIMEOUT_SECONDS} s: ${
+                    missing.length > 0
+                        ? missing.map((m) => `${m.node} (${m.state})`).join(", ")
+                        : `its update is still ${service.UpdateStatus?.State}`
+                }`,
             );
         }
         await sleep(POLL_SECONDS);

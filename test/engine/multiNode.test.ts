@@ -43,15 +43,15 @@ const echo = async (): Promise<string | null> => {
  * A bounded load on the gateway while `during` runs: 4 connections, stopped when `during` ends (or after 4 minutes).
  * Also the slowest request and how many took over a second (a failure the gateway hid by retrying shows there).
  */
-async function underLoad(during: () => Promise<void>): Promise<LoadResult & { slowestMs: number; overOneSecond: number; failedAt: number[] }> {
+async function underLoad(during: () => Promise<void>): Promise<LoadResult & { slowestMs: number; overOneSecond: number; failedSentAt: number[] }> {
     let done = false;
     const durations: number[] = [];
-    const failedAt: number[] = [];
+    const failedSentAt: number[] = [];
     const timedEcho = async () => {
         const started = Date.now();
         const failure = await echo().catch((error: Error) => error.message);
         durations.push(Date.now() - started);
-        if (failure !== null) failedAt.push(Date.now());
+        if (failure !== null) failedSentAt.push(started);
         return failure;
     };
     const load = runBoundedLoad(timedEcho, { concurrency: 4, maxRequests: 200_000, maxMs: 4 * 60_000, stop: () => done });
@@ -61,7 +61,7 @@ async function underLoad(during: () => Promise<void>): Promise<LoadResult & { sl
         done = true;
     }
     const result = await load;
-    return { ...result, slowestMs: Math.max(0, ...durations), overOneSecond: durations.filter((ms) => ms > 1000).length, failedAt };
+    return { ...result, slowestMs: Math.max(0, ...durations), overOneSecond: durations.filter((ms) => ms > 1000).length, failedSentAt };
 }
 
 /** What a scenario's load saw, for figures.json. */
@@ -240,8 +240,9 @@ describe("the platform on a three-node swarm, deployed through the manager's rem
         for (const [i, option] of cluster.sshOpts.entries()) {
             await project.pulumi(["config", "set", "--path", `plumberhub:swarm.sshOpts[${i}]`, "--stack", STACK, "--", option]);
         }
-        // Reading every resource back through ssh:// finds nothing changed.
-        await project.pulumi(["up", "--yes", "--refresh", "--stack", STACK]);
+        // Reading every resource back through ssh:// finds nothing changed: only the provider's settings are updated.
+        const { stdout } = await project.pulumi(["up", "--yes", "--refresh", "--stack", STACK]);
+        expect(stdout).not.toMatch(/\d+ (created|deleted|replaced)/);
         await project.pulumi(["preview", "--refresh", "--expect-no-changes", "--stack", STACK]);
     });
 
@@ -314,10 +315,11 @@ describe("the platform on a three-node swarm, deployed through the manager's rem
         });
         recordFigure("nodeLoss", { ...loadFigures(result), downAfterSeconds: downAfter, fullCapacityAfterSeconds: fullAfter });
         expect(result.ok).toBeGreaterThan(50);
-        // Failures only within the swarm's detection window (until the manager sees the node down and the lost task
-        // leaves DNS), then none; the gateway retries a connection that fails on another replica.
+        // Failures only within the swarm's detection window, then none: a request sent while the node was already
+        // gone but not yet seen down may be lost with it (one in progress there waits out its time-out), and the
+        // gateway retries a connection that fails on another replica; a request sent after that must not fail.
         const windowEnd = lostAt + downAfter * 1000 + 5_000;
-        expect(result.failedAt.filter((at) => at > windowEnd)).toEqual([]);
+        expect(result.failedSentAt.filter((at) => at > windowEnd)).toEqual([]);
         await cluster.restart(lost);
     });
 

@@ -33,6 +33,7 @@ import {
 import { byTimestamp, judgeConvergence, NodeReport, nodesWithoutTask, TaskReport } from "../../components/swarm/convergence";
 import { serviceArgsFromPlan } from "../../components/swarm/serviceArgs";
 import { SwarmModel, SwarmRegistry, swarmProvider } from "../../components/swarm";
+import { checkSshAgent } from "../../components/swarm/waitForReplicas";
 import { PlatformStack, TeamModel, validateTeamModelArgs } from "../../components/hub";
 
 const SERVICE = "docker:index/service:Service";
@@ -54,10 +55,21 @@ const SWARM_TLS_ENTRIES = {
     "plumberhub:swarmTlsKey": CLIENT_KEY,
 };
 const withoutKey = (entries: Record<string, string>, key: string) => Object.fromEntries(Object.entries(entries).filter(([k]) => k !== key));
+/** The registry at the manager's address, which a remote (ssh://, tcp://) `swarm.host` needs: loopback is this machine, not the manager. */
+const REGISTRY_AT_MANAGER = configMap({ "plumberhub:registry": { kind: "swarm", port: 5000, host: "10.0.0.5" } });
 
-/** `Pulumi.dev.yaml` with `swarm` replaced (its network kept) and `more` entries added, checked as a program does (secrets are secret). */
+/**
+ * `Pulumi.dev.yaml` with `swarm` replaced (its network kept) and `more` entries added, checked as a program does (secrets are secret).
+ * With a remote `host` the registry is at the manager's address (`REGISTRY_AT_MANAGER`).
+ */
 function devWithSwarm(swarm: Record<string, unknown>, more: Record<string, string> = {}): HubConfig {
-    const entries = { ...dev, ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", ...swarm } }), ...more };
+    const remote = typeof swarm.host === "string" && /^(ssh|tcp):\/\//.test(swarm.host);
+    const entries = {
+        ...dev,
+        ...(remote ? REGISTRY_AT_MANAGER : {}),
+        ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", ...swarm } }),
+        ...more,
+    };
     return checkStackConfig(entries, () => true, PROJECT_DIR).config;
 }
 
@@ -1037,6 +1049,7 @@ describe("the dev stack with the default registry host (one node)", () => {
 describe("the dev stack on a tcp:// manager with TLS", () => {
     const tcp = {
         ...dev,
+        ...REGISTRY_AT_MANAGER,
         ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", host: "tcp://10.0.0.5:2376", endpointMode: "dnsrr", publishMode: "host" } }),
         ...SWARM_TLS_ENTRIES,
     };
@@ -1089,6 +1102,7 @@ describe("the dev stack with registry.constraints", () => {
 describe("model images with swarm.host: built by the manager's engine", () => {
     const withHost = (host: string, more: Record<string, string> = {}) => ({
         ...dev,
+        ...REGISTRY_AT_MANAGER,
         ...configMap({ "plumberhub:swarm": { network: "plumberhub-dev", host, endpointMode: "dnsrr", publishMode: "host" } }),
         ...more,
     });
@@ -1166,5 +1180,106 @@ describe("model images with swarm.host: built by the manager's engine", () => {
         test("builds without the legacy builder", () => {
             expect(helloImages().build.inputs.build).not.toHaveProperty("useLegacyBuilder");
         });
+    });
+});
+
+describe("after review: what each model service is sent and how it rolls", () => {
+    test("a model with maxReplicasPerNode rolls and rolls back stop-first (a new task may find no free slot per node)", () => {
+        const plan = planModelService(spreadModel, { image: "x" });
+        expect([plan.update.order, plan.rollback.order]).toEqual(["stop-first", "stop-first"]);
+    });
+
+    test("a model without maxReplicasPerNode rolls start-first", () => {
+        const plan = planModelService(plainModel, { image: "x" });
+        expect([plan.update.order, plan.rollback.order]).toEqual(["start-first", "start-first"]);
+    });
+
+    test("a prebuilt image's service gets no registry login (it would go to that image's registry)", async () => {
+        await runStackProgram({
+            ...dev,
+            ...configMap({
+                "plumberhub:models": [
+                    { name: "hello", path: "examples/models/hello" },
+                    { name: "public", image: "ghcr.io/acme/public:1" },
+                ],
+            }),
+        });
+        expect(inputsOf(SERVICE, "plumberhub-public-service").auth).toBeUndefined();
+        expect(unwrap(inputsOf(SERVICE, "plumberhub-hello-service").auth).serverAddress).toBe("127.0.0.1:5000");
+    });
+});
+
+describe("after review: a remote manager", () => {
+    test("with the registry left on loopback is refused: neither the nodes nor this machine reach the manager's registry there", () => {
+        const config = {
+            ...dev,
+            ...configMap({
+                "plumberhub:swarm": { network: "plumberhub-dev", host: "ssh://deploy@10.0.0.5", endpointMode: "dnsrr", publishMode: "host" },
+            }),
+        };
+        expect(problemsOf(() => checkStackConfig(config, () => true, PROJECT_DIR))).toEqual([
+            '`plumberhub:registry.host` must be the manager\'s address that every node and this machine reach when `plumberhub:swarm.host` is a remote manager ("ssh://deploy@10.0.0.5"), got "127.0.0.1"',
+        ]);
+    });
+
+    test("over ssh:// without an ssh-agent is refused with how to start one", () => {
+        expect(() => checkSshAgent("ssh://deploy@10.0.0.5", {})).toThrow("SSH_AUTH_SOCK is not set");
+    });
+
+    test("over ssh:// with an ssh-agent, or over tcp://, needs no agent check", () => {
+        expect(() => checkSshAgent("ssh://deploy@10.0.0.5", { SSH_AUTH_SOCK: "/tmp/agent.sock" })).not.toThrow();
+        expect(() => checkSshAgent("tcp://10.0.0.5:2376", {})).not.toThrow();
+    });
+
+    test("a TeamModel with a dockerHost builds its image with the manager's engine", async () => {
+        recorded.length = 0;
+        new TeamModel("iris-remote", {
+            platform: {
+                stackName: "organization/plumberhub/multi",
+                join: {
+                    target: "swarm",
+                    network: "plumberhub-multi",
+                    registryServer: REGISTRY_SERVER,
+                    registryAuth: "password",
+                    gatewayNameTemplate: "{model}.models.plumberhub.internal",
+                    modelPort: 8000,
+                    gatewayUrl: "https://models.example.com/",
+                },
+                modelNames: [],
+                registryLogin: pulumi.secret({ server: REGISTRY_SERVER, username: "plumberhub", password: "p", caCertificate: CA_PEM }),
+            },
+            model: { name: "iris-remote", path: "examples/models/hello" },
+            dockerHost: "ssh://deploy@10.0.0.5",
+            sshOpts: ["-i", "/keys/deploy"],
+        });
+        await settle();
+        expect(inputsOf(REMOTE_IMAGE, "iris-remote-image").build.useLegacyBuilder).toBe(true);
+        // Provider inputs reach the engine as JSON text.
+        expect(JSON.parse(inputsOf(PROVIDER, "iris-remote-docker").sshOpts as string)).toEqual(["-i", "/keys/deploy"]);
+    });
+
+    test("a TeamModel's sshOpts without an ssh:// dockerHost are refused naming its fields", () => {
+        expect(() =>
+            validateTeamModelArgs({
+                platform: {
+                    stackName: "s",
+                    join: {
+                        target: "swarm",
+                        network: "n",
+                        registryServer: REGISTRY_SERVER,
+                        registryAuth: "password",
+                        gatewayNameTemplate: "{model}.models.plumberhub.internal",
+                        modelPort: 8000,
+                        gatewayUrl: "https://models.example.com/",
+                    },
+                    modelNames: [],
+                    registryLogin: pulumi.secret({ server: REGISTRY_SERVER, username: "u", password: "p" }),
+                },
+                model: { name: "iris", image: "registry.test:5000/iris:1" },
+                dockerHost: "tcp://10.0.0.5:2376",
+                allowInsecureTcp: true,
+                sshOpts: ["-i", "/keys/deploy"],
+            }),
+        ).toThrow('`sshOpts` only applies to an ssh:// host, got `dockerHost` "tcp://10.0.0.5:2376"');
     });
 });

@@ -86,8 +86,9 @@ export function planModelService(model: Model, options: ModelServiceOptions): Sw
         resources: modelResources(model),
         endpointMode: options.endpointMode ?? SWARM_DEFAULTS.endpointMode,
         ports: [],
-        update: MODEL_UPDATE,
-        rollback: MODEL_ROLLBACK,
+        // With a cap per node a new task may find no free slot while the old one runs: replace in place then.
+        update: model.maxReplicasPerNode !== undefined ? { ...MODEL_UPDATE, order: "stop-first" } : MODEL_UPDATE,
+        rollback: model.maxReplicasPerNode !== undefined ? { ...MODEL_ROLLBACK, order: "stop-first" } : MODEL_ROLLBACK,
         restart: RESTART,
         constraints: options.constraints ?? [],
         spread: [...SWARM_DEFAULTS.modelSpread],
