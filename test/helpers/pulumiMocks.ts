@@ -12,6 +12,21 @@ export interface RecordedResource {
     provider?: string;
 }
 
+/** The inputs of the one recorded resource of `type` named `name`; throws listing what was recorded. */
+export function recordedInputs(recorded: RecordedResource[], type: string, name: string): Record<string, any> {
+    const found = recorded.find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
+    return found.inputs;
+}
+
+/** The names of the recorded resources of `type`, sorted. */
+export function recordedNames(recorded: RecordedResource[], type: string): string[] {
+    return recorded
+        .filter((r) => r.type === type)
+        .map((r) => r.name)
+        .sort();
+}
+
 /** Extra outputs a mocked provider returns for a resource type (what real providers compute). */
 export type OutputsFor = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
 

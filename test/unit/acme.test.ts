@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { checkStackConfig } from "../../components/config/stackConfig";
-import { HubConfigError } from "../../components/config/environment";
+import { problemsOf } from "../helpers/configProblems";
 import { ACME_PATHS, AcmeRenewal, renderAcmeRenewalScript, renderGatewayFiles, validateAcmeRenewal } from "../../components/render/gateway";
 import { gatewayAcme, swarmGatewayOptions, swarmStackInput } from "../../components/render/hubConfigInputs";
 import { planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../../components/render/swarm";
@@ -126,16 +126,6 @@ function devConfig(gateway: Record<string, unknown>, more: Record<string, string
     return checkStackConfig({ ...entries, "plumberhub:gateway": JSON.stringify({ ...current, ...gateway }), ...more }, () => false, PROJECT_DIR, {
         localImages,
     }).config;
-}
-
-function problemsOf(run: () => unknown): string[] {
-    try {
-        run();
-    } catch (error) {
-        if (error instanceof HubConfigError) return error.problems;
-        throw error;
-    }
-    throw new Error("expected the config to be refused");
 }
 
 const ACME_HOST = { host: "models.example.com", tls: "acme" };

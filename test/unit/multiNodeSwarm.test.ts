@@ -8,14 +8,24 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, parentRecorder, promiseOf, RecordedResource, secretInputOf, settle } from "../helpers/pulumiMocks";
+import {
+    isSecretInput,
+    parentRecorder,
+    promiseOf,
+    RecordedResource,
+    recordedInputs,
+    recordedNames,
+    secretInputOf,
+    settle,
+} from "../helpers/pulumiMocks";
+import { problemsOf } from "../helpers/configProblems";
 import { configMap, installProgramMocks, PROJECT_DIR, runStackProgram, stackConfig } from "../helpers/stackProgram";
 
 const recorded = installProgramMocks();
 jest.setTimeout(60_000);
 
 // Required after the mocks are installed.
-import { checkStackConfig, HubConfig, HubConfigError, Model, modelTargetProblems, SWARM_DEFAULTS, validateModel } from "../../components/config";
+import { checkStackConfig, HubConfig, Model, modelTargetProblems, SWARM_DEFAULTS, validateModel } from "../../components/config";
 import { ModelImage } from "../../components/image";
 import { swarmGatewayOptions } from "../../components/render/hubConfigInputs";
 import {
@@ -71,17 +81,6 @@ function devWithSwarm(swarm: Record<string, unknown>, more: Record<string, strin
         ...more,
     };
     return checkStackConfig(entries, () => true, PROJECT_DIR).config;
-}
-
-/** The problems a config check reports; fails when it accepts the config. */
-function problemsOf(run: () => unknown): string[] {
-    try {
-        run();
-    } catch (error) {
-        if (error instanceof HubConfigError) return error.problems;
-        throw error;
-    }
-    throw new Error("expected the config to be refused");
 }
 
 describe("how the stack config reaches the swarm manager", () => {
@@ -566,16 +565,8 @@ describe("task timestamps", () => {
 // ---------------------------------------------------------------------------------------------
 
 /** The inputs of the one recorded resource of `type` named `name`. */
-function inputsOf(type: string, name: string): Record<string, any> {
-    const found = recorded.find((r) => r.type === type && r.name === name);
-    if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
-    return found.inputs;
-}
-const namesOf = (type: string) =>
-    recorded
-        .filter((r: RecordedResource) => r.type === type)
-        .map((r) => r.name)
-        .sort();
+const inputsOf = (type: string, name: string) => recordedInputs(recorded, type, name);
+const namesOf = (type: string) => recordedNames(recorded, type);
 /** The value of a mock input, whether or not it arrived marked secret. */
 const unwrap = (value: any): any => (isSecretInput(value) ? value.value : value);
 
@@ -1210,6 +1201,21 @@ describe("after review: what each model service is sent and how it rolls", () =>
 });
 
 describe("after review: a remote manager", () => {
+    const swarmPlatform: PlatformStack = {
+        stackName: "organization/plumberhub/multi",
+        join: {
+            target: "swarm",
+            network: "plumberhub-multi",
+            registryServer: REGISTRY_SERVER,
+            registryAuth: "password",
+            gatewayNameTemplate: "{model}.models.plumberhub.internal",
+            modelPort: 8000,
+            gatewayUrl: "https://models.example.com/",
+        },
+        modelNames: [],
+        registryLogin: pulumi.secret({ server: REGISTRY_SERVER, username: "plumberhub", password: "p", caCertificate: CA_PEM }),
+    };
+
     test("with the registry left on loopback is refused: neither the nodes nor this machine reach the manager's registry there", () => {
         const config = {
             ...dev,
@@ -1234,20 +1240,7 @@ describe("after review: a remote manager", () => {
     test("a TeamModel with a dockerHost builds its image with the manager's engine", async () => {
         recorded.length = 0;
         new TeamModel("iris-remote", {
-            platform: {
-                stackName: "organization/plumberhub/multi",
-                join: {
-                    target: "swarm",
-                    network: "plumberhub-multi",
-                    registryServer: REGISTRY_SERVER,
-                    registryAuth: "password",
-                    gatewayNameTemplate: "{model}.models.plumberhub.internal",
-                    modelPort: 8000,
-                    gatewayUrl: "https://models.example.com/",
-                },
-                modelNames: [],
-                registryLogin: pulumi.secret({ server: REGISTRY_SERVER, username: "plumberhub", password: "p", caCertificate: CA_PEM }),
-            },
+            platform: swarmPlatform,
             model: { name: "iris-remote", path: "examples/models/hello" },
             dockerHost: "ssh://deploy@10.0.0.5",
             sshOpts: ["-i", "/keys/deploy"],
@@ -1261,20 +1254,7 @@ describe("after review: a remote manager", () => {
     test("a TeamModel's sshOpts without an ssh:// dockerHost are refused naming its fields", () => {
         expect(() =>
             validateTeamModelArgs({
-                platform: {
-                    stackName: "s",
-                    join: {
-                        target: "swarm",
-                        network: "n",
-                        registryServer: REGISTRY_SERVER,
-                        registryAuth: "password",
-                        gatewayNameTemplate: "{model}.models.plumberhub.internal",
-                        modelPort: 8000,
-                        gatewayUrl: "https://models.example.com/",
-                    },
-                    modelNames: [],
-                    registryLogin: pulumi.secret({ server: REGISTRY_SERVER, username: "u", password: "p" }),
-                },
+                platform: swarmPlatform,
                 model: { name: "iris", image: "registry.test:5000/iris:1" },
                 dockerHost: "tcp://10.0.0.5:2376",
                 allowInsecureTcp: true,

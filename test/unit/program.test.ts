@@ -1,4 +1,4 @@
-import { isSecret, promiseOf, RecordedResource } from "../helpers/pulumiMocks";
+import { isSecret, promiseOf, RecordedResource, recordedInputs, recordedNames } from "../helpers/pulumiMocks";
 import { ADMIN_KUBECONFIG, configMap, installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
 
 const recorded = installProgramMocks();
@@ -7,17 +7,9 @@ jest.setTimeout(60_000);
 const dev = stackConfig("dev");
 const prod = stackConfig("prod");
 
-function inputsOf(type: string, name: string): Record<string, any> {
-    const found = recorded.find((r) => r.type === type && r.name === name);
-    if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
-    return found.inputs;
-}
+const inputsOf = (type: string, name: string) => recordedInputs(recorded, type, name);
 
-const namesOf = (type: string) =>
-    recorded
-        .filter((r: RecordedResource) => r.type === type)
-        .map((r) => r.name)
-        .sort();
+const namesOf = (type: string) => recordedNames(recorded, type);
 
 describe("the dev stack (Pulumi.dev.yaml: swarm on the local engine)", () => {
     let exported: Record<string, any>;

@@ -1,7 +1,7 @@
 // The team stack (examples/team-stack) evaluated under mocks against a mocked StackReference whose outputs are what
 // the platform program (index.ts) really exports under the same mocks, for the dev (swarm) and prod (AKS) stacks.
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, isSecretInput, promiseOf, RecordedResource, secretInputOf, settle } from "../helpers/pulumiMocks";
+import { isSecret, isSecretInput, promiseOf, RecordedResource, recordedInputs, secretInputOf, settle } from "../helpers/pulumiMocks";
 import { ACR_REFRESH_TOKEN, installProgramMocks, runStackProgram, stackConfig } from "../helpers/stackProgram";
 import { ACR_TOKEN_USERNAME } from "../../components/aks/acrTokenExchange";
 
@@ -53,11 +53,7 @@ async function runTeamStack(config: Record<string, string> = {}): Promise<Record
     return exported;
 }
 
-function inputsOf(type: string, name: string): Record<string, any> {
-    const found = recorded.find((r) => r.type === type && r.name === name);
-    if (!found) throw new Error(`no ${type} ${name} among:\n${recorded.map((r) => `${r.type} ${r.name}`).join("\n")}`);
-    return found.inputs;
-}
+const inputsOf = (type: string, name: string) => recordedInputs(recorded, type, name);
 
 /** The image push: named after the image's content-hash tag. */
 const PUSH_NAME = /^iris-push-[0-9a-f]{16}$/;
