@@ -20,7 +20,7 @@ import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FIL
 import { closest } from "../components/config/checks";
 import { HubConfig } from "../components/config/environment";
 import { isPinnedByDigest } from "../components/config/image";
-import { SWARM_DEFAULTS } from "../components/config/swarm";
+import { swarmRegistryHost } from "../components/config/swarm";
 import { checkStackConfig, localImagesRequested } from "../components/config/stackConfig";
 
 export const USAGE =
@@ -195,7 +195,7 @@ export const ACR_SUFFIX_PLACEHOLDER = "xxxxxxxx";
 export function registryServer(config: HubConfig, override?: string): string {
     if (override) return override;
     const { registry } = config;
-    if (registry.kind === "swarm") return `${registry.host ?? SWARM_DEFAULTS.registryHost}:${registry.port}`; // where every node pulls from
+    if (registry.kind === "swarm") return `${swarmRegistryHost(registry)}:${registry.port}`; // where every node pulls from
     if (registry.kind === "external") return registry.server!;
     return `${registry.namePrefix}${ACR_SUFFIX_PLACEHOLDER}.azurecr.io`;
 }
@@ -389,7 +389,7 @@ export function renderStackFiles(
                 ? "secrets/ holds the htpasswd file (mode 0600): do not commit or share it. The gateway gets its certificate from the ACME server itself."
                 : "secrets/ holds the TLS key and the htpasswd file (mode 0600): do not commit or share them.",
             config.registry.kind === "swarm"
-                ? `The registry service (${config.registry.host ?? SWARM_DEFAULTS.registryHost}:${config.registry.port}) is not in this stack: images must be pushed before the models can start.`
+                ? `The registry service (${registryServer(config)}) is not in this stack: images must be pushed before the models can start.`
                 : "Images must be pushed to the registry before the models can start.",
         );
     }

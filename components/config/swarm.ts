@@ -66,6 +66,11 @@ export function validateDockerHost(host: unknown, field = "host"): void {
     }
 }
 
+/** The host engines reach the hub's own registry at: `plumberhub:registry.host`, else `SWARM_DEFAULTS.registryHost`. */
+export function swarmRegistryHost(registry: { host?: string }): string {
+    return registry.host ?? SWARM_DEFAULTS.registryHost;
+}
+
 /** Whether `host` names a Docker engine on another machine (`ssh://`, `tcp://`), not this machine's socket or pipe. */
 export function isRemoteDockerHost(host: string | undefined): boolean {
     return host !== undefined && (host.startsWith("ssh://") || host.startsWith("tcp://"));
@@ -82,6 +87,15 @@ export function isTcpDockerHost(host: string | undefined): boolean {
     return host !== undefined && host.startsWith("tcp://");
 }
 
+/** Throws when client TLS is given for a host that is not `tcp://`; `fields` name the settings as the user wrote them. */
+export function validateTlsOnTcpHost(host: string | undefined, tls: boolean, fields: { host: string; tls: string }): void {
+    if (tls && !isTcpDockerHost(host)) {
+        throw new Error(
+            `\`${fields.tls}\` only applies to a tcp:// host (ssh:// and unix:// bring their own security), got \`${fields.host}\` ${show(host)}`,
+        );
+    }
+}
+
 /**
  * Throws unless a Docker endpoint, its client TLS and the opt-out go together: TLS only on a `tcp://` host, and a
  * `tcp://` host only with TLS (the Docker API is root on every node of the swarm: whoever reaches a plain port owns
@@ -95,12 +109,8 @@ export function validateDockerTransport(
     if (allowInsecureTcp !== undefined && typeof allowInsecureTcp !== "boolean") {
         throw new Error(`\`${fields.allowInsecureTcp}\` must be true or false, got ${show(allowInsecureTcp)}`);
     }
+    validateTlsOnTcpHost(host, tls, fields);
     const tcp = isTcpDockerHost(host);
-    if (tls && !tcp) {
-        throw new Error(
-            `\`${fields.tls}\` only applies to a tcp:// host (ssh:// and unix:// bring their own security), got \`${fields.host}\` ${show(host)}`,
-        );
-    }
     if (allowInsecureTcp === true && (!tcp || tls)) {
         throw new Error(
             `\`${fields.allowInsecureTcp}\` only applies to a tcp:// host without \`${fields.tls}\`, got \`${fields.host}\` ${show(host)}${tls ? " with TLS" : ""}`,

@@ -76,6 +76,7 @@ import {
     PUBLISH_MODES,
     SWARM_DEFAULTS,
     isLoopbackHost,
+    swarmRegistryHost,
     isRemoteDockerHost,
     validateDockerHost,
     validateDockerTransport,
@@ -208,14 +209,9 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
     }
     // The machine running `pulumi up` and every node reach the registry at its host: loopback is the manager only when
     // the manager is this machine.
-    if (
-        target === "swarm" &&
-        registry.kind === "swarm" &&
-        isRemoteDockerHost(swarm.host) &&
-        isLoopbackHost(registry.host ?? SWARM_DEFAULTS.registryHost)
-    )
+    if (target === "swarm" && registry.kind === "swarm" && isRemoteDockerHost(swarm.host) && isLoopbackHost(swarmRegistryHost(registry)))
         problems.push(
-            `\`${NS}:registry.host\` must be the manager's address that every node and this machine reach when \`${NS}:swarm.host\` is a remote manager (${show(swarm.host)}), got ${show(registry.host ?? SWARM_DEFAULTS.registryHost)}`,
+            `\`${NS}:registry.host\` must be the manager's address that every node and this machine reach when \`${NS}:swarm.host\` is a remote manager (${show(swarm.host)}), got ${show(swarmRegistryHost(registry))}`,
         );
     if (target === "swarm" && registry.kind === "acr")
         problems.push(`\`${NS}:registry.kind\` "acr" needs \`${NS}:target\` "aks"; on a swarm use "swarm" or "external"`);
@@ -340,7 +336,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
         if (spec[key] !== undefined && kind !== "swarm")
             problems.push(`\`${at}.${key}\` only applies to a "swarm" registry; \`${at}.kind\` is ${show(kind)}`);
     }
-    const host = spec.host ?? SWARM_DEFAULTS.registryHost;
+    const host = swarmRegistryHost({ host: spec.host as string | undefined });
     const constraints = checkConstraints(spec.constraints, `${at}.constraints`, "node.hostname == manager1", [], problems);
     if (!isIPv4(host) && !isDnsName(host))
         problems.push(`\`${at}.host\` must be an IPv4 address or DNS name every swarm node reaches the registry's manager at, got ${show(host)}`);
@@ -357,7 +353,7 @@ function checkRegistry(value: unknown, target: HubTarget | undefined, secretsSet
         kind,
         ...(typeof spec.server === "string" ? { server: spec.server } : {}),
         ...(typeof spec.username === "string" ? { username: spec.username } : {}),
-        ...(kind === "swarm" ? { port, host: host as string, constraints } : {}),
+        ...(kind === "swarm" ? { port, host, constraints } : {}),
         ...(kind === "acr" ? { sku, namePrefix } : {}),
     };
 }

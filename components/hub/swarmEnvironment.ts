@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Credentials } from "../credentials/credentials";
 import { isIPv4 } from "../config/checks";
-import { isLoopbackHost, SWARM_DEFAULTS } from "../config/swarm";
+import { isLoopbackHost, swarmRegistryHost } from "../config/swarm";
 import { RegistryLogin } from "../image/modelImage";
 import { checkSshAgent } from "../swarm/waitForReplicas";
 import { swarmGatewayFilePrefix, swarmGatewayOptions, swarmGatewaySettings, swarmModelOptions } from "../render/hubConfigInputs";
@@ -42,7 +42,7 @@ export function deployOnSwarm(parts: HubParts): TargetDeployment {
         // On one node engines pull from the published port on loopback, which Docker treats as an insecure registry
         // (the certificate still encrypts pushes and pulls). With several nodes they pull from the manager's address,
         // which is in the certificate, and every node trusts it (`caCertificate`).
-        const registryHost = registry.host ?? SWARM_DEFAULTS.registryHost;
+        const registryHost = swarmRegistryHost(registry);
         const onLoopback = isLoopbackHost(registryHost);
         const registryTls = new ServerCertificate(
             `${name}-registry-tls`,

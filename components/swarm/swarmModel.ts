@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EndpointMode, isTcpDockerHost, validateDockerHost } from "../config/swarm";
+import { EndpointMode, validateDockerHost, validateTlsOnTcpHost } from "../config/swarm";
 import { planModelService, validateSwarmServiceOptions } from "../render/swarm";
 import { Model } from "../config/model";
 import { modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../config/routing";
@@ -52,8 +52,7 @@ export function validateSwarmModelArgs(args: SwarmModelArgs): void {
     }
     validateSwarmServiceOptions(args, "args");
     if (args.dockerHost !== undefined) validateDockerHost(args.dockerHost, "dockerHost");
-    if (args.dockerTls !== undefined && !isTcpDockerHost(args.dockerHost))
-        throw new Error(`\`dockerTls\` only applies to a tcp:// \`dockerHost\`, got ${JSON.stringify(args.dockerHost)}`);
+    validateTlsOnTcpHost(args.dockerHost, args.dockerTls !== undefined, { host: "dockerHost", tls: "dockerTls" });
 }
 
 /**

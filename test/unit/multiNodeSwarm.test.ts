@@ -690,7 +690,7 @@ describe("SwarmModel", () => {
         const dockerTls = { caCertificate: CA_PEM, certificate: CLIENT_CERT, key: CLIENT_KEY };
         expect(
             () => new SwarmModel("ssh-tls-model", { model: plainModel, image: "x", networkId: "n", dockerHost: "ssh://deploy@manager", dockerTls }),
-        ).toThrow('`dockerTls` only applies to a tcp:// `dockerHost`, got "ssh://deploy@manager"');
+        ).toThrow('`dockerTls` only applies to a tcp:// host (ssh:// and unix:// bring their own security), got `dockerHost` "ssh://deploy@manager"');
     });
 });
 
