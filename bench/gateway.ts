@@ -14,6 +14,8 @@
  * A third arm goes through the edge as the swarm deploys it (nginx stream, L4, PROXY protocol) in front of a
  * gateway that expects the PROXY protocol: `edge_p50_added_ms` and `edge_throughput_ratio` (edge + gateway over
  * gateway alone).
+ * The ceiling is also run with the per-model metrics on (nginx's Lua module) beside the same gateway without them,
+ * interleaved: `metrics_ceiling_ratio` (on / off, requests per worker CPU-second; goal >= 0.95).
  * Loopback only. Prints a table and, last,
  * `gateway_throughput_ratio=<via gateway / direct (Connection: close)>`.
  *
@@ -38,7 +40,7 @@ import {
     writeHtpasswd,
 } from "../test/helpers/gateway";
 import { freePort, Service } from "../test/helpers/processes";
-import { wrk, WrkOptions, wrkPerWorkerCpu, WrkResult } from "../test/helpers/wrk";
+import { wrk, WrkCpuResult, WrkOptions, wrkPerWorkerCpu, WrkResult } from "../test/helpers/wrk";
 import { median } from "./median";
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -84,8 +86,7 @@ async function startGateway(
     dir: string,
     certs: TestTls,
     models: GatewayModel[],
-    limits?: GatewayLimits,
-    proxyProtocol = false,
+    options: { limits?: GatewayLimits; proxyProtocol?: boolean; metrics?: boolean } = {},
 ): Promise<{ httpsPort: number; nginx: Service }> {
     fs.mkdirSync(dir, { recursive: true });
     const [httpsPort, httpPort] = await twoPorts();
@@ -96,12 +97,11 @@ async function startGateway(
         routing: { mode: "static" },
         tls: { certificatePath: certs.certificatePath, keyPath: certs.keyPath },
         paths,
-        limits,
         listenAddress: "127.0.0.1",
         httpsPort,
         httpPort,
         workerProcesses: 1,
-        proxyProtocol,
+        ...options,
     });
     return { httpsPort, nginx: await startNginx(dir, conf, httpsPort) };
 }
@@ -135,15 +135,19 @@ async function main(): Promise<void> {
         const fixed = { name: "fixed", upstream: `127.0.0.1:${upstream.port}` };
         // As deployed: a new upstream connection per request. The pooled one shows the proxy's own ceiling.
         const gateway = await startGateway(path.join(dir, "gateway"), certs, [{ name: "hello", upstream: `127.0.0.1:${hello.port}` }, fixed]);
-        const pooled = await startGateway(path.join(dir, "gateway-pooled"), certs, [fixed], { upstreamKeepalive: 64 });
-        services.push(gateway.nginx, pooled.nginx);
+        const pooled = await startGateway(path.join(dir, "gateway-pooled"), certs, [fixed], { limits: { upstreamKeepalive: 64 } });
+        // The same with the per-model metrics counted (nginx's Lua module): their cost at the ceiling.
+        const pooledMetrics = await startGateway(path.join(dir, "gateway-pooled-metrics"), certs, [fixed], {
+            limits: { upstreamKeepalive: 64 },
+            metrics: true,
+        });
+        services.push(gateway.nginx, pooled.nginx, pooledMetrics.nginx);
         const httpsPort = gateway.httpsPort;
         const behindEdge = await startGateway(
             path.join(dir, "gateway-behind-edge"),
             certs,
             [{ name: "hello", upstream: `127.0.0.1:${hello.port}` }],
-            undefined,
-            true,
+            { proxyProtocol: true },
         );
         services.push(behindEdge.nginx);
         const edge = await startEdge(path.join(dir, "edge"), behindEdge.httpsPort);
@@ -211,6 +215,24 @@ async function main(): Promise<void> {
         console.log(`gateway_ceiling_static_upstream_rps_per_worker_cpu=${proxied.perCpuSecond.toFixed(0)} (target >= 10000 per worker)`);
         console.log(`gateway_ceiling_connection_per_request_rps_per_worker_cpu=${perRequest.perCpuSecond.toFixed(0)} (what plumber models get)`);
         console.log(`gateway_ceiling_file_rps=${file.requestsPerSecond.toFixed(0)} per_worker_cpu=${file.perCpuSecond.toFixed(0)}`);
+
+        console.log(`\nmetrics on vs off at the ceiling (keep-alive pool to the static upstream), ${ROUNDS} interleaved rounds`);
+        const metricsOff: WrkCpuResult[] = [];
+        const metricsOn: WrkCpuResult[] = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+            const off = await wrkPerWorkerCpu(pooled.nginx.process.pid!, `https://127.0.0.1:${pooled.httpsPort}/fixed/`, ceiling);
+            const on = await wrkPerWorkerCpu(pooledMetrics.nginx.process.pid!, `https://127.0.0.1:${pooledMetrics.httpsPort}/fixed/`, ceiling);
+            metricsOff.push(off);
+            metricsOn.push(on);
+            console.log(`round ${round}  metrics off ${fmt(off)}  ${off.perCpuSecond.toFixed(0)} req per worker CPU-s`);
+            console.log(`round ${round}  metrics on  ${fmt(on)}  ${on.perCpuSecond.toFixed(0)} req per worker CPU-s`);
+        }
+        if ([...metricsOff, ...metricsOn].some((r) => r.errors > 0)) throw new Error("failed requests in the metrics runs; figures are not valid");
+        const perCpu = (runs: { perCpuSecond: number }[]) => median(runs.map((r) => r.perCpuSecond));
+        console.log(
+            `metrics_ceiling_ratio=${(perCpu(metricsOn) / perCpu(metricsOff)).toFixed(3)} (req per worker CPU-s, on / off; goal >= 0.95) ` +
+                `metrics_ceiling_wall_ratio=${(rps(metricsOn) / rps(metricsOff)).toFixed(3)} (req/s, shared cores)`,
+        );
         console.log(`gateway_throughput_ratio=${(rps(viaRuns) / rps(directRuns)).toFixed(3)}`);
     } finally {
         for (const service of services.reverse()) await service.stop();

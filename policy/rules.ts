@@ -187,9 +187,48 @@ function nginxTokens(text: string): string[] {
             while (j < text.length && !/[\s{};]/.test(text[j])) j++;
             tokens.push(text.slice(i, j));
             i = j;
+            // `*_by_lua_block { … }` holds Lua, not nginx syntax (`#` is Lua's length operator): kept as an empty block.
+            if (/_by_lua_block$/.test(tokens[tokens.length - 1])) {
+                while (i < text.length && /\s/.test(text[i])) i++;
+                if (text[i] === "{") {
+                    tokens.push("{", "}");
+                    i = luaBlockEnd(text, i + 1);
+                }
+            }
         }
     }
     return tokens;
+}
+
+/** Index after the `}` closing a Lua block whose `{` is just before `start`: braces in Lua strings and comments skipped. */
+function luaBlockEnd(text: string, start: number): number {
+    let depth = 1;
+    let i = start;
+    const longBracket = (at: number) => /^\[=*\[/.exec(text.slice(at, at + 64))?.[0];
+    const skipLong = (at: number, open: string) => {
+        const close = text.indexOf(`]${"=".repeat(open.length - 2)}]`, at + open.length);
+        if (close < 0) throw new Error("missing `]]` in a Lua block");
+        return close + open.length;
+    };
+    while (i < text.length) {
+        const c = text[i];
+        if (c === "-" && text[i + 1] === "-") {
+            const open = longBracket(i + 2);
+            if (open) i = skipLong(i + 2, open);
+            else while (i < text.length && text[i] !== "\n") i++;
+        } else if (c === '"' || c === "'") {
+            let j = i + 1;
+            while (j < text.length && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
+            i = j + 1;
+        } else if (c === "[" && longBracket(i)) {
+            i = skipLong(i, longBracket(i)!);
+        } else {
+            if (c === "{") depth++;
+            if (c === "}" && --depth === 0) return i + 1;
+            i++;
+        }
+    }
+    throw new Error("missing `}` after a Lua block");
 }
 
 /** Parses an nginx configuration into directives; throws on unbalanced braces. */

@@ -3,7 +3,7 @@
 # so each image is a Debian root filesystem made with debootstrap from the Debian mirror apt already
 # uses, then `docker import`ed:
 #   local/r-plumber:bookworm  R + plumber (+ swagger for /__docs__/) + randomForest + MASS
-#   local/nginx:bookworm      nginx-light + the stream module (the edge) + curl (the gateway healthcheck)
+#   local/nginx:bookworm      nginx-light + the stream module (the edge) + the Lua module (metrics) + curl (healthcheck)
 #                             + lego, openssl, ca-certificates (ACME certificates renewed beside nginx)
 #   local/registry:bookworm   Debian's docker-registry (distribution 2.8), for the swarm registry
 #   local/swarm-node:bookworm a Docker engine (+ sshd) to run as one node of the tests' three-node swarm
@@ -24,7 +24,7 @@ log() { echo "build-local-images: $*" >&2; }
 # image name -> debootstrap --include list (comma-separated, sorted: it is part of the cache key)
 declare -A PACKAGES=(
     [local/r-plumber:bookworm]="fonts-dejavu-core,r-base-core,r-cran-mass,r-cran-plumber,r-cran-randomforest,r-cran-swagger"
-    [local/nginx:bookworm]="ca-certificates,curl,lego,libnginx-mod-stream,nginx-light,openssl"
+    [local/nginx:bookworm]="ca-certificates,curl,lego,libnginx-mod-http-lua,libnginx-mod-stream,nginx-light,openssl"
     [local/registry:bookworm]="docker-registry"
     [local/swarm-node:bookworm]="ca-certificates,docker.io,iproute2,iptables,openssh-server,procps"
 )

@@ -17,7 +17,7 @@ import { gatewayAcme, kubernetesManifestsInput, swarmStackInput } from "../compo
 import { renderHtpasswd } from "../components/render/htpasswd";
 import { manifestFileName, REDACTED, renderKubernetesManifests, toKubernetesYaml } from "../components/render/kubernetes";
 import { GatewaySecretContents, planSwarmStack, renderSwarmStackFiles, STACK_FILE_NAME } from "../components/render/swarm";
-import { closest } from "../components/config/checks";
+import { parseFlags, PROCESS_IO, CommandIo, reportFailure, UsageError } from "./commandLine";
 import { HubConfig } from "../components/config/environment";
 import { isPinnedByDigest } from "../components/config/image";
 import { swarmRegistryHost } from "../components/config/swarm";
@@ -46,7 +46,7 @@ export interface RenderOptions {
 }
 
 /** A bad command line; `main` prints the usage after it. */
-export class RenderUsageError extends Error {
+export class RenderUsageError extends UsageError {
     constructor(message: string) {
         super(message);
         this.name = "RenderUsageError";
@@ -59,38 +59,18 @@ const SECRET_FLAGS = ["--tls-cert", "--tls-key", "--htpasswd"] as const;
 
 /** Parses `argv` (without `node script`); `--flag value` and `--flag=value` both work. Throws `RenderUsageError`. */
 export function parseRenderArgs(argv: string[]): RenderOptions {
-    const values: Record<string, string> = {};
+    const { values, repeated, switches } = parseFlags(
+        argv,
+        { values: VALUE_FLAGS, repeatable: ["--image"], switches: SWITCHES, exampleFlag: "--out" },
+        (message) => new RenderUsageError(message),
+    );
     const images: Record<string, string> = {};
-    const switches = new Set<string>();
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (!arg.startsWith("--")) throw new RenderUsageError(`unexpected argument "${arg}"; every value follows its flag, e.g. \`--out ${arg}\``);
-        const eq = arg.indexOf("=");
-        const flag = eq === -1 ? arg : arg.slice(0, eq);
-        if ((SWITCHES as readonly string[]).includes(flag)) {
-            if (eq !== -1) throw new RenderUsageError(`\`${flag}\` takes no value, got "${arg.slice(eq + 1)}"`);
-            switches.add(flag);
-            continue;
-        }
-        if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
-            const known = [...VALUE_FLAGS, ...SWITCHES];
-            const near = closest(flag, known);
-            throw new RenderUsageError(`unknown flag \`${flag}\`; ${near ? `did you mean \`${near}\`?` : `known flags: ${known.join(", ")}`}`);
-        }
-        const value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-        if (value === undefined || value === "" || (eq === -1 && value.startsWith("--"))) throw new RenderUsageError(`\`${flag}\` needs a value`);
-        if (flag === "--image") {
-            const match = /^([^=]+)=(.+)$/.exec(value);
-            if (!match)
-                throw new RenderUsageError(
-                    `\`--image\` must be MODEL=REF, e.g. \`--image hello=registry.example.com/hello@sha256:…\`, got "${value}"`,
-                );
-            if (images[match[1]] !== undefined) throw new RenderUsageError(`\`--image\` is given twice for model \`${match[1]}\``);
-            images[match[1]] = match[2];
-            continue;
-        }
-        if (values[flag] !== undefined) throw new RenderUsageError(`\`${flag}\` is given twice`);
-        values[flag] = value;
+    for (const value of repeated["--image"] ?? []) {
+        const match = /^([^=]+)=(.+)$/.exec(value);
+        if (!match)
+            throw new RenderUsageError(`\`--image\` must be MODEL=REF, e.g. \`--image hello=registry.example.com/hello@sha256:…\`, got "${value}"`);
+        if (images[match[1]] !== undefined) throw new RenderUsageError(`\`--image\` is given twice for model \`${match[1]}\``);
+        images[match[1]] = match[2];
     }
     if (values["--stack"] === undefined)
         throw new RenderUsageError("`--stack` is required: the stack whose `Pulumi.<stack>.yaml` to render, e.g. `--stack dev`");
@@ -421,14 +401,7 @@ export function writeOutput(dir: string, files: Record<string, OutputFile>): voi
 }
 
 /** Runs the command; returns the exit code. Messages go to `stderr`, the list of written files to `stdout`. */
-export function main(
-    argv: string[],
-    projectDir = process.cwd(),
-    io: { stdout: (s: string) => void; stderr: (s: string) => void } = {
-        stdout: (s) => process.stdout.write(s),
-        stderr: (s) => process.stderr.write(s),
-    },
-): number {
+export function main(argv: string[], projectDir = process.cwd(), io: CommandIo = PROCESS_IO): number {
     try {
         const options = parseRenderArgs(argv);
         const { config } = loadStackConfig(projectDir, options.stack);
@@ -456,9 +429,7 @@ export function main(
         );
         return 0;
     } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        io.stderr(`${message}\n${error instanceof RenderUsageError ? `${USAGE}\n` : ""}`);
-        return 1;
+        return reportFailure(error, USAGE, io);
     }
 }
 

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   ca-certificates curl jq openssl iptables iproute2
   docker.io debootstrap            # Docker engine; local base images built from Debian packages
-  nginx-light libnginx-mod-stream apache2-utils  # gateway and edge tests; htpasswd -v
+  nginx-light libnginx-mod-stream libnginx-mod-http-lua apache2-utils  # gateway and edge tests (metrics: Lua); htpasswd -v
   r-base-core r-cran-plumber r-cran-randomforest r-cran-mass  # example models run as host processes
   dnsmasq-base                     # dns routing mode tests
   wrk hyperfine                    # benchmarks
@@ -19,6 +19,7 @@ APT_PACKAGES=(
   docker-registry                  # a real registry with TLS + htpasswd on loopback
   pebble                           # Let's Encrypt's test ACME server (and its DNS server) for the gateway's renewal
   openssh-client                   # ssh:// Docker hosts (the three-node swarm's manager)
+  prometheus                       # a real Prometheus scraping the gateway's /metrics; promtool lints the format
 )
 
 echo "==> Debian packages and the Docker engine"

@@ -64,6 +64,11 @@ export interface KubernetesGatewayArgs {
     limits?: GatewayLimits;
     /** Landing page title. Default `GATEWAY_SETTINGS_DEFAULTS.title`. */
     title?: string;
+    /**
+     * Per-model metrics at `/metrics` (Prometheus text format, behind the basic auth): `image` needs Debian's nginx
+     * with its Lua module (README "Metrics"). Default false.
+     */
+    metrics?: boolean;
     /** Resources the pods must wait for, e.g. `AksCluster.workloadDependencies`. Default none. */
     dependsOn?: pulumi.Resource[];
 }
@@ -113,6 +118,7 @@ export class KubernetesGateway extends pulumi.ComponentResource {
                     resolver: args.resolver,
                     limits: args.limits,
                     title: args.title,
+                    metrics: args.metrics,
                 },
                 { acme: args.acme !== undefined },
             );

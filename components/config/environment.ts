@@ -81,6 +81,12 @@ export interface HubGatewaySpec {
     readTimeoutSeconds?: number;
     /** Landing page title. Default `plumberhub models`. */
     title?: string;
+    /**
+     * Per-model request metrics at `/metrics` (Prometheus text format, behind the gateway's basic auth), counted by
+     * nginx's Lua module: needs a gateway image with Debian's nginx and `libnginx-mod-http-lua` (the local image has
+     * it; README "Metrics"). Default false.
+     */
+    metrics?: boolean;
 }
 
 /** `plumberhub:registry` — where model images are pushed. */

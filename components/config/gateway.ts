@@ -18,6 +18,8 @@ export const GATEWAY_SETTINGS_DEFAULTS = Object.freeze({
     readTimeoutSeconds: 120,
     /** Title of the landing page. */
     title: "plumberhub models",
+    /** Per-model metrics at `/metrics`: off, as they need a gateway image with nginx's Lua module. */
+    metrics: false,
 });
 
 /** Bytes in a MiB, the unit of `maxBodyMiB`. */
@@ -38,6 +40,11 @@ export const MAX_READ_TIMEOUT_SECONDS = 3600;
 export const MAX_GATEWAY_REPLICAS = 20;
 /** Longest landing page title, characters. */
 export const MAX_GATEWAY_TITLE_LENGTH = 80;
+
+/** Throws unless `metrics` is a switch of the per-model metrics (true or false). */
+export function validateGatewayMetrics(metrics: unknown, field = "metrics"): asserts metrics is boolean {
+    if (typeof metrics !== "boolean") throw new Error(`\`${field}\` must be true (per-model metrics at /metrics) or false, got ${show(metrics)}`);
+}
 
 /** Throws unless `title` is a landing page title: 1 to `MAX_GATEWAY_TITLE_LENGTH` characters. */
 export function validateGatewayTitle(title: unknown, field = "title"): void {

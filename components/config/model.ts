@@ -160,6 +160,7 @@ export const RESERVED_MODEL_NAMES: readonly string[] = Object.freeze([
     "livez",
     "readyz",
     "metrics",
+    "status",
     "static",
     "gateway",
     "registry",

@@ -5,7 +5,7 @@
  * never put in a message.
  */
 import { isObject, show } from "./checks";
-import { HUB_SECRET_KEYS, HubConfig, HubConfigError, HubSecretKey } from "./environment";
+import { HUB_SECRET_KEYS, HubConfig, HubConfigError, HubSecretKey, SWARM_TLS_SECRET_KEYS } from "./environment";
 import { validateHubConfig } from "./validateHubConfig";
 
 const NS = "plumberhub:";
@@ -113,6 +113,19 @@ export function checkStackConfig(
     }
     if (problems.length > 0 || !config) throw new HubConfigError(problems);
     return { config, secretValues, ...(userPasswords ? { userPasswords } : {}) };
+}
+
+/**
+ * The mutual TLS of a `tcp://` swarm manager as PEM texts, from the secret values of `checkStackConfig`; undefined
+ * when none is set (`checkStackConfig` refuses a part of the three). Secret: never put in a message.
+ */
+export function swarmTlsSecrets(
+    secretValues: StackConfigCheck["secretValues"],
+): { caCertificate: string; certificate: string; key: string } | undefined {
+    const caCertificate = secretValues[SWARM_TLS_SECRET_KEYS.caCertificate];
+    const certificate = secretValues[SWARM_TLS_SECRET_KEYS.certificate];
+    const key = secretValues[SWARM_TLS_SECRET_KEYS.key];
+    return caCertificate !== undefined && certificate !== undefined && key !== undefined ? { caCertificate, certificate, key } : undefined;
 }
 
 /** Structured config values arrive as JSON text; plain strings as themselves. */

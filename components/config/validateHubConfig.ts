@@ -67,7 +67,7 @@ import {
 import { ACME_CHALLENGES, checkAcmeDirectoryOnHttpsPort, checkAcmeDirectoryUrl, checkAcmeEmail, checkCaBundle, renewsInGateway } from "./tls";
 import { DEFAULT_PROTECT_STATE } from "./stateProtection";
 import { HUB_TARGETS, HubTarget } from "./target";
-import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, MAX_READ_TIMEOUT_SECONDS, validateGatewayTitle } from "./gateway";
+import { GATEWAY_SETTINGS_DEFAULTS, MAX_GATEWAY_REPLICAS, MAX_READ_TIMEOUT_SECONDS, validateGatewayMetrics, validateGatewayTitle } from "./gateway";
 import { isPinnedByDigest, isRegistryHost, validateImageReference } from "./image";
 import { isIP } from "net";
 import { Model } from "./model";
@@ -101,6 +101,7 @@ const GATEWAY_KEYS = [
     "maxBodyMiB",
     "readTimeoutSeconds",
     "title",
+    "metrics",
 ];
 const ACME_KEYS = ["email", "challenge", "directoryUrl", "staging", "caBundle", "zoneName", "subscriptionId", "resourceGroup"];
 const ACME_AZURE_DNS_KEYS = ["zoneName", "subscriptionId", "resourceGroup"] as const;
@@ -207,6 +208,10 @@ export function validateHubConfig(raw: Record<string, unknown>, secretsSet: Read
                 `\`${NS}:gateway.replicas\` must be 1 with \`${NS}:gateway.acme.challenge\` "http" on a swarm, got ${gateway.replicas}: the renewal's volume is local to one node`,
             );
     }
+    if (gateway.metrics && target !== undefined && !(target === "aks" ? aks.gatewayImage : swarm.gatewayImage))
+        problems.push(
+            `\`${NS}:${target}.gatewayImage\` is required with \`${NS}:gateway.metrics\` true: an image with Debian's nginx and its Lua module (libnginx-mod-http-lua), which the default nginx image lacks (README "Metrics" has its Dockerfile; scripts/build-local-images.sh builds one)`,
+        );
     // The machine running `pulumi up` and every node reach the registry at its host: loopback is the manager only when
     // the manager is this machine.
     if (target === "swarm" && registry.kind === "swarm" && isRemoteDockerHost(swarm.host) && isLoopbackHost(swarmRegistryHost(registry)))
@@ -288,6 +293,8 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
     const httpPort = checkPort(spec.httpPort, `${at}.httpPort`, defaults.httpPort, problems);
     if (httpsPort === httpPort) problems.push(`\`${at}.httpPort\` and \`${at}.httpsPort\` are both ${httpsPort}; they must differ`);
     const title = checkText(spec.title, defaults.title, (t) => validateGatewayTitle(t, `${at}.title`), problems);
+    const metrics = spec.metrics ?? defaults.metrics;
+    collect(problems, () => validateGatewayMetrics(metrics, `${at}.metrics`));
     return {
         host,
         ipAddresses,
@@ -308,6 +315,7 @@ function checkGateway(value: unknown, target: HubTarget | undefined, secretsSet:
             problems,
         ),
         title,
+        metrics: metrics === true,
     };
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig, HubSecretKey, SWARM_TLS_SECRET_KEYS } from "../config/environment";
+import { HubConfig, HubSecretKey } from "../config/environment";
 import type { DockerTls } from "../swarm/swarmProvider";
-import { checkStackConfig, localImagesRequested } from "../config/stackConfig";
+import { checkStackConfig, localImagesRequested, swarmTlsSecrets } from "../config/stackConfig";
 
 /** The secret config values, each already a `pulumi.secret`. Only the keys that are set are present. */
 export interface HubSecrets {
@@ -43,6 +43,7 @@ export function readHubConfig(baseDir: string = process.cwd()): { config: HubCon
     const { config, secretValues, userPasswords } = checkStackConfig(pulumi.runtime.allConfig(), isConfigSecret, baseDir, {
         localImages: localImagesRequested(process.env),
     });
+    const swarmTls = swarmTlsSecrets(secretValues);
     const secret = (key: HubSecretKey) => (secretValues[key] === undefined ? {} : { [key]: pulumi.secret(secretValues[key]) });
     const secrets: HubSecrets = {
         ...(userPasswords
@@ -52,13 +53,12 @@ export function readHubConfig(baseDir: string = process.cwd()): { config: HubCon
         ...secret("tlsCertificate"),
         ...secret("tlsKey"),
         ...secret("kubeconfig"),
-        // All three or none: the config check refuses a part.
-        ...(secretValues[SWARM_TLS_SECRET_KEYS.key] !== undefined
+        ...(swarmTls
             ? {
                   swarmTls: {
-                      caCertificate: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.caCertificate]!),
-                      certificate: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.certificate]!),
-                      key: pulumi.secret(secretValues[SWARM_TLS_SECRET_KEYS.key]!),
+                      caCertificate: pulumi.secret(swarmTls.caCertificate),
+                      certificate: pulumi.secret(swarmTls.certificate),
+                      key: pulumi.secret(swarmTls.key),
                   },
               }
             : {}),

@@ -41,6 +41,7 @@ export function swarmGatewaySettings(config: HubConfig): SwarmGatewaySettings {
         models: config.models.map((model) => ({ name: model.name, port: model.port, ...(model.users ? { users: model.users } : {}) })),
         limits: gatewayLimits(config.gateway),
         title: config.gateway.title,
+        metrics: config.gateway.metrics,
     };
 }
 
@@ -101,7 +102,7 @@ export function swarmStackInput(
 /** The AKS gateway's plain settings from the config: image, replicas, DNS label, limits and title. */
 export function kubernetesGatewaySettings(
     config: HubConfig,
-): Pick<KubernetesGatewayManifestInput, "image" | "replicas" | "dnsLabel" | "limits" | "title"> {
+): Pick<KubernetesGatewayManifestInput, "image" | "replicas" | "dnsLabel" | "limits" | "title" | "metrics"> {
     const { aks, gateway } = config;
     return {
         ...(aks.gatewayImage ? { image: aks.gatewayImage } : {}),
@@ -109,6 +110,7 @@ export function kubernetesGatewaySettings(
         ...(gateway.dnsLabel ? { dnsLabel: gateway.dnsLabel } : {}),
         limits: gatewayLimits(gateway),
         title: gateway.title,
+        metrics: gateway.metrics,
     };
 }
 

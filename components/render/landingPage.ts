@@ -72,8 +72,12 @@ function renderModel(model: LandingModel): string {
  * Renders the landing page. Models are listed in the order given. Names are expected to be valid
  * model names already (the gateway renderer validates them); everything is HTML-escaped anyway.
  */
-export function renderLandingPage(models: LandingModel[], title: string = GATEWAY_SETTINGS_DEFAULTS.title): string {
+export function renderLandingPage(models: LandingModel[], title: string = GATEWAY_SETTINGS_DEFAULTS.title, statusPath?: string): string {
     const body = models.length > 0 ? models.map(renderModel).join("\n") : `<p class="muted">No models are deployed yet.</p>`;
+    const status =
+        statusPath === undefined
+            ? ""
+            : `\n<p class="links"><a href="${escapeHtml(statusPath)}">Status: health, traffic and latency of every model</a></p>`;
     return `<!doctype html>
 <html lang="en">
 <head>
@@ -86,7 +90,7 @@ ${STYLE}
 </head>
 <body>
 <main>
-<h1>${escapeHtml(title)}</h1>
+<h1>${escapeHtml(title)}</h1>${status}
 ${body}
 </main>
 </body>

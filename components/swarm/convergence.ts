@@ -63,6 +63,14 @@ export type Convergence =
     | { state: "waiting"; running: number; unplaced: number; reason?: string; lastTaskError?: string }
     | { state: "failed"; message: string };
 
+/**
+ * Replicas that run: tasks swarm wants running that are `running` — with a healthcheck, only once healthy (until then
+ * swarm reports them `starting`).
+ */
+export function runningReplicas(tasks: TaskReport[]): number {
+    return tasks.filter((task) => task.DesiredState === "running" && task.Status?.State === "running").length;
+}
+
 /** Update states after which the service runs its previous spec, not the one just deployed. */
 const ROLLED_BACK = ["rollback_completed", "rollback_paused", "rollback_started", "paused"];
 
@@ -83,7 +91,7 @@ export function judgeConvergence(model: string, replicas: number, service: Servi
         };
     }
     const current = tasks.filter((task) => task.DesiredState === "running");
-    const running = current.filter((task) => task.Status?.State === "running").length;
+    const running = runningReplicas(tasks);
     const waiting = current.filter((task) => task.Status?.State === "pending" || task.Status?.State === "new");
     const reason = waiting.map((task) => task.Status?.Err).find((err) => err !== undefined && err !== "");
     if (running >= replicas && (update?.State === undefined || update.State === "completed")) return { state: "converged", running };

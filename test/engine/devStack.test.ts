@@ -14,7 +14,9 @@ import { rfc3339 } from "../../components/config/tls";
 import { changedResources, copyProject, hubObjects, PulumiProject, readEvents, readResources, urnName } from "../helpers/engine";
 import { request, servedCertificate, servedX509 } from "../helpers/gateway";
 import { runBoundedLoad } from "../helpers/load";
-import { run, waitUntil } from "../helpers/processes";
+import { run, RunError, waitUntil } from "../helpers/processes";
+import { StatusReport } from "../../scripts/operations";
+import { parseExposition } from "../helpers/prometheus";
 import { docker, ensureLocalImages, ensureSwarm, taskAddresses, waitForService } from "../helpers/swarm";
 
 jest.setTimeout(30 * 60_000); // each step deploys or previews for real
@@ -237,6 +239,10 @@ describe("the dev stack under the real engine", () => {
 
     test("a gateway change rolls the gateway behind the edge under load with no failed request, and applies right after", async () => {
         await platform.pulumi(["config", "set", "--path", "plumberhub:gateway.maxBodyMiB", "1", "--stack", STACK]);
+        // And the per-model metrics, which need an image with nginx's Lua module: the local one (the same image when
+        // up-dev chose the local images, so then only the metrics change).
+        await platform.pulumi(["config", "set", "--path", "plumberhub:gateway.metrics", "true", "--stack", STACK]);
+        await platform.pulumi(["config", "set", "--path", "plumberhub:swarm.gatewayImage", LOCAL_IMAGES.gatewayImage, "--stack", STACK]);
         let updating = true;
         const load = runBoundedLoad(
             async () => {
@@ -261,6 +267,62 @@ describe("the dev stack under the real engine", () => {
         expect(result.failures).toEqual([]);
         expect((await post(`${GATEWAY}/hello/echo`, "x".repeat(2 * 1024 * 1024))).status).toBe(413);
         console.log(`gateway roll under load: ${result.ok} requests answered, ${result.failed} failed, in ${result.elapsedMs} ms`);
+    });
+
+    test("the rolled gateway counts each model's requests by status class at /metrics, behind its credentials", async () => {
+        // bos-rf had no request since the roll (the load went to hello): its counts are exactly these.
+        const rows = fs.readFileSync(path.join(platform.dir, "examples/models/bos-rf/sample-request.json"), "utf8");
+        for (let i = 0; i < 3; i++) expect((await post(`${GATEWAY}/bos-rf/score`, rows)).status).toBe(200);
+        for (let i = 0; i < 2; i++) expect((await get(`${GATEWAY}/bos-rf/no-such-endpoint`)).status).toBe(404);
+        expect((await get(`${GATEWAY}/metrics`, false)).status).toBe(401);
+        await new Promise((resolve) => setTimeout(resolve, 1500)); // each nginx worker adds its counts once a second
+        const samples = parseExposition((await get(`${GATEWAY}/metrics`)).body);
+        const requests = (model: string, code: string) =>
+            samples.find((s) => s.name === "plumberhub_requests_total" && s.labels.model === model && s.labels.code === code)?.value;
+        expect(requests("bos-rf", "2xx")).toBe(3);
+        expect(requests("bos-rf", "4xx")).toBe(2);
+        expect(requests("hello", "2xx")).toBeGreaterThan(0); // the load's requests after the roll
+        const count = samples.find((s) => s.name === "plumberhub_request_duration_seconds_count" && s.labels.model === "bos-rf")?.value;
+        expect(count).toBe(5);
+    });
+
+    test("npm run status shows every model's replicas, image, deploy time and live numbers from the stack, the engine and the gateway", async () => {
+        const { stdout } = await run("npm", ["run", "--silent", "status", "--", "--stack", STACK, "--json"], {
+            cwd: platform.dir,
+            env: platform.env,
+        });
+        const report = JSON.parse(stdout) as StatusReport;
+        expect(report.problems).toEqual([]);
+        expect(report.metrics).toBe("on");
+        expect(report.certificate).toMatchObject({ source: "gateway" });
+        const row = (name: string) => report.models.find((model) => model.name === name)!;
+        expect(report.models.map((model) => model.name).sort()).toEqual(["bos-rf", "hello"]);
+        // bos-rf runs 2 replicas since the targeted update above.
+        expect(row("bos-rf")).toMatchObject({ health: "ok", replicas: { ready: 2, desired: 2 }, errorRate: 0 });
+        expect(row("bos-rf").image).toMatch(/bos-rf(:[^@]+)?@sha256:[0-9a-f]{64}$/);
+        expect(Date.parse(row("bos-rf").deployedAt!)).toBeLessThan(Date.now());
+        expect(row("hello").replicas!.ready).toBe(row("hello").replicas!.desired);
+        // The table a person reads: a row per model, and no password anywhere.
+        const table = await run("npm", ["run", "--silent", "status", "--", "--stack", STACK], { cwd: platform.dir, env: platform.env });
+        expect(table.stdout).toMatch(/^bos-rf\s+ok\s+2\/2\s/m);
+        expect(table.stdout + table.stderr).not.toContain(password);
+    });
+
+    test("npm run logs shows a model's log lines, each named by its task, and names an unknown model with the known ones", async () => {
+        const { stdout } = await run("npm", ["run", "--silent", "logs", "--", "--stack", STACK, "bos-rf", "--tail", "20"], {
+            cwd: platform.dir,
+            env: platform.env,
+        });
+        const lines = stdout.trim().split("\n");
+        expect(lines.length).toBeGreaterThan(0);
+        expect(lines.filter((line) => !/^bos-rf\.[12]\.[0-9a-z]{12}@\S+ /.test(line))).toEqual([]);
+        const unknown = await run("npm", ["run", "--silent", "logs", "--", "--stack", STACK, "bos-fr"], {
+            cwd: platform.dir,
+            env: platform.env,
+        }).catch((error: RunError) => error);
+        expect(unknown).toBeInstanceOf(Error);
+        expect((unknown as RunError).stderr).toMatch(/bos-fr/);
+        expect((unknown as RunError).stderr).toMatch(/bos-rf/);
     });
 
     test("the policy pack passes on the dev stack", async () => {

@@ -11,7 +11,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
-import { GatewayConfig, renderGatewayFiles } from "../../components/render/gateway";
+import { GatewayConfig, landingFiles, renderGatewayFiles } from "../../components/render/gateway";
 import { renderHtpasswd } from "../../components/render/htpasswd";
 import { renderModelContainerFiles } from "../../components/render/modelContainer";
 import { makeCertificate, makeEcKey, makeTestCa } from "./pki";
@@ -59,11 +59,13 @@ export function writeHtpasswd(file: string, users: Record<string, string>): void
     fs.writeFileSync(file, renderHtpasswd(entries, "test-salt-seed-0123456789abcdef"), { mode: 0o644 });
 }
 
-/** Renders the gateway into `dir` (`nginx.conf`, `www/index.html`) and returns the config path. */
+/** Renders the gateway into `dir` (`nginx.conf`, the landing folder's files) and returns the config path. */
 export function writeGateway(dir: string, config: GatewayConfig): string {
     const files = renderGatewayFiles(config);
     fs.mkdirSync(config.paths.landingDir, { recursive: true, mode: 0o755 });
-    fs.writeFileSync(path.join(config.paths.landingDir, "index.html"), files["index.html"], { mode: 0o644 });
+    for (const [name, contents] of Object.entries(landingFiles(files))) {
+        fs.writeFileSync(path.join(config.paths.landingDir, name), contents, { mode: 0o644 });
+    }
     const conf = path.join(dir, "nginx.conf");
     fs.writeFileSync(conf, files["nginx.conf"]);
     return conf;

@@ -5,10 +5,9 @@
  * loaded its spec through the prefix, and "Try it out" calls the model through the prefix.
  * Screenshots go to test-artifacts/.
  */
-import { X509Certificate, createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Browser, BrowserContext, chromium } from "playwright-core";
+import { Browser, BrowserContext } from "playwright-core";
 import {
     gatewayPaths,
     makeTls,
@@ -21,11 +20,11 @@ import {
     writeGateway,
     writeHtpasswd,
 } from "../helpers/gateway";
+import { launchChromium } from "../helpers/browser";
 import { Service } from "../helpers/processes";
 
 jest.setTimeout(300_000);
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.join(__dirname, "../../test-artifacts");
 const USER = { username: "alice", password: "alice-password-0123456789" };
 
@@ -39,7 +38,6 @@ let context: BrowserContext;
 let base: string;
 
 beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const [httpsPort, httpPort] = await twoPorts();
     base = `https://localhost:${httpsPort}`;
@@ -75,21 +73,7 @@ beforeAll(async () => {
         workerProcesses: 1,
     });
     nginx = await startNginx(dir, conf, httpsPort);
-    // Trust exactly the test server key (chromium has no flag for an extra CA without an NSS db).
-    const spki = new X509Certificate(fs.readFileSync(certs.certificatePath)).publicKey.export({ type: "spki", format: "der" });
-    const pin = createHash("sha256").update(spki).digest("base64");
-    browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            `--ignore-certificate-errors-spki-list=${pin}`,
-        ],
-    });
+    browser = await launchChromium(certs.certificatePath);
     context = await browser.newContext({ httpCredentials: USER, viewport: { width: 390, height: 844 } });
 });
 

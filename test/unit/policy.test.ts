@@ -20,6 +20,7 @@ import {
     hubNamespacesDenyByDefault,
     modelsIsolated,
     nginxTlsProblems,
+    parseNginxConfig,
     nodePoolsSized,
     nodePoolsZonal,
     noUnauthenticatedExposure,
@@ -227,6 +228,24 @@ describe("rule: gateway TLS on", () => {
         const conf =
             "http { # a comment with }\n  server { listen 80; location = /h { return 200 '{\"ok\":1}'; } location / { return 301 https://x; } }\n  server { listen 443 ssl; ssl_certificate /c; ssl_certificate_key /k; }\n}\n";
         expect(nginxTlsProblems(conf)).toEqual([]);
+    });
+
+    test("Lua blocks are read as Lua: # and braces in its strings, comments and long brackets do not confuse the parser", () => {
+        const lua = [
+            "init_by_lua_block {",
+            "    local t = { '}', \"}\", [[ } ]], [==[ ]] } ]==] } -- a } in a comment",
+            "    --[[ a long comment with } ]]",
+            "    local n = #t",
+            "}",
+        ].join("\n");
+        const conf = `http {\n${lua}\n  server { listen 443 ssl; ssl_certificate /c; ssl_certificate_key /k; }\n}\n`;
+        expect(nginxTlsProblems(conf)).toEqual([]);
+        const parsed = parseNginxConfig(conf);
+        expect(parsed[0].block!.map((directive) => directive.name)).toEqual(["init_by_lua_block", "server"]);
+    });
+
+    test("the gateway's nginx.conf with metrics (Lua) parses and passes", () => {
+        expect(nginxTlsProblems(renderSwarmGatewayConfigs({ models: [{ name: "iris" }], metrics: true }).nginxConf)).toEqual([]);
     });
 
     test("an unbalanced configuration is a violation", () => {

@@ -198,7 +198,7 @@ describe("bad inputs stop the team stack with a message", () => {
 
     test("a model name the gateway reserves", async () => {
         await expect(runTeamStack({ "team:modelName": "gateway" })).rejects.toThrow(
-            '`model.name` "gateway" is reserved by the gateway (reserved: healthz, livez, readyz, metrics, static, gateway, registry, kubernetes, localhost); choose another name',
+            '`model.name` "gateway" is reserved by the gateway (reserved: healthz, livez, readyz, metrics, status, static, gateway, registry, kubernetes, localhost); choose another name',
         );
     });
 

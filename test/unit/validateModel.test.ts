@@ -49,7 +49,7 @@ const R_PKG = "must be an R package name (letters, digits and `.`, starting with
 const USER = "must be a user name of 1 to 64 letters, digits, `.`, `_`, `@` or `-`, starting with a letter or digit, got";
 const CPU_Q = 'must be a Kubernetes quantity such as "250m", "0.5" or "2", got';
 const MEM_Q = 'must be a Kubernetes quantity such as "512Mi", "1Gi" or "1G", got';
-const RESERVED = "healthz, livez, readyz, metrics, static, gateway, registry, kubernetes, localhost";
+const RESERVED = "healthz, livez, readyz, metrics, status, static, gateway, registry, kubernetes, localhost";
 
 describe("validateModel rejects a bad field with a message naming it, the value and what is valid", () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [

@@ -6,10 +6,12 @@
  * This file: what the renderer takes (the gateway config) and its defaults.
  *
  * Works on stock nginx ≥ 1.22 with the standard http modules (map, proxy, auth_basic, rewrite, ssl)
- * plus `auth_request` (only for models with a user list); no njs, no third-party modules.
+ * plus `auth_request` (only for models with a user list); no njs, no third-party modules, except nginx's Lua module for
+ * the optional metrics (`metrics.ts`).
  */
 import { GATEWAY_SETTINGS_DEFAULTS, MIB } from "../../config/gateway";
 import { LandingEndpoint } from "../landingPage";
+import { StatusPageFiles } from "../statusPage";
 
 /** Pinned public nginx image used when the caller gives none. */
 export const DEFAULT_GATEWAY_IMAGE = "nginx:1.28.0-bookworm";
@@ -155,6 +157,11 @@ export interface GatewayConfig {
      * the main server (TLS and auth as on the main port). Default none.
      */
     healthcheckPort?: number;
+    /**
+     * Per-model request metrics at `/metrics` (Prometheus text format, behind the basic auth), counted by nginx's Lua
+     * module (`metrics.ts`): the image needs `libnginx-mod-http-lua` (Debian's module paths). Default false.
+     */
+    metrics?: boolean;
 }
 
 /**
@@ -163,7 +170,7 @@ export interface GatewayConfig {
  * goes into `paths.landingDir`. The target also provides `paths.htpasswd` (readable by the worker
  * user, e.g. mode 0444) and, with TLS, the certificate and key files (read by the master at start).
  */
-export interface GatewayFiles {
+export interface GatewayFiles extends Partial<StatusPageFiles> {
     "nginx.conf": string;
     "index.html": string;
 }

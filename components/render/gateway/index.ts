@@ -4,3 +4,4 @@ export * from "./modelLocation";
 export * from "./nginxConf";
 export * from "./edgeConf";
 export * from "./acmeRenewal";
+export * from "./metrics";

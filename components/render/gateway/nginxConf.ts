@@ -3,6 +3,8 @@ import { httpsPortSuffix } from "../../config/gateway";
 import { renderLandingPage } from "../landingPage";
 import { MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
 import { GATEWAY_DEFAULTS, GatewayConfig, GatewayFiles, GatewayModel, GatewayRouting, GatewayTlsFiles } from "./config";
+import { renderStatusPage, STATUS_PAGE_CSP, STATUS_PAGE_PATHS } from "../statusPage";
+import { metricsHttpLines, metricsLocations, metricsModuleLines, STATUS_JSON_PATH } from "./metrics";
 import { aclLocation, aclMap, dnsProxy, proxyLocation } from "./modelLocation";
 import { validateGatewayConfig } from "./validation";
 
@@ -83,7 +85,7 @@ function httpBlock(config: GatewayConfig): string[] {
     const lines: string[] = [
         `server_tokens off;`,
         `default_type application/octet-stream;`,
-        `types { text/html html; application/json json; }`,
+        `types { text/html html; application/json json; application/javascript js; text/css css; }`,
         `sendfile on;`,
         `tcp_nodelay on;`,
         `keepalive_timeout 65s;`,
@@ -151,6 +153,15 @@ function httpBlock(config: GatewayConfig): string[] {
         `    '"upstream_response_time":"$upstream_response_time","user_agent":"$http_user_agent"}';`,
         // Buffered: one write per 64 KiB or second instead of one per request.
         `access_log ${paths.accessLog} plumberhub_json buffer=64k flush=1s${config.healthcheckPort !== undefined ? " if=$plumberhub_logged" : ""};`,
+        ...(config.metrics
+            ? [
+                  ``,
+                  ...metricsHttpLines({
+                      models: config.models.map((model) => model.name),
+                      ...(tls ? { certificatePath: (config.tls as GatewayTlsFiles).certificatePath } : {}),
+                  }),
+              ]
+            : []),
         ``,
         `proxy_http_version 1.1;`,
         `proxy_connect_timeout ${limits.connectTimeoutSeconds}s;`,
@@ -236,6 +247,24 @@ function certificateStatusLocation(files: GatewayTlsFiles, hsts: number): string
     ];
 }
 
+/** The status page and its script and style (files in the landing folder), under a CSP that allows only them. */
+function statusPageLocations(tls: boolean, hsts: number): string[] {
+    const files: [string, string][] = [
+        [STATUS_PAGE_PATHS.page, "status.html"],
+        [STATUS_PAGE_PATHS.script, "status.js"],
+        [STATUS_PAGE_PATHS.style, "status.css"],
+    ];
+    return files.flatMap(([path, file]) => [
+        `location = ${path} {`,
+        `    charset utf-8;`,
+        ...indent(commonHeaders(tls, hsts)),
+        `    add_header Content-Security-Policy "${STATUS_PAGE_CSP}" always;`,
+        `    add_header Cache-Control "no-cache" always;`,
+        `    try_files /${file} =404;`,
+        `}`,
+    ]);
+}
+
 function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: number): string[] {
     const paths = config.paths;
     const mode = config.routing.mode;
@@ -274,6 +303,7 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
         `    return 200 '{"status":"ok"}\\n';`,
         `}`,
         ...(tls ? certificateStatusLocation(config.tls as GatewayTlsFiles, hsts) : []),
+        ...(config.metrics ? [...metricsLocations(commonHeaders(tls, hsts)), ...statusPageLocations(tls, hsts)] : []),
         `# The landing page; a strict CSP since it has no script and no external resource.`,
         `location = / {`,
         `    charset utf-8;`,
@@ -339,6 +369,7 @@ export function renderNginxConf(config: GatewayConfig): string {
     const header = [
         `# Rendered by plumberhub (components/render/gateway.ts); re-render instead of editing.`,
         ...(config.tls === "http-only" ? [`# HTTP-ONLY MODE, for local use: no TLS, passwords cross the network in clear text.`] : []),
+        ...(config.metrics ? metricsModuleLines() : []),
         ...(config.user !== undefined ? [`user ${config.user};`] : []),
         `worker_processes ${config.workerProcesses ?? "auto"};`,
         `pcre_jit on;`,
@@ -357,13 +388,21 @@ export function renderNginxConf(config: GatewayConfig): string {
     return header.join("\n");
 }
 
-/** Renders the gateway's files: `nginx.conf` and the landing page `index.html`. */
+/** Renders the gateway's files: `nginx.conf`, the landing page `index.html` and, with metrics, the status page's. */
 export function renderGatewayFiles(config: GatewayConfig): GatewayFiles {
+    const title = config.title ?? GATEWAY_DEFAULTS.title;
     return {
         "nginx.conf": renderNginxConf(config),
         "index.html": renderLandingPage(
             config.models.map(({ name, description, endpoints }) => ({ name, description, endpoints })),
-            config.title ?? GATEWAY_DEFAULTS.title,
+            title,
+            config.metrics ? STATUS_PAGE_PATHS.page : undefined,
         ),
+        ...(config.metrics ? renderStatusPage(title, STATUS_JSON_PATH) : {}),
     };
+}
+
+/** The files of the landing folder (`paths.landingDir`): every rendered file but `nginx.conf`. */
+export function landingFiles(files: GatewayFiles): Record<string, string> {
+    return Object.fromEntries(Object.entries(files).filter(([name]) => name !== "nginx.conf"));
 }

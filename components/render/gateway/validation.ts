@@ -1,6 +1,6 @@
 /** The gateway config's check: everything that ends up in nginx.conf is checked, so no value can inject directives. */
 import { MAX_PORT, show, validateInteger } from "../../config/checks";
-import { MAX_READ_TIMEOUT_SECONDS } from "../../config/gateway";
+import { MAX_READ_TIMEOUT_SECONDS, validateGatewayMetrics } from "../../config/gateway";
 import { validateUserName } from "../../config/credentials";
 import { MODEL_PLACEHOLDER, modelHost, SWARM_MODEL_HOST_TEMPLATE } from "../../config/routing";
 import { hasModelNameShape, MAX_MODEL_NAME_LENGTH, MODEL_NAME_PATTERN, RESERVED_MODEL_NAMES } from "../../config/model";
@@ -156,6 +156,7 @@ export function validateGatewayConfig(config: GatewayConfig): void {
     if (config.proxyProtocol !== undefined && typeof config.proxyProtocol !== "boolean") {
         throw new Error(`\`proxyProtocol\` must be true or false, got ${show(config.proxyProtocol)}`);
     }
+    if (config.metrics !== undefined) validateGatewayMetrics(config.metrics);
     if (config.listenAddress !== undefined && !isHostPort(config.listenAddress, false)) {
         throw new Error(`\`listenAddress\` must be an IP address or host name (IPv6 in brackets), got ${show(config.listenAddress)}`);
     }

@@ -19,6 +19,7 @@ import {
     GatewayConfig,
     GatewayLimits,
     gatewayReadyCommand,
+    landingFiles,
     renderGatewayAcmeScript,
     renderGatewayFiles,
     validateAcmeRenewal,
@@ -164,6 +165,8 @@ export interface KubernetesGatewaySettings {
     limits?: GatewayLimits;
     /** Landing page title. Default the renderer's. */
     title?: string;
+    /** Per-model metrics at `/metrics` (the image needs nginx's Lua module, `GatewayConfig.metrics`). Default false. */
+    metrics?: boolean;
 }
 
 /**
@@ -190,6 +193,7 @@ export function kubernetesGatewayConfig(settings: KubernetesGatewaySettings, acm
         httpPort: GATEWAY_CONTAINER_PORTS.http,
         publicHttpsPort: GATEWAY_SETTINGS_DEFAULTS.httpsPort,
         ...(settings.title !== undefined ? { title: settings.title } : {}),
+        ...(settings.metrics ? { metrics: true } : {}),
     };
 }
 
@@ -202,7 +206,7 @@ export function renderKubernetesGatewayFiles(
     options: { acme?: boolean } = {},
 ): { nginxConf: string; siteFiles: Record<string, string> } {
     const files = renderGatewayFiles(kubernetesGatewayConfig(settings, options.acme ?? false));
-    return { nginxConf: files["nginx.conf"], siteFiles: { "index.html": files["index.html"] } };
+    return { nginxConf: files["nginx.conf"], siteFiles: landingFiles(files) };
 }
 
 export interface GatewayObjectsOptions {

@@ -48,9 +48,9 @@ export function renderKubernetesManifests(input: KubernetesManifestsInput): Kube
         );
     }
     if (input.gateway) {
-        const { resolver, limits, title, ...gateway } = input.gateway;
+        const { resolver, limits, title, metrics, ...gateway } = input.gateway;
         const files = renderKubernetesGatewayFiles(
-            { namespace, models: input.models, resolver, limits, title },
+            { namespace, models: input.models, resolver, limits, title, metrics },
             { acme: gateway.acme !== undefined },
         );
         objects.push(...gatewayObjectList(renderGatewayObjects({ ...gateway, ...files, namespace, readTimeoutSeconds })));

@@ -68,6 +68,9 @@ export const MODEL_AUTOSCALING_BEHAVIOR = Object.freeze({
 /** Size cap of the writable `/tmp` of a model container (R writes its session temp files there). */
 export const MODEL_TMP_SIZE = "1Gi";
 
+/** Name of the container that runs R in a model's pods (`kubectl logs -c`, the operator commands' log reader). */
+export const MODEL_CONTAINER_NAME = "model";
+
 /** Labels that select one model's pods (stable: a selector cannot change after creation). */
 export function modelSelector(modelName: string): Record<string, string> {
     return { "app.kubernetes.io/name": modelName, "app.kubernetes.io/part-of": PART_OF };
@@ -173,7 +176,7 @@ export function renderModelObjects(model: Model, options: ModelObjectsOptions): 
                     topologySpreadConstraints: topologySpread(selector, false),
                     containers: [
                         {
-                            name: "model",
+                            name: MODEL_CONTAINER_NAME,
                             image: options.image,
                             ports: [{ name: "http", containerPort: model.port, protocol: "TCP" }],
                             env,

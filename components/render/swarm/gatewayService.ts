@@ -11,6 +11,7 @@ import {
     DEFAULT_GATEWAY_IMAGE,
     GatewayConfig,
     gatewayReadyCommand,
+    landingFiles,
     renderGatewayAcmeScript,
     renderEdgeConf,
     renderGatewayFiles,
@@ -141,7 +142,7 @@ export function renderSwarmGatewayConfigs(
     const files = renderGatewayFiles(swarmGatewayConfig(settings, publicHttpsPort, acme !== undefined));
     return {
         nginxConf: files["nginx.conf"],
-        staticFiles: { "index.html": files["index.html"] },
+        staticFiles: landingFiles(files),
         edgeConf: renderSwarmEdgeConf(),
         ...(acme
             ? {
