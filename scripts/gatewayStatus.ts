@@ -6,10 +6,9 @@
  */
 import * as https from "https";
 import type { TLSSocket } from "tls";
+import { STATUS_JSON_PATH } from "../components/render/gateway/metrics";
 import { LiveMetrics, parseGatewayStatus } from "./operations";
 
-/** Path of the gateway's status, relative to its base URL. */
-export const GATEWAY_STATUS_PATH = "status.json";
 /** How long the gateway may take to answer. */
 const GATEWAY_TIMEOUT_MS = 10_000;
 
@@ -21,10 +20,12 @@ export interface GatewayAnswer {
 
 /** Asks the gateway at `url` (its base URL, ending in `/`) for `status.json`; never throws: an unreachable gateway is an answer too. */
 export function readGatewayStatus(url: string, caCertPem: string, login: { user: string; password: string } | undefined): Promise<GatewayAnswer> {
-    const target = new URL(GATEWAY_STATUS_PATH, url);
+    // The gateway serves at the root of its host: the path is absolute.
+    const target = new URL(STATUS_JSON_PATH, url);
     return new Promise((resolve) => {
         let servedNotAfter: string | undefined;
-        const unavailable = (reason: string) => resolve({ live: { state: "unavailable", reason }, ...(servedNotAfter ? { servedNotAfter } : {}) });
+        const answer = (live: LiveMetrics) => resolve({ live, ...(servedNotAfter ? { servedNotAfter } : {}) });
+        const unavailable = (reason: string) => answer({ state: "unavailable", reason });
         const request = https.get(
             target,
             {
@@ -44,7 +45,7 @@ export function readGatewayStatus(url: string, caCertPem: string, login: { user:
                 response.on("error", (error) => unavailable(error.message));
                 response.on("end", () => {
                     const status = response.statusCode ?? 0;
-                    if (status === 404) return resolve({ live: { state: "off" }, ...(servedNotAfter ? { servedNotAfter } : {}) });
+                    if (status === 404) return answer({ state: "off" });
                     if (status === 401 || status === 403) {
                         return unavailable(
                             `it refused ${login ? `user ${login.user}` : "a request without a password (the stack has no `passwords` output)"} (HTTP ${status})`,
@@ -52,10 +53,7 @@ export function readGatewayStatus(url: string, caCertPem: string, login: { user:
                     }
                     if (status !== 200) return unavailable(`it answered HTTP ${status} for ${target.href}`);
                     try {
-                        resolve({
-                            live: { state: "on", status: parseGatewayStatus(JSON.parse(body)) },
-                            ...(servedNotAfter ? { servedNotAfter } : {}),
-                        });
+                        answer({ state: "on", status: parseGatewayStatus(JSON.parse(body)) });
                     } catch (error) {
                         unavailable((error as Error).message);
                     }

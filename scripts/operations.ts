@@ -186,7 +186,8 @@ export interface GatewayModelStatus {
     name: string;
     health: ModelHealth;
     requests: number;
-    requestsPerSecond: { "1m": number; "5m": number };
+    /** Null while the gateway is younger than a second (no window to divide by yet). */
+    requestsPerSecond: { "1m": number | null; "5m": number | null };
     /** Null when the window had no request. */
     p50Seconds: number | null;
     p99Seconds: number | null;
@@ -244,8 +245,8 @@ export function parseGatewayStatus(body: unknown): GatewayStatus {
                 health,
                 requests: number(model.requests, `${at}.requests`),
                 requestsPerSecond: {
-                    "1m": number(rates["1m"], `${at}.requestsPerSecond.1m`),
-                    "5m": number(rates["5m"], `${at}.requestsPerSecond.5m`),
+                    "1m": numberOrNull(rates["1m"], `${at}.requestsPerSecond.1m`),
+                    "5m": numberOrNull(rates["5m"], `${at}.requestsPerSecond.5m`),
                 },
                 p50Seconds: numberOrNull(model.p50Seconds, `${at}.p50Seconds`),
                 p99Seconds: numberOrNull(model.p99Seconds, `${at}.p99Seconds`),
@@ -278,7 +279,7 @@ export interface StatusRow {
     /** The gateway's verdict: `ok`, `failing` (errors or unreachable replicas) or `idle` (no requests lately). */
     health: ModelHealth | null;
     replicas: { ready: number; desired: number } | null;
-    requestsPerSecond: { "1m": number; "5m": number } | null;
+    requestsPerSecond: { "1m": number | null; "5m": number | null } | null;
     p50Seconds: number | null;
     p99Seconds: number | null;
     errorRate: number | null;
@@ -402,7 +403,7 @@ export function shortImage(reference: string): string {
 }
 
 const NONE = "-";
-const rate = (value: number) => value.toFixed(1);
+const rate = (value: number | null) => (value === null ? NONE : value.toFixed(1));
 /** Seconds as milliseconds below 1 s (`4 ms`, `<1 ms`), else seconds (`1.25 s`). */
 export function formatLatency(seconds: number | null): string {
     if (seconds === null) return NONE;
@@ -464,8 +465,8 @@ export function renderStatus(report: StatusReport, now: Date): string {
         replicasCell(row),
         ...(live
             ? [
-                  row.requestsPerSecond ? rate(row.requestsPerSecond["1m"]) : NONE,
-                  row.requestsPerSecond ? rate(row.requestsPerSecond["5m"]) : NONE,
+                  rate(row.requestsPerSecond?.["1m"] ?? null),
+                  rate(row.requestsPerSecond?.["5m"] ?? null),
                   formatLatency(row.p50Seconds),
                   formatLatency(row.p99Seconds),
                   percent(row.errorRate),

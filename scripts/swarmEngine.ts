@@ -72,8 +72,17 @@ export class SwarmModelEngine implements ModelEngine {
         readonly where: string,
     ) {}
 
-    async facts(models: string[]): Promise<Record<string, EngineFacts | undefined>> {
+    /** A call to the engine, its failure said as `engineError` (naming the engine). */
+    private async ask<T>(call: () => Promise<T>): Promise<T> {
         try {
+            return await call();
+        } catch (error) {
+            throw engineError(this.where, error);
+        }
+    }
+
+    facts(models: string[]): Promise<Record<string, EngineFacts | undefined>> {
+        return this.ask(async () => {
             // `name` filters by prefix: the exact names are picked below.
             const services = (await this.docker.listServices({ filters: JSON.stringify({ name: models }) })) as unknown as ServiceSpecReport[];
             const facts: Record<string, EngineFacts | undefined> = {};
@@ -95,24 +104,15 @@ export class SwarmModelEngine implements ModelEngine {
                 };
             }
             return facts;
-        } catch (error) {
-            throw engineError(this.where, error);
-        }
+        });
     }
 
     async logs(model: string, request: LogRequest, onLine: (line: LogLine) => void, signal?: AbortSignal): Promise<void> {
-        const ask = async <T>(call: () => Promise<T>): Promise<T> => {
-            try {
-                return await call();
-            } catch (error) {
-                throw engineError(this.where, error);
-            }
-        };
-        const found = await ask(() => this.docker.listServices({ filters: JSON.stringify({ name: [model] }) }));
+        const found = await this.ask(() => this.docker.listServices({ filters: JSON.stringify({ name: [model] }) }));
         const service = (found as unknown as ServiceSpecReport[]).find((s) => s.Spec.Name === model);
         if (!service) throw new Error(`${this.where} has no service ${model}: is the stack deployed there?`);
-        const tasks = (await ask(() => this.docker.listTasks({ filters: JSON.stringify({ service: [service.ID] }) }))) as NamedTask[];
-        const nodes = (await ask(() => this.docker.listNodes())) as NodeReport[];
+        const tasks = (await this.ask(() => this.docker.listTasks({ filters: JSON.stringify({ service: [service.ID] }) }))) as NamedTask[];
+        const nodes = (await this.ask(() => this.docker.listNodes())) as NodeReport[];
         let stream: NodeJS.ReadableStream | Buffer;
         try {
             // dockerode's type says a stream; without `follow` the engine's answer arrives whole, as a Buffer.

@@ -31,11 +31,16 @@ export function escapeHtml(text: string): string {
     return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-const STYLE = `
+/** The palette (light and dark) and the body of every page the gateway serves: the landing and the status page. */
+export const PAGE_BASE_STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #fff; --card: #f6f8fa; --accent: #0969da; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117; --card: #161b22; --accent: #4493f8; } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+`.trim();
+
+const STYLE = `
+${PAGE_BASE_STYLE}
 main { max-width: 52rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: 0.5rem 0 1rem; }
 section { background: var(--card); border-radius: 8px; padding: 0.75rem 1rem; margin: 0 0 1rem; overflow-wrap: anywhere; }

@@ -5,7 +5,7 @@
  * strict CSP allows only the gateway's own script and style — no inline code, nothing external. Readable on a phone
  * (the table becomes one card per model) and in dark mode.
  */
-import { escapeHtml } from "./landingPage";
+import { escapeHtml, PAGE_BASE_STYLE } from "./landingPage";
 
 /** The page's path, its script's and its style's (under `/_plumberhub/`, which no model name can take). */
 export const STATUS_PAGE_PATHS = Object.freeze({ page: "/status", script: "/_plumberhub/status.js", style: "/_plumberhub/status.css" });
@@ -134,12 +134,9 @@ const STATUS_SCRIPT = `"use strict";
 })();
 `;
 
-const STATUS_STYLE = `:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --bg: #fff; --card: #f6f8fa; --accent: #0969da;
-  --ok: #1a7f37; --failing: #cf222e; --idle: #6e7781; --line: #d0d7de; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --bg: #0d1117; --card: #161b22; --accent: #4493f8;
-  --ok: #3fb950; --failing: #f85149; --idle: #8b949e; --line: #30363d; } }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+const STATUS_STYLE = `${PAGE_BASE_STYLE}
+:root { --ok: #1a7f37; --failing: #cf222e; --idle: #6e7781; --line: #d0d7de; }
+@media (prefers-color-scheme: dark) { :root { --ok: #3fb950; --failing: #f85149; --idle: #8b949e; --line: #30363d; } }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: 0.5rem 0 0.25rem; }
 a { color: var(--accent); }

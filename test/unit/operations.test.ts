@@ -184,6 +184,14 @@ describe("the gateway's status.json", () => {
         expect(status.models[0]).toMatchObject({ health: "idle", p50Seconds: null, p99Seconds: null, errorRate: null });
     });
 
+    test("null rates (a gateway younger than a second) are kept as null and shown as -", () => {
+        const body = { ...STATUS_BODY, models: [{ ...STATUS_BODY.models[0], requestsPerSecond: { "1m": null, "5m": null } }] };
+        const live: LiveMetrics = { state: "on", status: parseGatewayStatus(body) };
+        expect(live.status.models[0].requestsPerSecond).toEqual({ "1m": null, "5m": null });
+        const table = renderStatus(statusReport({ stack: STACK, engine: { hello: HELLO_FACTS }, live, problems: [] }, NOW), NOW);
+        expect(table).toMatch(/^hello\s+ok\s+2\/2\s+-\s+-\s+4 ms/m);
+    });
+
     test("a field of the wrong shape is named", () => {
         const body = { ...STATUS_BODY, models: [{ ...STATUS_BODY.models[0], health: "great" }] };
         expect(() => parseGatewayStatus(body)).toThrow('the gateway\'s status.json does not have the expected shape: `models[0].health` is "great"');

@@ -247,6 +247,22 @@ function certificateStatusLocation(files: GatewayTlsFiles, hsts: number): string
     ];
 }
 
+/** The CSP of the landing page: no script and no external resource, its style inline. */
+const LANDING_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** A file of the landing folder served at `path`, with the common headers, its CSP and any `extraHeaders`. */
+function pageLocation(path: string, file: string, csp: string, tls: boolean, hsts: number, extraHeaders: string[] = []): string[] {
+    return [
+        `location = ${path} {`,
+        `    charset utf-8;`,
+        ...indent(commonHeaders(tls, hsts)),
+        `    add_header Content-Security-Policy "${csp}" always;`,
+        ...indent(extraHeaders),
+        `    try_files /${file} =404;`,
+        `}`,
+    ];
+}
+
 /** The status page and its script and style (files in the landing folder), under a CSP that allows only them. */
 function statusPageLocations(tls: boolean, hsts: number): string[] {
     const files: [string, string][] = [
@@ -254,15 +270,7 @@ function statusPageLocations(tls: boolean, hsts: number): string[] {
         [STATUS_PAGE_PATHS.script, "status.js"],
         [STATUS_PAGE_PATHS.style, "status.css"],
     ];
-    return files.flatMap(([path, file]) => [
-        `location = ${path} {`,
-        `    charset utf-8;`,
-        ...indent(commonHeaders(tls, hsts)),
-        `    add_header Content-Security-Policy "${STATUS_PAGE_CSP}" always;`,
-        `    add_header Cache-Control "no-cache" always;`,
-        `    try_files /${file} =404;`,
-        `}`,
-    ]);
+    return files.flatMap(([path, file]) => pageLocation(path, file, STATUS_PAGE_CSP, tls, hsts, [`add_header Cache-Control "no-cache" always;`]));
 }
 
 function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: number): string[] {
@@ -305,12 +313,7 @@ function mainServer(config: GatewayConfig, tls: boolean, port: number, hsts: num
         ...(tls ? certificateStatusLocation(config.tls as GatewayTlsFiles, hsts) : []),
         ...(config.metrics ? [...metricsLocations(commonHeaders(tls, hsts)), ...statusPageLocations(tls, hsts)] : []),
         `# The landing page; a strict CSP since it has no script and no external resource.`,
-        `location = / {`,
-        `    charset utf-8;`,
-        ...indent(commonHeaders(tls, hsts)),
-        `    add_header Content-Security-Policy "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" always;`,
-        `    try_files /index.html =404;`,
-        `}`,
+        ...pageLocation("/", "index.html", LANDING_PAGE_CSP, tls, hsts),
         `# Anything else is not a model: 404 after authentication (a "return" would run before it and`,
         `# tell anonymous clients which models exist).`,
         `location / {`,
